@@ -1,0 +1,1 @@
+"""Candidates stage of hopscreen."""

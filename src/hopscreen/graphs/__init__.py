@@ -1,0 +1,1 @@
+"""Graphs stage of hopscreen."""

@@ -1,0 +1,1 @@
+"""Hops stage of hopscreen."""

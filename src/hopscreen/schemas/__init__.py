@@ -1,0 +1,1 @@
+"""Schemas stage of hopscreen."""
