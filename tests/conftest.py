@@ -1,0 +1,33 @@
+"""Shared test fixtures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+
+def _shared_data_dir() -> Path | None:
+    env = os.environ.get("HOPSCREEN_DATA_DIR")
+    candidates = [Path(env)] if env else []
+    candidates.append(Path(__file__).resolve().parents[1].parent / "shared" / "data")
+    for path in candidates:
+        if (path / "em_dataset").is_dir():
+            return path
+    return None
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The published datasets (``HOPSCREEN_DATA_DIR``).
+
+    Tests that need them are skipped on a user's machine without the data, but fail in CI
+    (where ``CI`` is set and the data must be present), so a skip can never hide a failure there.
+    """
+    path = _shared_data_dir()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("HOPSCREEN_DATA_DIR is not set or holds no em_dataset/ in CI")
+        pytest.skip("published dataset not available (run `hopscreen data download`)")
+    return path
