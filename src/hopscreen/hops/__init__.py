@@ -1,1 +1,62 @@
-"""Hops stage of hopscreen."""
+"""Hops stage: distinct migration hops of the working ion, their ids, supercells and bands.
+
+* :func:`enumerate_hops` — symmetry-distinct hops (pymatgen-analysis-diffusion).
+* :func:`hop_id` — a content id that does not depend on how the host is written down.
+* :func:`supercell_endpoints` — vacancy-mode supercell endpoints with checked atom counts.
+* :func:`build_band`, :func:`band_from_hop`, :func:`endpoints_from_band` — the Model-3 band.
+* :func:`idpp_images` — IDPP images between endpoints (verification only).
+* :func:`hops_for_structure` — all of the above for one host, as documents, never raising.
+"""
+
+from hopscreen.hops.band import (
+    BAND_FRACTIONS,
+    N_ION_COPIES,
+    BandError,
+    band_from_hop,
+    build_band,
+    endpoints_from_band,
+    find_moving_ion,
+)
+from hopscreen.hops.enumerate import (
+    DEFAULT_MAX_HOP_LENGTH_ANGSTROM,
+    Hop,
+    HopOptions,
+    HopsResult,
+    enumerate_hops,
+    hops_for_structure,
+)
+from hopscreen.hops.hop_id import compute_hop_id, hop_descriptor, hop_id, host_fingerprint
+from hopscreen.hops.idpp import idpp_images
+from hopscreen.hops.supercell import (
+    SupercellEndpoints,
+    SupercellError,
+    SupercellOptions,
+    check_endpoint_counts,
+    supercell_endpoints,
+)
+
+__all__ = [
+    "BAND_FRACTIONS",
+    "DEFAULT_MAX_HOP_LENGTH_ANGSTROM",
+    "N_ION_COPIES",
+    "BandError",
+    "Hop",
+    "HopOptions",
+    "HopsResult",
+    "SupercellEndpoints",
+    "SupercellError",
+    "SupercellOptions",
+    "band_from_hop",
+    "build_band",
+    "check_endpoint_counts",
+    "compute_hop_id",
+    "endpoints_from_band",
+    "enumerate_hops",
+    "find_moving_ion",
+    "hop_descriptor",
+    "hop_id",
+    "hops_for_structure",
+    "host_fingerprint",
+    "idpp_images",
+    "supercell_endpoints",
+]

@@ -1,0 +1,144 @@
+"""``hopscreen train``: pre-train the multi-property backbone and fine-tune Model-3."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Pre-train and fine-tune the Model-3 barrier network.", no_args_is_help=True)
+
+
+def _setup_logging(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    fmt = logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s")
+    root = logging.getLogger("hopscreen")
+    root.setLevel(logging.INFO)
+    for handler in (logging.FileHandler(out / "train.log"), logging.StreamHandler(sys.stderr)):
+        handler.setFormatter(fmt)
+        root.addHandler(handler)
+
+
+def _device(device: str | None) -> str:
+    import torch
+
+    if device:
+        return device
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _fail(message: str) -> None:
+    typer.secho(message, fg="red", err=True)
+    raise typer.Exit(2)
+
+
+@app.command("pretrain")
+def pretrain_cmd(
+    out: Annotated[Path, typer.Option(help="Run folder (checkpoints, log, backbone).")],
+    preset: Annotated[str, typer.Option(help="Preset: paper or fast.")] = "paper",
+    data_dir: Annotated[Path | None, typer.Option(help="Data folder (default: resolved).")] = None,
+    device: Annotated[str | None, typer.Option(help="cpu or cuda (default: cuda if present).")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Override the preset's epochs.")] = None,
+    max_minutes: Annotated[float | None, typer.Option(help="Fit the run into this budget.")] = None,
+    workers: Annotated[int, typer.Option(help="Processes for graph building.")] = 1,
+    cache_dir: Annotated[Path | None, typer.Option(help="Graph cache folder.")] = None,
+    exclude_repo_test: Annotated[
+        bool, typer.Option(help="Drop records of the source repo's test files.")
+    ] = False,
+    limit: Annotated[int | None, typer.Option(help="Use only the first N structures.")] = None,
+) -> None:
+    """Pre-train one backbone with seven property heads (masked L1 loss); resumable."""
+    from hopscreen.data.paths import HopscreenDataError
+    from hopscreen.data.pretrain import load_pretrain_corpus
+    from hopscreen.training.config import get_preset
+    from hopscreen.training.pretrain import pretrain
+
+    _setup_logging(out)
+    try:
+        p = get_preset(preset)
+        corpus = load_pretrain_corpus(data_dir, include_test=not exclude_repo_test)
+    except (HopscreenDataError, ValueError) as exc:
+        _fail(str(exc))
+    update = {k: v for k, v in {"epochs": epochs, "max_minutes": max_minutes}.items() if v}
+    p = p.model_copy(update={"pretrain": p.pretrain.model_copy(update=update)})
+    atoms, targets = corpus.atoms, corpus.targets
+    if limit:
+        atoms, targets = atoms[:limit], targets[:limit]
+    result = pretrain(
+        atoms,
+        targets,
+        p,
+        out,
+        property_names=corpus.properties,
+        device=_device(device),
+        cache_dir=cache_dir,
+        workers=workers,
+        progress=True,
+    )
+    typer.echo(
+        f"pre-trained {len(atoms)} structures, {result.epochs_run} epochs, "
+        f"best val L1 (scaled) {result.best_val_loss:.4f}; backbone: {out / 'backbone.safetensors'}"
+    )
+
+
+@app.command("finetune")
+def finetune_cmd(
+    out: Annotated[Path, typer.Option(help="Model folder to write (weights + card).")],
+    preset: Annotated[str, typer.Option(help="Preset: paper or fast.")] = "paper",
+    backbone: Annotated[
+        Path | None, typer.Option(help="Pre-trained backbone.safetensors (omit: from scratch).")
+    ] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Data folder (default: resolved).")] = None,
+    device: Annotated[str | None, typer.Option(help="cpu or cuda.")] = None,
+    ensemble: Annotated[int | None, typer.Option(help="Ensemble members (seeds).")] = None,
+    mark_ion_copies: Annotated[
+        bool | None, typer.Option("--mark-ion-copies/--no-mark-ion-copies", help="Ion-copy flag.")
+    ] = None,
+    epochs: Annotated[int | None, typer.Option(help="Override the preset's epochs.")] = None,
+    max_minutes: Annotated[float | None, typer.Option(help="Budget per member.")] = None,
+    amp: Annotated[bool, typer.Option(help="bfloat16 autocast on CUDA.")] = False,
+    dtype: Annotated[str, typer.Option(help="Stored weights: float32 or float16.")] = "float32",
+    name: Annotated[str, typer.Option(help="Model name in the card.")] = "model3",
+    workers: Annotated[int, typer.Option(help="Processes for graph building.")] = 1,
+    cache_dir: Annotated[Path | None, typer.Option(help="Graph cache folder.")] = None,
+) -> None:
+    """Fine-tune Model-3 on the authors' 559 training hops; writes a model folder."""
+    from hopscreen.data.em_dataset import load_em_dataset
+    from hopscreen.data.paths import HopscreenDataError
+    from hopscreen.training.config import get_preset
+    from hopscreen.training.finetune import finetune_ensemble
+
+    _setup_logging(out)
+    if backbone is not None and not backbone.exists():
+        _fail(f"backbone {backbone} does not exist (run `hopscreen train pretrain` first)")
+    try:
+        p = get_preset(preset)
+        records = load_em_dataset(data_dir, splits=("train",))
+    except (HopscreenDataError, ValueError) as exc:
+        _fail(str(exc))
+    update = {
+        k: v
+        for k, v in {"epochs": epochs, "max_minutes": max_minutes, "amp_bf16": amp}.items()
+        if v
+    }
+    p = p.model_copy(update={"finetune": p.finetune.model_copy(update=update)})
+    card = finetune_ensemble(
+        [r.band for r in records],
+        [r.barrier_ev for r in records],
+        [r.record_id for r in records],
+        p,
+        out,
+        backbone=backbone,
+        name=name,
+        ensemble_size=ensemble,
+        mark_ion_copies=mark_ion_copies,
+        device=_device(device),
+        cache_dir=cache_dir,
+        workers=workers,
+        progress=True,
+        weights_dtype=dtype,
+    )
+    typer.echo(f"wrote {out} ({card.model_version}, {card.ensemble_size} members)")

@@ -1,0 +1,206 @@
+"""The Model-3 "band": the input representation of the published E_m model.
+
+A band is the initial supercell's lattice and host atoms (the supercell with the working ion
+removed at *both* hop endpoints) plus five copies of the migrating ion at t = 0, ¼, ½, ¾, 1 on
+the straight line, in fractional coordinates and minimum image, from the initial to the final
+site. The five copies come first (indices 0–4), then the host atoms in the order of the initial
+structure; copies are not wrapped into [0, 1), as in the published records. The band of a hop
+in an n-atom fully occupied supercell therefore has n - 2 + 5 = n + 3 atoms.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from pymatgen.core import Element, Structure
+
+from hopscreen.data.atoms import Atoms
+from hopscreen.hops.supercell import SupercellOptions, supercell_endpoints
+
+if TYPE_CHECKING:
+    from hopscreen.hops.enumerate import Hop
+
+#: Number of ion copies in a band and their path parameters.
+N_ION_COPIES = 5
+BAND_FRACTIONS = np.linspace(0.0, 1.0, N_ION_COPIES)
+
+
+class BandError(ValueError):
+    """Endpoints from which no band can be built (different cells, no moving ion, ...)."""
+
+
+def _as_atoms(structure: Atoms | Structure) -> Atoms:
+    return structure if isinstance(structure, Atoms) else Atoms.from_structure(structure)
+
+
+def _min_image_frac(delta: np.ndarray) -> np.ndarray:
+    """Fractional differences wrapped into [-0.5, 0.5)."""
+    return delta - np.round(delta)
+
+
+def _nearest_distances(frac_a: np.ndarray, frac_b: np.ndarray, lattice: np.ndarray) -> np.ndarray:
+    """(len(a),) distance (Å, fractional minimum image) from each point of a to the nearest of b."""
+    if len(frac_b) == 0:
+        return np.full(len(frac_a), np.inf)
+    delta = _min_image_frac(frac_a[:, None, :] - frac_b[None, :, :])
+    dist = np.linalg.norm(delta @ lattice, axis=-1)
+    return dist.min(axis=1)
+
+
+def find_moving_ion(initial: Atoms, final: Atoms, working_ion: str) -> tuple[int, int]:
+    """Indices of the migrating ion in ``initial`` and in ``final``.
+
+    The migrating ion is the working ion of ``initial`` farthest from every working ion of
+    ``final`` (its site is empty in ``final``), and vice versa. This tolerates different atom
+    orders and small relaxations of the other atoms.
+
+    Parameters
+    ----------
+    initial, final : Atoms
+        Vacancy-mode endpoints on the same lattice.
+    working_ion : str
+        Element symbol of the migrating ion.
+
+    Returns
+    -------
+    tuple of int
+        (index in ``initial``, index in ``final``).
+
+    Raises
+    ------
+    BandError
+        If either endpoint has no working ion or the counts differ.
+
+    """
+    z = Element(working_ion).Z
+    ion_i = np.flatnonzero(initial.numbers == z)
+    ion_f = np.flatnonzero(final.numbers == z)
+    if len(ion_i) == 0 or len(ion_i) != len(ion_f):
+        raise BandError(
+            f"initial has {len(ion_i)} {working_ion} and final {len(ion_f)}: "
+            "need the same, non-zero number"
+        )
+    lattice = initial.lattice
+    d_i = _nearest_distances(initial.frac_coords[ion_i], final.frac_coords[ion_f], lattice)
+    d_f = _nearest_distances(final.frac_coords[ion_f], initial.frac_coords[ion_i], lattice)
+    return int(ion_i[np.argmax(d_i)]), int(ion_f[np.argmax(d_f)])
+
+
+def build_band(
+    initial: Atoms | Structure,
+    final: Atoms | Structure,
+    working_ion: str,
+    *,
+    lattice_tol_angstrom: float = 1e-3,
+) -> Atoms:
+    """Build the Model-3 band from vacancy-mode endpoints.
+
+    Parameters
+    ----------
+    initial, final : Atoms or pymatgen.core.Structure
+        The supercell with the migrating ion at the initial / final site (and the other site
+        empty). Atom orders may differ; other atoms may be slightly relaxed.
+    working_ion : str
+        Element symbol of the migrating ion.
+    lattice_tol_angstrom : float
+        Largest allowed difference between the two lattices' vectors, in Å.
+
+    Returns
+    -------
+    Atoms
+        ``len(initial) + 4`` atoms on the initial lattice: five ion copies (t = 0, ¼, ½, ¾, 1)
+        first, then the atoms of ``initial`` other than the migrating ion, in their order.
+
+    Raises
+    ------
+    BandError
+        If the lattices or atom counts differ or no working ion is present.
+
+    """
+    ini, fin = _as_atoms(initial), _as_atoms(final)
+    if len(ini) != len(fin):
+        raise BandError(f"initial has {len(ini)} atoms and final {len(fin)}")
+    if np.abs(ini.lattice - fin.lattice).max() > lattice_tol_angstrom:
+        raise BandError("initial and final endpoints have different lattices")
+    i_idx, f_idx = find_moving_ion(ini, fin, working_ion)
+    start = ini.frac_coords[i_idx]
+    step = _min_image_frac(fin.frac_coords[f_idx] - start)
+    copies = start[None, :] + BAND_FRACTIONS[:, None] * step[None, :]
+    host = np.delete(np.arange(len(ini)), i_idx)
+    return Atoms(
+        lattice=ini.lattice,
+        frac_coords=np.concatenate([copies, ini.frac_coords[host]]),
+        numbers=np.concatenate([np.full(N_ION_COPIES, ini.numbers[i_idx]), ini.numbers[host]]),
+    )
+
+
+def band_from_hop(
+    hop: Hop,
+    options: SupercellOptions | None = None,
+    *,
+    length_tol_angstrom: float = 1e-3,
+) -> Atoms:
+    """Build the band of an enumerated hop in a vacancy-mode supercell.
+
+    Parameters
+    ----------
+    hop : Hop
+        A hop from :func:`~hopscreen.hops.enumerate.enumerate_hops`.
+    options : SupercellOptions, optional
+        Supercell size.
+    length_tol_angstrom : float
+        Allowed difference (Å) between the band's end-to-end distance and the hop length.
+
+    Returns
+    -------
+    Atoms
+        The band (n + 3 atoms for an n-atom supercell; ion copies at indices 0–4).
+
+    Raises
+    ------
+    SupercellError
+        If the supercell endpoints have wrong atom counts.
+    BandError
+        If the straight minimum-image line is not the hop (supercell too small for it).
+
+    """
+    endpoints = supercell_endpoints(hop, options)
+    band = build_band(endpoints.initial, endpoints.final, hop.working_ion)
+    travelled = float(np.linalg.norm((band.frac_coords[4] - band.frac_coords[0]) @ band.lattice))
+    if abs(travelled - hop.length_angstrom) > length_tol_angstrom:
+        raise BandError(
+            f"band spans {travelled:.3f} Å but the hop is {hop.length_angstrom:.3f} Å long: "
+            "the supercell is too small for this hop (raise min_length_angstrom)"
+        )
+    return band
+
+
+def endpoints_from_band(band: Atoms) -> tuple[Atoms, Atoms]:
+    """Recover the vacancy-mode endpoints from a band.
+
+    Parameters
+    ----------
+    band : Atoms
+        A band (ion copies at indices 0–4, host atoms after).
+
+    Returns
+    -------
+    tuple of Atoms
+        (initial, final): ion copy 0 (resp. 4) followed by the host atoms; ``len(band) - 4``
+        atoms each, in the layout of the published ``atoms_ini`` / ``atoms_fin`` records.
+
+    """
+    if len(band) < N_ION_COPIES or len(set(band.numbers[:N_ION_COPIES].tolist())) != 1:
+        raise BandError("not a band: the first five atoms must be copies of one ion")
+    host = slice(N_ION_COPIES, None)
+    out = []
+    for k in (0, N_ION_COPIES - 1):
+        out.append(
+            Atoms(
+                lattice=band.lattice,
+                frac_coords=np.concatenate([band.frac_coords[k : k + 1], band.frac_coords[host]]),
+                numbers=np.concatenate([band.numbers[k : k + 1], band.numbers[host]]),
+            )
+        )
+    return out[0], out[1]

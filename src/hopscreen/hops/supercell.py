@@ -1,0 +1,131 @@
+"""Vacancy-mode supercell endpoints of a hop, with their atom counts checked.
+
+pymatgen-analysis-diffusion's ``MigrationHop.get_sc_structures(vac_mode=True, ...)`` builds a
+near-cubic supercell of the fully occupied host and removes the working ion at the end site
+(initial structure) or at the initial site (final structure). It locates those ions with a
+tolerance of 1e-5 (fractional distance); when that fails it silently leaves the ion in, and the
+endpoint has one atom too many. Every count is therefore checked here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pydantic import Field
+from pymatgen.core import Composition
+
+from hopscreen.schemas.base import Config
+
+if TYPE_CHECKING:
+    from pymatgen.core import Structure
+
+    from hopscreen.hops.enumerate import Hop
+
+
+class SupercellOptions(Config):
+    """Size of the supercells in which hops are simulated.
+
+    The defaults are pymatgen-analysis-diffusion's; they give the 168-atom (1×2×3) olivine
+    LiFePO4 cell and lie in the middle of the published dataset (hosts of 29–1023 atoms, median
+    107; shortest perpendicular cell width median 9.6 Å).
+    """
+
+    min_atoms: int = Field(80, ge=1, description="Fewest atoms in the fully occupied supercell.")
+    max_atoms: int = Field(
+        240,
+        ge=1,
+        description="Most atoms in the supercell; a soft limit: pymatgen-analysis-diffusion "
+        "raises it one atom at a time until a near-cubic cell with min_length_angstrom fits.",
+    )
+    min_length_angstrom: float = Field(
+        10.0, gt=0, description="Shortest supercell lattice vector, in Å."
+    )
+
+
+class SupercellError(RuntimeError):
+    """The supercell endpoints of a hop are inconsistent (wrong atom counts or species)."""
+
+
+@dataclass(frozen=True)
+class SupercellEndpoints:
+    """Vacancy-mode endpoints of a hop in a supercell.
+
+    Attributes
+    ----------
+    base : pymatgen.core.Structure
+        Supercell of the host with every working-ion site occupied (n atoms).
+    initial : pymatgen.core.Structure
+        ``base`` without the ion at the end site (n - 1 atoms): the ion sits at the initial site.
+    final : pymatgen.core.Structure
+        ``base`` without the ion at the initial site (n - 1 atoms).
+
+    """
+
+    base: Structure
+    initial: Structure
+    final: Structure
+
+
+def _count(structure: Structure, symbol: str) -> int:
+    return sum(1 for site in structure if site.specie.symbol == symbol)
+
+
+def check_endpoint_counts(
+    base: Structure, initial: Structure, final: Structure, working_ion: str
+) -> None:
+    """Raise :class:`SupercellError` unless each endpoint is ``base`` less one working ion.
+
+    Parameters
+    ----------
+    base, initial, final : pymatgen.core.Structure
+        Fully occupied supercell and the two vacancy-mode endpoints.
+    working_ion : str
+        Element symbol of the migrating ion.
+
+    """
+    n = len(base)
+    n_ion = _count(base, working_ion)
+    for name, endpoint in (("initial", initial), ("final", final)):
+        if len(endpoint) != n - 1 or _count(endpoint, working_ion) != n_ion - 1:
+            raise SupercellError(
+                f"{name} endpoint has {len(endpoint)} atoms ({_count(endpoint, working_ion)} "
+                f"{working_ion}); expected {n - 1} ({n_ion - 1} {working_ion}) for a "
+                f"{n}-atom supercell: the migrating ion was not removed at the other endpoint "
+                "(known pymatgen-analysis-diffusion site-matching problem)"
+            )
+        if base.composition - endpoint.composition != Composition(working_ion):
+            raise SupercellError(f"{name} endpoint composition differs from the supercell's")
+
+
+def supercell_endpoints(hop: Hop, options: SupercellOptions | None = None) -> SupercellEndpoints:
+    """Build the vacancy-mode supercell endpoints of ``hop``.
+
+    Parameters
+    ----------
+    hop : Hop
+        A hop from :func:`~hopscreen.hops.enumerate.enumerate_hops`.
+    options : SupercellOptions, optional
+        Supercell size (defaults: :class:`SupercellOptions`).
+
+    Returns
+    -------
+    SupercellEndpoints
+        ``base`` (n atoms), ``initial`` and ``final`` (n - 1 atoms each).
+
+    Raises
+    ------
+    SupercellError
+        If an endpoint does not have exactly one working ion fewer than the supercell.
+
+    """
+    options = options or SupercellOptions()
+    # Note the order: pymatgen returns (start, end, base).
+    initial, final, base = hop.migration_hop.get_sc_structures(
+        vac_mode=True,
+        min_atoms=options.min_atoms,
+        max_atoms=options.max_atoms,
+        min_length=options.min_length_angstrom,
+    )
+    check_endpoint_counts(base, initial, final, hop.working_ion)
+    return SupercellEndpoints(base=base, initial=initial, final=final)

@@ -1,0 +1,163 @@
+"""A trained barrier model on disk: one safetensors file per member + a model card (JSON).
+
+The card records everything needed to rebuild and trust the weights: architecture and graph
+settings, the target scaler, the ensemble size, the training data ids, metrics, lineage and the
+sha256 of the weights file. ``model_version`` is derived from that checksum, so two different
+weight files can never share a version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+from pydantic import Field
+
+from hopscreen.graphs.build import GraphConfig
+from hopscreen.models.alignn import ALIGNN, ALIGNNConfig
+from hopscreen.schemas.base import Document
+from hopscreen.training.scaling import TargetScaler
+
+CARD_NAME = "model_card.json"
+
+
+class ModelLoadError(RuntimeError):
+    """A model folder is missing, corrupt, or does not match its card."""
+
+
+class ModelCard(Document):
+    """Everything about a trained barrier model except its weights."""
+
+    model_version: str = Field(
+        description="'m3-' + first 12 hex of the sha256 over the members' weight checksums"
+    )
+    name: str
+    preset: str
+    created_utc: str
+    graph: GraphConfig
+    architecture: ALIGNNConfig
+    scaler: TargetScaler
+    ensemble_size: int
+    weights_files: list[str] = Field(description="one safetensors file per ensemble member")
+    weights_sha256: list[str] = Field(description="sha256 of each weights file, same order")
+    weights_dtype: str = "float32"
+    parent_version: str | None = None
+    pretrained_backbone: str | None = Field(None, description="where the backbone came from")
+    train_record_ids: list[str] = Field(default_factory=list)
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    training: dict[str, Any] = Field(default_factory=dict)
+    notes: str = ""
+
+
+def sha256_file(path: Path) -> str:
+    """sha256 of a file, streamed."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def save_bundle(
+    members: list[ALIGNN],
+    out_dir: Path,
+    *,
+    name: str,
+    preset: str,
+    graph: GraphConfig,
+    scaler: TargetScaler,
+    dtype: torch.dtype = torch.float32,
+    **card_fields: Any,
+) -> ModelCard:
+    """Write the ensemble ``members`` and their card to ``out_dir``; returns the card."""
+    from safetensors.torch import save_file
+
+    if not members:
+        raise ValueError("an ensemble needs at least one member")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files, digests = [], []
+    for i, member in enumerate(members):
+        tensors = {}
+        for key, value in member.state_dict().items():
+            v = value.detach().cpu()
+            if v.is_floating_point():
+                v = v.to(dtype)
+            tensors[key] = v.contiguous()
+        name_i = f"member{i}.safetensors"
+        save_file(tensors, str(out_dir / name_i))
+        files.append(name_i)
+        digests.append(sha256_file(out_dir / name_i))
+    digest = hashlib.sha256("".join(digests).encode()).hexdigest()
+    card = ModelCard(
+        model_version=f"m3-{digest[:12]}",
+        name=name,
+        preset=preset,
+        created_utc=datetime.now(UTC).isoformat(timespec="seconds"),
+        graph=graph,
+        architecture=members[0].config,
+        scaler=scaler,
+        ensemble_size=len(members),
+        weights_files=files,
+        weights_sha256=digests,
+        weights_dtype=str(dtype).removeprefix("torch."),
+        **card_fields,
+    )
+    (out_dir / CARD_NAME).write_text(card.model_dump_json(indent=2) + "\n")
+    return card
+
+
+def load_card(model_dir: Path) -> ModelCard:
+    """Read and validate the card of a model folder."""
+    path = Path(model_dir) / CARD_NAME
+    if not path.exists():
+        raise ModelLoadError(f"no {CARD_NAME} in {model_dir}: not a hopscreen model folder")
+    try:
+        return ModelCard.model_validate(json.loads(path.read_text()))
+    except Exception as exc:
+        raise ModelLoadError(f"invalid model card {path}: {exc}") from exc
+
+
+def load_bundle(
+    model_dir: Path, *, device: str | torch.device = "cpu"
+) -> tuple[ModelCard, list[ALIGNN]]:
+    """Load a model folder, verifying the weights' checksum and shapes against the card."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    model_dir = Path(model_dir)
+    card = load_card(model_dir)
+    if len(card.weights_files) != card.ensemble_size or len(card.weights_sha256) != len(
+        card.weights_files
+    ):
+        raise ModelLoadError(f"model card in {model_dir} lists inconsistent weight files")
+    members = []
+    for i, (name, expected) in enumerate(zip(card.weights_files, card.weights_sha256, strict=True)):
+        weights = model_dir / name
+        if not weights.exists():
+            raise ModelLoadError(f"{weights} is missing")
+        digest = sha256_file(weights)
+        if digest != expected:
+            raise ModelLoadError(
+                f"{weights} does not match its card (sha256 {digest[:12]}…, card says "
+                f"{expected[:12]}…): the file is corrupt or was replaced"
+            )
+        try:
+            tensors = load_file(str(weights), device="cpu")
+        except (SafetensorError, OSError) as exc:
+            raise ModelLoadError(f"cannot read {weights}: {exc}") from exc
+        state = {k: v.float() if v.is_floating_point() else v for k, v in tensors.items()}
+        model = ALIGNN(card.architecture)
+        try:
+            model.load_state_dict(state, strict=True)
+        except RuntimeError as exc:
+            raise ModelLoadError(
+                f"weights of member {i} do not fit the card's architecture: {exc}"
+            ) from exc
+        model.to(device).eval()
+        members.append(model)
+    return card, members
