@@ -1,59 +1,18 @@
-"""The ``hopscreen`` command line. It only parses arguments and calls the library.
+"""The ``hopscreen`` command line (assembled in :mod:`hopscreen.cli.main`).
 
-Each command group lives in its own module of this package and is registered here.
+``app`` and ``main`` are resolved lazily so that importing one command module (for example
+``hopscreen.cli.train`` on a bare GPU machine) does not import every other command's
+dependencies.
 """
 
 from __future__ import annotations
 
-import importlib
-
-import typer
-
-app = typer.Typer(
-    name="hopscreen",
-    help="High-throughput screening of ionic migration barriers (E_m) in battery materials.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-# (module, attribute, name): sub-apps are typer.Typer groups, commands are plain functions.
-_GROUPS: list[tuple[str, str]] = [
-    ("hopscreen.cli.data", "data"),
-    ("hopscreen.cli.train", "train"),
-]
-_COMMANDS: list[tuple[str, str]] = [
-    ("hopscreen.cli.hops", "hops"),
-    ("hopscreen.cli.candidates", "candidates"),
-    ("hopscreen.cli.screen", "screen"),
-    ("hopscreen.cli.evaluate", "evaluate"),
-    ("hopscreen.cli.predict", "predict"),
-    ("hopscreen.cli.bench", "bench"),
-]
+from typing import Any
 
 
-def _register() -> None:
-    for module_name, name in _GROUPS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        app.add_typer(module.app, name=name)
-    for module_name, name in _COMMANDS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        app.command(name=name)(getattr(module, name))
+def __getattr__(name: str) -> Any:
+    if name in ("app", "main"):
+        from hopscreen.cli import main as _main
 
-
-_register()
-
-
-def main() -> None:
-    """Run the ``hopscreen`` command line."""
-    app()
+        return getattr(_main, name)
+    raise AttributeError(f"module 'hopscreen.cli' has no attribute {name!r}")

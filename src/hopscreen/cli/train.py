@@ -25,9 +25,12 @@ def _setup_logging(out: Path) -> None:
 def _device(device: str | None) -> str:
     import torch
 
-    if device:
-        return device
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda"):
+        # TF32 tensor cores for float32 matrix products: fp32 accumulation, ~3x faster
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    return device
 
 
 def _fail(message: str) -> None:
@@ -40,9 +43,9 @@ def pretrain_cmd(
     out: Annotated[Path, typer.Option(help="Run folder (checkpoints, log, backbone).")],
     preset: Annotated[str, typer.Option(help="Preset: paper or fast.")] = "paper",
     data_dir: Annotated[Path | None, typer.Option(help="Data folder (default: resolved).")] = None,
-    device: Annotated[str | None, typer.Option(help="cpu or cuda (default: cuda if present).")] = None,
+    device: Annotated[str | None, typer.Option(help="cpu or cuda (default: cuda if any).")] = None,
     epochs: Annotated[int | None, typer.Option(help="Override the preset's epochs.")] = None,
-    max_minutes: Annotated[float | None, typer.Option(help="Fit the run into this budget.")] = None,
+    max_minutes: Annotated[float | None, typer.Option(help="Time budget in minutes.")] = None,
     workers: Annotated[int, typer.Option(help="Processes for graph building.")] = 1,
     cache_dir: Annotated[Path | None, typer.Option(help="Graph cache folder.")] = None,
     exclude_repo_test: Annotated[

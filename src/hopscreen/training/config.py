@@ -47,8 +47,8 @@ PRESETS: dict[str, Preset] = {
         name="paper",
         graph=GraphConfig(),
         model=ALIGNNConfig(),
-        pretrain=TrainConfig(epochs=100, batch_size=64, patience=None, val_fraction=0.05),
-        finetune=TrainConfig(epochs=500, batch_size=128, micro_batch_size=32),
+        pretrain=TrainConfig(epochs=100, batch_size=128, patience=None, val_fraction=0.05),
+        finetune=TrainConfig(epochs=500, batch_size=128, micro_batch_size=64),
         ensemble_size=3,
     ),
     # Small enough to fine-tune on two CPU cores well inside an hour.

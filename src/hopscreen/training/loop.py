@@ -51,7 +51,7 @@ def split_train_val(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.
     """Seeded random split of ``range(n)`` into train and validation indices."""
     rng = np.random.default_rng(seed)
     order = rng.permutation(n)
-    n_val = int(round(n * fraction)) if fraction > 0 else 0
+    n_val = round(n * fraction) if fraction > 0 else 0
     if fraction > 0 and n > 1:
         n_val = max(1, min(n - 1, n_val))
     return np.sort(order[n_val:]), np.sort(order[:n_val])

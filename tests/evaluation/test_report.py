@@ -1,0 +1,98 @@
+"""evaluate_model on the authors' test split and host-grouped cross-validation."""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+
+import numpy as np
+import pytest
+
+from hopscreen.evaluation.metrics import evaluate_predictions
+from hopscreen.evaluation.report import (
+    ROW_MACE,
+    ROW_MODEL,
+    ROW_PAPER,
+    cross_validate,
+    evaluate_model,
+    published_test_baselines,
+    write_predictions_csv,
+)
+from hopscreen.models.bundle import ModelLoadError
+
+from .conftest import TINY_ARCH
+
+
+def test_paper_test_rows_share_hops_and_metric_code(tiny_model_dir, data_dir, tmp_path) -> None:
+    result = evaluate_model(tiny_model_dir, data_dir=data_dir, device="cpu", limit=6, n_boot=200)
+    assert result["split"] == "paper-test" and result["n"] == 6
+    assert [r["key"] for r in result["rows"]] == [ROW_MODEL, ROW_PAPER, ROW_MACE]
+    assert result["model"]["name"] == "tiny"
+    preds = result["predictions"]
+    assert [p["record_id"] for p in preds] == [f"test-{i:04d}" for i in range(6)]
+    y = np.array([p["barrier_ev"] for p in preds])
+    # the published rows go through the same metric code, on the same hops
+    paper = np.array([p["paper_model3_ev"] for p in preds])
+    expected = evaluate_predictions(y, paper, n_boot=200)
+    assert result["rows"][1]["metrics"] == expected
+    base = published_test_baselines(data_dir)
+    assert paper.tolist() == [base[ROW_PAPER][p["record_id"]] for p in preds]
+    model_row = result["rows"][0]["metrics"]
+    assert model_row == evaluate_predictions(y, [p["predicted_ev"] for p in preds], n_boot=200)
+    assert all(p["sigma_ev"] == 0.0 for p in preds)  # one member
+    assert {c["b"] for c in result["comparisons"]} == {ROW_PAPER, ROW_MACE}
+    json.dumps(result, allow_nan=False)
+
+    path = write_predictions_csv(result, tmp_path / "pred.csv")
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 6 and float(rows[0]["barrier_ev"]) == preds[0]["barrier_ev"]
+
+
+def test_missing_model_and_bad_split(tmp_path, data_dir) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelLoadError):
+        evaluate_model(tmp_path / "empty", data_dir=data_dir, limit=1)
+    with pytest.raises(ValueError, match="unknown split"):
+        evaluate_model(tmp_path, split="nope")  # type: ignore[arg-type]
+
+
+def test_cross_validate_tiny(synthetic_records, tmp_path) -> None:
+    from hopscreen.graphs.build import GraphConfig
+    from hopscreen.models.alignn import ALIGNNConfig
+    from hopscreen.training.config import Preset, TrainConfig
+
+    tiny = Preset(
+        name="tiny",
+        graph=GraphConfig(),
+        model=ALIGNNConfig(**TINY_ARCH),
+        pretrain=TrainConfig(epochs=1),
+        finetune=TrainConfig(epochs=5, batch_size=8, patience=None),
+        ensemble_size=1,
+    )
+    t0 = time.perf_counter()
+    result = cross_validate(
+        tiny,
+        k=3,
+        records=synthetic_records,
+        out_dir=tmp_path / "cv",
+        device="cpu",
+        epochs=1,
+        n_boot=100,
+    )
+    assert time.perf_counter() - t0 < 60
+    assert result["split"] == "cv" and result["epochs"] == 1 and result["n"] == 15
+    preds = result["predictions"]
+    assert [p["record_id"] for p in preds] == [r.record_id for r in synthetic_records]
+    assert all(np.isfinite(p["predicted_ev"]) for p in preds)
+    hosts_by_fold: dict[int, set[str]] = {}
+    for p in preds:
+        hosts_by_fold.setdefault(p["fold"], set()).add(p["host"])
+    assert sorted(hosts_by_fold) == [0, 1, 2]
+    all_hosts = [h for hs in hosts_by_fold.values() for h in hs]
+    assert len(all_hosts) == len(set(all_hosts)) == 5  # no host in two validation folds
+    assert sum(f["n_val"] for f in result["folds"]) == 15
+    assert (tmp_path / "cv" / "fold0" / "model_card.json").exists()
+    assert result["rows"][0]["n"] == 15
+    json.dumps(result, allow_nan=False)
