@@ -161,3 +161,54 @@ def load_bundle(
         model.to(device).eval()
         members.append(model)
     return card, members
+
+
+def combine_members(
+    sources: list[tuple[Path, int]], out_dir: Path, *, name: str, notes: str = ""
+) -> ModelCard:
+    """Build a new ensemble from members of existing model folders.
+
+    Every source must share the graph settings, architecture and target scaler (same training
+    data). The weights are copied unchanged (dtype kept); the card records each source's
+    version and member index as lineage and keeps their training summaries.
+    """
+    from safetensors.torch import load_file, save_file
+
+    if not sources:
+        raise ValueError("no members given")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cards = [load_card(d) for d, _ in sources]
+    first = cards[0]
+    for card in cards[1:]:
+        if (card.graph, card.architecture, card.scaler) != (first.graph, first.architecture, first.scaler):
+            raise ValueError("members differ in graph settings, architecture or target scaling")
+    files, digests, lineage, members = [], [], [], []
+    for i, ((src_dir, index), card) in enumerate(zip(sources, cards, strict=True)):
+        load_bundle(src_dir)  # verifies checksums and shapes
+        tensors = load_file(str(Path(src_dir) / card.weights_files[index]))
+        target = f"member{i}.safetensors"
+        save_file(tensors, str(out_dir / target))
+        files.append(target)
+        digests.append(sha256_file(out_dir / target))
+        lineage.append(f"{card.model_version}#member{index}")
+        summary = dict(card.training.get("members", [{}] * (index + 1))[index])
+        summary["source"] = lineage[-1]
+        members.append(summary)
+    digest = hashlib.sha256("".join(digests).encode()).hexdigest()
+    card = first.model_copy(
+        update={
+            "model_version": f"m3-{digest[:12]}",
+            "name": name,
+            "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+            "ensemble_size": len(files),
+            "weights_files": files,
+            "weights_sha256": digests,
+            "parent_version": ",".join(sorted({c.model_version for c in cards})),
+            "metrics": {},
+            "training": {**first.training, "members": members},
+            "notes": notes,
+        }
+    )
+    (out_dir / CARD_NAME).write_text(card.model_dump_json(indent=2) + "\n")
+    return card

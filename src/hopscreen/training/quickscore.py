@@ -1,5 +1,7 @@
-"""Score a model folder on the authors' test split (MAE, accuracy at 0.65 eV) and on its
-validation losses; used by training scripts to print a one-line summary.
+"""One-line score of a model folder on the authors' test split, for training scripts.
+
+Point estimates only (MAE, accuracy at 0.65 eV, mean σ) plus the members' validation losses;
+the full report with confidence intervals is ``hopscreen evaluate``.
 
 Run as ``python -m hopscreen.training.quickscore MODEL_DIR``; writes ``quickscore.json``.
 """
