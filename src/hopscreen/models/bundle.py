@@ -181,7 +181,11 @@ def combine_members(
     cards = [load_card(d) for d, _ in sources]
     first = cards[0]
     for card in cards[1:]:
-        if (card.graph, card.architecture, card.scaler) != (first.graph, first.architecture, first.scaler):
+        if (card.graph, card.architecture, card.scaler) != (
+            first.graph,
+            first.architecture,
+            first.scaler,
+        ):
             raise ValueError("members differ in graph settings, architecture or target scaling")
     files, digests, lineage, members = [], [], [], []
     for i, ((src_dir, index), card) in enumerate(zip(sources, cards, strict=True)):

@@ -1,0 +1,21 @@
+"""Documents of the prediction stage."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from hopscreen.schemas.base import Document
+
+
+class PredictionDoc(Document):
+    """A Model-3 barrier prediction for one hop, by one model version."""
+
+    hop_id: str = Field(description="Content id of the hop (see hopscreen.hops.hop_id).")
+    candidate_id: str | None = Field(None, description="Content id of the host candidate.")
+    candidate_name: str = Field(description="Human-readable name of the host.")
+    working_ion: str = Field(description="Element symbol of the migrating ion.")
+    model_version: str = Field(description="Version id of the model (from its card).")
+    barrier_ev: float = Field(description="Predicted migration barrier E_m (ensemble mean), eV.")
+    sigma_ev: float = Field(ge=0, description="Ensemble standard deviation of E_m, eV.")
+    member_barriers_ev: list[float] = Field(description="Each ensemble member's E_m, eV.")
+    length_angstrom: float | None = Field(None, description="Hop length, Å (copied from HopDoc).")
