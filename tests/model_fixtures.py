@@ -1,0 +1,38 @@
+"""Tiny structures and models built in code, shared by the graph/model/training tests."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hopscreen.data.atoms import Atoms
+from hopscreen.models.alignn import ALIGNNConfig
+
+TINY = ALIGNNConfig(
+    hidden_features=16,
+    embedding_features=8,
+    edge_bins=8,
+    angle_bins=8,
+    alignn_layers=1,
+    gcn_layers=1,
+    head_hidden=(8,),
+)
+
+
+def rocksalt(a: float = 4.2, cation: int = 3, anion: int = 8) -> Atoms:
+    """Conventional rocksalt cell (8 atoms), e.g. LiO-like."""
+    fcc = np.array([[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])
+    frac = np.vstack([fcc, fcc + [0.5, 0, 0]]) % 1.0
+    numbers = [cation] * 4 + [anion] * 4
+    return Atoms(np.eye(3) * a, frac, numbers)
+
+
+def tiny_band(seed: int, ion: int = 3) -> Atoms:
+    """A band-like structure: 5 ion copies on a line, then a perturbed rocksalt host."""
+    rng = np.random.default_rng(seed)
+    host = rocksalt(4.0 + 0.3 * rng.random())
+    frac = host.frac_coords + rng.normal(0, 0.01, host.frac_coords.shape)
+    start, end = frac[0], frac[1]
+    copies = np.array([start + t * (end - start) for t in np.linspace(0, 1, 5)])
+    coords = np.vstack([copies, frac[2:]])
+    numbers = np.concatenate([[ion] * 5, host.numbers[2:]])
+    return Atoms(host.lattice, coords, numbers)
