@@ -79,7 +79,7 @@ def test_checkpoint_with_other_settings_is_refused(tmp_path):
 
 def test_split_is_seeded_and_disjoint():
     a_train, a_val = split_train_val(50, 0.1, seed=1)
-    b_train, b_val = split_train_val(50, 0.1, seed=1)
+    _b_train, b_val = split_train_val(50, 0.1, seed=1)
     np.testing.assert_array_equal(a_val, b_val)
     assert len(a_val) == 5 and not set(a_train) & set(a_val)
 
