@@ -7,12 +7,11 @@ dependencies.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 
 def __getattr__(name: str) -> Any:
     if name in ("app", "main"):
-        from hopscreen.cli import main as _main
-
-        return getattr(_main, name)
+        return getattr(importlib.import_module("hopscreen.cli.main"), name)
     raise AttributeError(f"module 'hopscreen.cli' has no attribute {name!r}")

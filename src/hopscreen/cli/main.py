@@ -26,9 +26,11 @@ _COMMANDS: list[tuple[str, str]] = [
     ("hopscreen.cli.hops", "hops"),
     ("hopscreen.cli.candidates", "candidates"),
     ("hopscreen.cli.screen", "screen"),
+    ("hopscreen.cli.report", "report"),
     ("hopscreen.cli.evaluate", "evaluate"),
     ("hopscreen.cli.predict", "predict"),
     ("hopscreen.cli.bench", "bench"),
+    ("hopscreen.cli.query", "query"),
 ]
 
 

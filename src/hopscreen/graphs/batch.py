@@ -80,6 +80,7 @@ def collate(
     graphs: Sequence[CrystalGraph],
     *,
     mark_ion_copies: bool = False,
+    with_line_graph: bool = True,
     device: torch.device | str = "cpu",
 ) -> GraphBatch:
     """Concatenate graphs into a :class:`GraphBatch` built on ``device``.
@@ -123,12 +124,16 @@ def collate(
     dst_t = torch.from_numpy(dst).to(dev)
     vec_t = torch.from_numpy(vec).to(dev)
     length = torch.linalg.norm(vec_t, dim=1)
-    lg_src, lg_dst = line_graph(src_t, dst_t, len(numbers))
-    # angle at atom j between bonds j→i (= −vec[e]) and j→k (= vec[f])
-    r1 = -vec_t[lg_src]
-    r2 = vec_t[lg_dst]
-    cos = (r1 * r2).sum(1) / (torch.linalg.norm(r1, dim=1) * torch.linalg.norm(r2, dim=1))
-    cos = torch.clamp(cos, -1.0, 1.0)
+    if with_line_graph:
+        lg_src, lg_dst = line_graph(src_t, dst_t, len(numbers))
+        # angle at atom j between bonds j→i (= −vec[e]) and j→k (= vec[f])
+        r1 = -vec_t[lg_src]
+        r2 = vec_t[lg_dst]
+        cos = (r1 * r2).sum(1) / (torch.linalg.norm(r1, dim=1) * torch.linalg.norm(r2, dim=1))
+        cos = torch.clamp(cos, -1.0, 1.0)
+    else:
+        lg_src = lg_dst = torch.zeros(0, dtype=torch.long, device=dev)
+        cos = torch.zeros(0, dtype=vec_t.dtype, device=dev)
     return GraphBatch(
         atom_features=feats,
         edge_src=src_t,

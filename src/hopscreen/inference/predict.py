@@ -65,7 +65,10 @@ def predict_graphs(
     with torch.no_grad():
         for start in range(0, len(graphs), batch_size):
             batch = collate(
-                graphs[start : start + batch_size], mark_ion_copies=mark, device=model.device
+                graphs[start : start + batch_size],
+                mark_ion_copies=mark,
+                with_line_graph=model.card.architecture.uses_line_graph,
+                device=model.device,
             )
             for m, member in enumerate(model.members):
                 scaled = member(batch)[:, 0].double().cpu().numpy()

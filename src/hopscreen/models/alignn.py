@@ -37,6 +37,11 @@ class ALIGNNConfig(Config):
     n_heads: int = 1
 
     @property
+    def uses_line_graph(self) -> bool:
+        """Whether batches need the line graph (only ALIGNN layers read bond angles)."""
+        return self.alignn_layers > 0
+
+    @property
     def node_input_features(self) -> int:
         """Node input width: CGCNN features plus the optional ion-copy marker."""
         return self.atom_input_features + int(self.mark_ion_copies)
@@ -154,10 +159,14 @@ class ALIGNNBackbone(nn.Module):
             MLPLayer(c.edge_bins, e, c.norm),
             MLPLayer(e, h, c.norm),
         )
-        self.angle_embedding = nn.Sequential(
-            RBFExpansion(-1.0, 1.0, c.angle_bins),
-            MLPLayer(c.angle_bins, e, c.norm),
-            MLPLayer(e, h, c.norm),
+        self.angle_embedding = (
+            nn.Sequential(
+                RBFExpansion(-1.0, 1.0, c.angle_bins),
+                MLPLayer(c.angle_bins, e, c.norm),
+                MLPLayer(e, h, c.norm),
+            )
+            if c.uses_line_graph
+            else None
         )
         self.alignn_layers = nn.ModuleList([ALIGNNLayer(h, c.norm) for _ in range(c.alignn_layers)])
         self.gcn_layers = nn.ModuleList(
@@ -168,7 +177,7 @@ class ALIGNNBackbone(nn.Module):
         """Pooled (n_graphs, hidden) representation of a batch."""
         x = self.atom_embedding(batch.atom_features)
         y = self.edge_embedding(batch.edge_length)
-        z = self.angle_embedding(batch.angle_cos)
+        z = self.angle_embedding(batch.angle_cos) if self.angle_embedding is not None else None
         for layer in self.alignn_layers:
             x, y, z = layer(batch, x, y, z)
         for layer in self.gcn_layers:

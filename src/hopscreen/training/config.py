@@ -51,22 +51,23 @@ PRESETS: dict[str, Preset] = {
         finetune=TrainConfig(epochs=500, batch_size=128, micro_batch_size=64),
         ensemble_size=3,
     ),
-    # Small enough to fine-tune on two CPU cores well inside an hour.
+    # Small enough to fine-tune on two CPU cores well inside an hour (~1 min per epoch on the
+    # 559 training bands; see BENCHMARKS.md): one ALIGNN layer, hidden 32.
     "fast": Preset(
         name="fast",
         graph=GraphConfig(),
         model=ALIGNNConfig(
-            hidden_features=64,
-            embedding_features=32,
+            hidden_features=32,
+            embedding_features=16,
             edge_bins=40,
             angle_bins=20,
             alignn_layers=1,
             gcn_layers=2,
-            head_hidden=(64,),
+            head_hidden=(32,),
             norm="layer",
         ),
-        pretrain=TrainConfig(epochs=10, batch_size=64, patience=None, val_fraction=0.05),
-        finetune=TrainConfig(epochs=60, batch_size=32, patience=20),
+        pretrain=TrainConfig(epochs=5, batch_size=64, patience=None, val_fraction=0.05),
+        finetune=TrainConfig(epochs=40, batch_size=32, patience=15),
         ensemble_size=3,
     ),
 }

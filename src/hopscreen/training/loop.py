@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 CHECKPOINT_NAME = "checkpoint.pt"
 
 
+def _needs_line_graph(model: nn.Module) -> bool:
+    config = getattr(model, "config", None)
+    return bool(getattr(config, "uses_line_graph", True))
+
+
 def masked_l1(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Mean absolute error over the finite entries of ``target`` (missing labels are NaN)."""
     mask = torch.isfinite(target)
@@ -76,7 +81,10 @@ def evaluate_loss(
     with torch.no_grad():
         for idx in _batches(np.arange(len(graphs)), batch_size):
             batch = collate(
-                [graphs[i] for i in idx], mark_ion_copies=mark_ion_copies, device=device
+                [graphs[i] for i in idx],
+                mark_ion_copies=mark_ion_copies,
+                with_line_graph=_needs_line_graph(model),
+                device=device,
             )
             pred = model(batch)
             tgt = torch.as_tensor(targets[idx], dtype=pred.dtype, device=device)
@@ -109,7 +117,12 @@ def _epochs_in_budget(
         if device.type == "cuda":
             torch.cuda.synchronize()
         t = time.perf_counter()
-        batch = collate([graphs[j] for j in idx], mark_ion_copies=mark_ion_copies, device=device)
+        batch = collate(
+            [graphs[j] for j in idx],
+            mark_ion_copies=mark_ion_copies,
+            with_line_graph=_needs_line_graph(model),
+            device=device,
+        )
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
             out = model(batch).float()
         out.sum().backward()
@@ -220,7 +233,10 @@ def fit(
             n_labels = int(np.isfinite(targets[idx]).sum())
             for sub in _batches(idx, micro):
                 batch = collate(
-                    [graphs[i] for i in sub], mark_ion_copies=mark_ion_copies, device=device
+                    [graphs[i] for i in sub],
+                    mark_ion_copies=mark_ion_copies,
+                    with_line_graph=_needs_line_graph(model),
+                    device=device,
                 )
                 tgt = torch.as_tensor(targets[sub], device=device)
                 with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):

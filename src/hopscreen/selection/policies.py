@@ -1,0 +1,335 @@
+"""Which predicted hops to verify: borderline and promising hops, a budget, and diversity.
+
+Definitions
+-----------
+For a prediction with ensemble mean E (``barrier_ev``) and standard deviation σ
+(``sigma_ev``), a threshold T (``threshold_ev``), a width k (``k_sigma``) and a margin m
+(``promising_margin_ev``), the uncertainty interval is [E − kσ, E + kσ] and
+
+* a hop is **borderline** when the interval straddles the threshold,
+  ``E − kσ ≤ T ≤ E + kσ``: the model cannot tell on which side of T the hop lies.
+  Its score is ``kσ − |E − T|`` (eV, ≥ 0): the shorter of the two distances from T to the ends
+  of the interval, largest for wide intervals centred on T;
+* a hop is **promising** when even the pessimistic end of the interval lies at least m below
+  the threshold, ``E + kσ < T − m``: a likely good conductor worth confirming. Its score is
+  ``(T − m) − (E + kσ)`` (eV, > 0), largest for the most confidently low barriers;
+* every other hop is **skipped**: confidently above the threshold (``E − kσ > T``), or
+  confidently below it but within the margin (``T − m ≤ E + kσ < T``), or with a non-finite
+  E or σ. The two classes cannot overlap, since a borderline hop has ``E + kσ ≥ T``.
+
+:func:`select_hops` fills a per-round budget from the two classes: ``round(mix · budget)``
+places for borderline hops and the rest for promising ones, a class with too few hops leaving
+its places to the other. Within a class hops go by decreasing score. Diversity: with
+``max_per_candidate = N``, no candidate gets its (N+1)-th hop before every candidate with
+eligible hops has had N (then 2N, and so on), counted across both classes. Ties in score are
+broken by a random order drawn from ``seed`` over the sorted hop ids, so the result depends on
+the seed and on the predictions, not on their order.
+
+The ``policy_*`` functions share one signature, ``(predictions, budget, rng) -> hop ids``, for
+the offline active-learning replay (:data:`POLICIES`); each returns ``min(budget, n)`` distinct
+hop ids in priority order.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field
+
+from hopscreen.schemas.base import Config
+from hopscreen.schemas.prediction import PredictionDoc
+from hopscreen.schemas.selection import SelectedHop, SelectionDoc, compute_selection_id
+
+if TYPE_CHECKING:
+    import numpy as np
+
+Category = Literal["borderline", "promising", "skipped"]
+
+Policy = Callable[[Sequence[PredictionDoc], int, "np.random.Generator"], list[str]]
+"""A replay policy: ``(predictions, budget, rng) -> selected hop ids``."""
+
+
+class SelectionConfig(Config):
+    """Settings of one round's selection (see the module docstring for the rules)."""
+
+    threshold_ev: float = Field(0.65, description="Good/bad barrier threshold, eV.")
+    k_sigma: float = Field(1.0, ge=0, description="Width of the uncertainty interval, in σ.")
+    promising_margin_ev: float = Field(
+        0.2, ge=0, description="Promising: E + kσ < threshold − margin, eV."
+    )
+    budget: int = Field(20, ge=0, description="Most hops selected in one round.")
+    max_per_candidate: int | None = Field(
+        2, ge=1, description="Hops of one candidate before the others get a turn (None: any)."
+    )
+    mix: float = Field(
+        0.5, ge=0, le=1, description="Fraction of the budget meant for borderline hops."
+    )
+    seed: int = Field(0, description="Seed of the tie-breaking random order.")
+
+
+def classify(barrier_ev: float, sigma_ev: float, config: SelectionConfig) -> Category:
+    """Class of one prediction.
+
+    Parameters
+    ----------
+    barrier_ev : float
+        Predicted barrier E (ensemble mean), eV.
+    sigma_ev : float
+        Ensemble standard deviation σ, eV.
+    config : SelectionConfig
+        Threshold, k and margin.
+
+    Returns
+    -------
+    str
+        ``"borderline"``, ``"promising"`` or ``"skipped"``.
+
+    """
+    if not (math.isfinite(barrier_ev) and math.isfinite(sigma_ev)):
+        return "skipped"
+    low = barrier_ev - config.k_sigma * sigma_ev
+    high = barrier_ev + config.k_sigma * sigma_ev
+    if low <= config.threshold_ev <= high:
+        return "borderline"
+    if high < config.threshold_ev - config.promising_margin_ev:
+        return "promising"
+    return "skipped"
+
+
+def borderline_score(barrier_ev: float, sigma_ev: float, config: SelectionConfig) -> float:
+    """``kσ − |E − T|`` in eV: ≥ 0 exactly for borderline hops, higher is more ambiguous."""
+    return config.k_sigma * sigma_ev - abs(barrier_ev - config.threshold_ev)
+
+
+def promising_score(barrier_ev: float, sigma_ev: float, config: SelectionConfig) -> float:
+    """``(T − m) − (E + kσ)`` in eV: > 0 exactly for promising hops, higher is more certain."""
+    return (config.threshold_ev - config.promising_margin_ev) - (
+        barrier_ev + config.k_sigma * sigma_ev
+    )
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    prediction: PredictionDoc
+    reason: Literal["borderline", "promising"]
+    score: float
+    tie: float
+
+    @property
+    def group(self) -> str:
+        return self.prediction.candidate_id or self.prediction.candidate_name
+
+
+def _unique(predictions: Sequence[PredictionDoc]) -> list[PredictionDoc]:
+    seen: set[str] = set()
+    for pred in predictions:
+        if pred.hop_id in seen:
+            raise ValueError(f"hop {pred.hop_id} is predicted more than once")
+        seen.add(pred.hop_id)
+    return list(predictions)
+
+
+def _tie_keys(hop_ids: Sequence[str], rng: random.Random) -> dict[str, float]:
+    """A random number per hop id, drawn in sorted id order (independent of input order)."""
+    return {hop_id: rng.random() for hop_id in sorted(set(hop_ids))}
+
+
+def _quotas(n_borderline: int, n_promising: int, budget: int, mix: float) -> tuple[int, int]:
+    target = math.floor(budget * mix + 0.5)
+    n_b = min(n_borderline, target)
+    n_p = min(n_promising, budget - n_b)
+    n_b = min(n_borderline, budget - n_p)
+    return n_b, n_p
+
+
+def _pick(
+    queues: dict[str, list[_Ranked]],
+    quotas: dict[str, int],
+    max_per_candidate: int | None,
+) -> list[_Ranked]:
+    """Draw the quotas, interleaving the classes and taking turns between candidates."""
+    counts: Counter[str] = Counter()
+    taken = dict.fromkeys(quotas, 0)
+    picked: list[_Ranked] = []
+    order = list(quotas)  # borderline first on ties
+    while True:
+        open_classes = [c for c in order if taken[c] < quotas[c]]
+        if not open_classes:
+            return picked
+        cls = min(open_classes, key=lambda c: (taken[c] / quotas[c], order.index(c)))
+        queue = queues[cls]
+        best = 0
+        if max_per_candidate is not None:
+            best_tier = math.inf
+            for i, item in enumerate(queue):
+                tier = counts[item.group] // max_per_candidate
+                if tier < best_tier:
+                    best, best_tier = i, tier
+                    if tier == 0:
+                        break
+        item = queue.pop(best)
+        counts[item.group] += 1
+        taken[cls] += 1
+        picked.append(item)
+
+
+def select_hops(
+    predictions: Sequence[PredictionDoc], config: SelectionConfig | None = None
+) -> SelectionDoc:
+    """Choose the hops of one round to send on to verification.
+
+    Parameters
+    ----------
+    predictions : sequence of PredictionDoc
+        One prediction per hop, all by the same model version.
+    config : SelectionConfig, optional
+        Threshold, k, margin, budget, diversity, mix and seed (defaults if None).
+
+    Returns
+    -------
+    SelectionDoc
+        The selected hops in priority order, each with its reason and score, and the counts of
+        borderline, promising and skipped predictions. The same predictions (in any order) and
+        config give the same document.
+
+    Raises
+    ------
+    ValueError
+        If a hop is predicted twice or the predictions come from several model versions.
+
+    """
+    config = config or SelectionConfig()
+    preds = _unique(predictions)
+    versions = sorted({p.model_version for p in preds})
+    if len(versions) > 1:
+        raise ValueError(f"predictions of several model versions: {versions}; select per model")
+    ties = _tie_keys([p.hop_id for p in preds], random.Random(config.seed))
+    queues: dict[str, list[_Ranked]] = {"borderline": [], "promising": []}
+    n_skipped = 0
+    for pred in preds:
+        category = classify(pred.barrier_ev, pred.sigma_ev, config)
+        if category == "skipped":
+            n_skipped += 1
+            continue
+        score_fn = borderline_score if category == "borderline" else promising_score
+        score = score_fn(pred.barrier_ev, pred.sigma_ev, config)
+        queues[category].append(_Ranked(pred, category, score, ties[pred.hop_id]))
+    for queue in queues.values():
+        queue.sort(key=lambda r: (-r.score, r.tie, r.prediction.hop_id))
+    n_borderline, n_promising = len(queues["borderline"]), len(queues["promising"])
+    n_b, n_p = _quotas(n_borderline, n_promising, config.budget, config.mix)
+    picked = _pick(queues, {"borderline": n_b, "promising": n_p}, config.max_per_candidate)
+    fields = {
+        "model_version": versions[0] if versions else None,
+        **config.model_dump(),
+        "selected": [
+            SelectedHop(
+                hop_id=r.prediction.hop_id,
+                candidate_id=r.prediction.candidate_id,
+                candidate_name=r.prediction.candidate_name,
+                reason=r.reason,
+                barrier_ev=r.prediction.barrier_ev,
+                sigma_ev=r.prediction.sigma_ev,
+                score=r.score,
+            )
+            for r in picked
+        ],
+        "n_considered": len(preds),
+        "n_borderline": n_borderline,
+        "n_promising": n_promising,
+        "n_skipped": n_skipped,
+    }
+    draft = SelectionDoc(selection_id="", **fields)
+    draft.selection_id = compute_selection_id(draft.model_dump(mode="json"))
+    return draft
+
+
+def _ranked_ids(
+    predictions: Sequence[PredictionDoc],
+    budget: int,
+    rng: np.random.Generator,
+    key: Callable[[PredictionDoc], float],
+) -> list[str]:
+    """Hop ids by increasing ``key`` (non-finite keys last), ties in a random order."""
+    if budget < 0:
+        raise ValueError(f"budget must be >= 0, got {budget}")
+    preds = sorted(_unique(predictions), key=lambda p: p.hop_id)
+    ties = rng.random(len(preds))
+
+    def order(i: int) -> tuple[bool, float, float]:
+        value = key(preds[i])
+        finite = math.isfinite(value)
+        return (not finite, value if finite else 0.0, float(ties[i]))
+
+    return [preds[i].hop_id for i in sorted(range(len(preds)), key=order)[:budget]]
+
+
+def policy_random(
+    predictions: Sequence[PredictionDoc], budget: int, rng: np.random.Generator
+) -> list[str]:
+    """Baseline: ``budget`` hops drawn uniformly at random, without replacement."""
+    return _ranked_ids(predictions, budget, rng, key=lambda p: 0.0)
+
+
+def policy_greedy_lowest(
+    predictions: Sequence[PredictionDoc], budget: int, rng: np.random.Generator
+) -> list[str]:
+    """Exploitation: the ``budget`` hops with the lowest predicted barrier."""
+    return _ranked_ids(predictions, budget, rng, key=lambda p: p.barrier_ev)
+
+
+def policy_borderline_sigma(
+    predictions: Sequence[PredictionDoc],
+    budget: int,
+    rng: np.random.Generator,
+    *,
+    config: SelectionConfig | None = None,
+) -> list[str]:
+    """Uncertainty at the threshold: the ``budget`` hops with the highest ``kσ − |E − T|``.
+
+    Borderline hops come first (score ≥ 0), then the hops nearest to becoming borderline.
+    """
+    config = config or SelectionConfig()
+    return _ranked_ids(
+        predictions, budget, rng, key=lambda p: -borderline_score(p.barrier_ev, p.sigma_ev, config)
+    )
+
+
+def policy_mixed(
+    predictions: Sequence[PredictionDoc],
+    budget: int,
+    rng: np.random.Generator,
+    *,
+    config: SelectionConfig | None = None,
+) -> list[str]:
+    """The default: :func:`select_hops` with this budget, topped up to the full budget.
+
+    The tie-breaking seed is drawn from ``rng``. When fewer than ``budget`` hops are borderline
+    or promising, the rest of the budget goes to the remaining hops in the order of
+    :func:`policy_borderline_sigma`, so that the replay always spends its budget.
+    """
+    if budget < 0:
+        raise ValueError(f"budget must be >= 0, got {budget}")
+    config = config or SelectionConfig()
+    seed = int(rng.integers(0, 2**31 - 1))
+    round_config = config.model_copy(update={"budget": budget, "seed": seed})
+    chosen = select_hops(predictions, round_config).hop_ids
+    if len(chosen) < budget:
+        taken = set(chosen)
+        rest = [p for p in predictions if p.hop_id not in taken]
+        chosen += policy_borderline_sigma(rest, budget - len(chosen), rng, config=config)
+    return chosen
+
+
+POLICIES: dict[str, Policy] = {
+    "random": policy_random,
+    "greedy_lowest": policy_greedy_lowest,
+    "borderline_sigma": policy_borderline_sigma,
+    "mixed": policy_mixed,
+}
+"""Replay policies by name; ``"mixed"`` is the default."""

@@ -1,0 +1,276 @@
+"""The results store: every document of every round, upserted by content id, per collection.
+
+A :class:`ResultsStore` holds one maggma ``Store`` per collection (``MontyStore`` under a results
+folder by default, ``MongoStore`` on HPC; see :mod:`hopscreen.store.stores`). Documents are
+written as their JSON dump plus three bookkeeping fields:
+
+* the collection's key field (``candidate_id``, ``hop_id``, ``prediction_id``, ``selection_id``,
+  ``verification_id`` or ``failure_id``), computed when the document lacks it;
+* ``doc_type``: the document's class name (``failures`` mixes several kinds);
+* ``last_updated``: the UTC time of the write (maggma's convention), used to pick the latest.
+
+Writes are upserts on the key field, so re-running a round updates documents instead of
+duplicating them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from maggma.core import Store
+
+M = TypeVar("M", bound=BaseModel)
+
+KeyFunction = Callable[[dict[str, Any]], str]
+"""Computes a document's key from its JSON dump (used when the dump lacks the key field)."""
+
+LEVEL_OF_THEORY_FIELDS = ("level_of_theory", "tier", "method", "code", "potential", "functional")
+"""Fields that tell verifications of one hop apart when a document carries no id of its own."""
+
+BOOKKEEPING_FIELDS = ("doc_type", "last_updated")
+
+
+def content_hash(record: Mapping[str, Any]) -> str:
+    """sha256 (hex) of the canonical JSON (sorted keys, no spaces) of a JSON-able mapping."""
+    text = json.dumps(record, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _field(name: str) -> KeyFunction:
+    def key(record: dict[str, Any]) -> str:
+        if record.get(name) is None:
+            raise ValueError(f"document has no {name!r}: {sorted(record)}")
+        return str(record[name])
+
+    return key
+
+
+def prediction_key(record: dict[str, Any]) -> str:
+    """``"{hop_id}:{model_version}"``: one prediction per hop and model version."""
+    return f"{_field('hop_id')(record)}:{_field('model_version')(record)}"
+
+
+def verification_key(record: dict[str, Any]) -> str:
+    """``"{hop_id}:{hash}"``, the hash over the level-of-theory fields present (16 hex digits)."""
+    level = {f: record[f] for f in LEVEL_OF_THEORY_FIELDS if f in record}
+    return f"{_field('hop_id')(record)}:{content_hash(level)[:16]}"
+
+
+def failure_key(record: dict[str, Any]) -> str:
+    """Content hash of the whole failure document with its ``doc_type`` (stored once)."""
+    return content_hash(record)
+
+
+@dataclass(frozen=True)
+class CollectionSpec:
+    """A collection of the results store and how its documents are keyed.
+
+    Attributes
+    ----------
+    key_field : str
+        Field holding the unique key (the maggma store's ``key``).
+    key : callable
+        Computes the key from a document's JSON dump when the dump has no ``key_field``.
+
+    """
+
+    key_field: str
+    key: KeyFunction
+
+
+COLLECTIONS: dict[str, CollectionSpec] = {
+    "candidates": CollectionSpec("candidate_id", _field("candidate_id")),
+    "hops": CollectionSpec("hop_id", _field("hop_id")),
+    "predictions": CollectionSpec("prediction_id", prediction_key),
+    "selections": CollectionSpec("selection_id", _field("selection_id")),
+    "verifications": CollectionSpec("verification_id", verification_key),
+    "failures": CollectionSpec("failure_id", failure_key),
+}
+"""The collections of a results store, by name."""
+
+
+def to_record(doc: BaseModel, spec: CollectionSpec, *, now: datetime | None = None) -> dict:
+    """The stored form of a document: its JSON dump plus key, ``doc_type`` and ``last_updated``.
+
+    Parameters
+    ----------
+    doc : pydantic.BaseModel
+        Any document.
+    spec : CollectionSpec
+        Collection it goes to.
+    now : datetime, optional
+        Time stamp (UTC now if None).
+
+    Returns
+    -------
+    dict
+        A JSON-able dict (except ``last_updated``, a datetime).
+
+    """
+    record = doc.model_dump(mode="json")
+    record["doc_type"] = type(doc).__name__
+    if record.get(spec.key_field) is None:
+        record[spec.key_field] = spec.key(record)
+    record["last_updated"] = now or datetime.now(UTC)
+    return record
+
+
+class ResultsStore:
+    """The collections of one results store, used as ``with store: ...``.
+
+    Parameters
+    ----------
+    stores : mapping of str to maggma Store
+        One store per collection name; each store's ``key`` is the collection's key field.
+    collections : mapping of str to CollectionSpec, optional
+        How each collection is keyed (default :data:`COLLECTIONS`).
+    location : str
+        Where the data live, for messages (a folder or a MongoDB address).
+
+    """
+
+    def __init__(
+        self,
+        stores: Mapping[str, Store],
+        *,
+        collections: Mapping[str, CollectionSpec] | None = None,
+        location: str = "",
+    ) -> None:
+        self.collections = dict(collections or COLLECTIONS)
+        missing = set(self.collections) - set(stores)
+        if missing:
+            raise ValueError(f"no store for collections {sorted(missing)}")
+        self.stores = dict(stores)
+        self.location = location
+        self._connected = False
+
+    def __repr__(self) -> str:
+        return f"ResultsStore({self.location!r}, collections={sorted(self.collections)})"
+
+    def connect(self) -> None:
+        """Connect every collection's store."""
+        for store in self.stores.values():
+            store.connect()
+        self._connected = True
+
+    def close(self) -> None:
+        """Close every collection's store."""
+        if not self._connected:
+            return
+        for store in self.stores.values():
+            store.close()
+        self._connected = False
+
+    def __enter__(self) -> Self:
+        self.connect()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _store(self, collection: str) -> tuple[Store, CollectionSpec]:
+        if collection not in self.collections:
+            raise ValueError(
+                f"unknown collection {collection!r}; known: {', '.join(sorted(self.collections))}"
+            )
+        if not self._connected:
+            raise RuntimeError("the results store is not connected: use `with store:`")
+        return self.stores[collection], self.collections[collection]
+
+    def write(self, collection: str, docs: Sequence[BaseModel]) -> int:
+        """Upsert documents into a collection, keyed by their content ids.
+
+        Parameters
+        ----------
+        collection : str
+            Collection name (see :data:`COLLECTIONS`).
+        docs : sequence of pydantic.BaseModel
+            Documents to write; a document whose key is already stored replaces it.
+
+        Returns
+        -------
+        int
+            Number of documents written.
+
+        """
+        store, spec = self._store(collection)
+        now = datetime.now(UTC)
+        records = [to_record(doc, spec, now=now) for doc in docs]
+        if records:
+            store.update(records, key=spec.key_field)
+        return len(records)
+
+    def read(
+        self,
+        collection: str,
+        criteria: dict[str, Any] | None = None,
+        *,
+        sort: dict[str, int] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Documents of a collection matching a MongoDB-style filter.
+
+        Parameters
+        ----------
+        collection : str
+            Collection name.
+        criteria : dict, optional
+            MongoDB filter, e.g. ``{"working_ion": "Li"}`` (all documents if None).
+        sort : dict of str to int, optional
+            Sort fields, 1 ascending and -1 descending.
+
+        Returns
+        -------
+        list of dict
+            Stored records (document fields plus key, ``doc_type`` and ``last_updated``), without
+            the database's ``_id``.
+
+        """
+        store, _ = self._store(collection)
+        records = store.query(criteria=criteria or {}, sort=sort)
+        return [{k: v for k, v in record.items() if k != "_id"} for record in records]
+
+    def read_docs(
+        self, collection: str, model: type[M], criteria: dict[str, Any] | None = None
+    ) -> list[M]:
+        """Documents of a collection as pydantic models (bookkeeping fields dropped).
+
+        Parameters
+        ----------
+        collection : str
+            Collection name.
+        model : type of pydantic.BaseModel
+            Document class, e.g. ``PredictionDoc``.
+        criteria : dict, optional
+            MongoDB filter; add ``{"doc_type": model.__name__}`` for mixed collections.
+
+        Returns
+        -------
+        list of model
+            Validated documents.
+
+        """
+        fields = set(model.model_fields)
+        return [
+            model.model_validate({k: v for k, v in record.items() if k in fields})
+            for record in self.read(collection, criteria)
+        ]
+
+    def count(self, collection: str, criteria: dict[str, Any] | None = None) -> int:
+        """Number of documents of a collection matching a MongoDB-style filter."""
+        store, _ = self._store(collection)
+        return int(store.count(criteria or {}))

@@ -1,0 +1,169 @@
+"""Opening the results store and the jobflow job store: embedded MontyDB or MongoDB.
+
+Embedded default: montydb with sqlite storage in a results folder (database ``hopscreen``), one
+collection per document kind, next to the collections of the jobflow ``JobStore``
+(``jobflow_outputs`` and ``jobflow_data``) when the flows run with :func:`jobflow_store`.
+Beyond one machine the same collections live in MongoDB, configured with a dict of
+``maggma.stores.MongoStore`` arguments (never credentials in code: read them from a file).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hopscreen.store.results import COLLECTIONS, ResultsStore
+
+if TYPE_CHECKING:
+    from jobflow import JobStore
+    from maggma.core import Store
+
+DATABASE_NAME = "hopscreen"
+"""Database name, in the results folder or on the MongoDB server."""
+
+JOBFLOW_DOCS_COLLECTION = "jobflow_outputs"
+JOBFLOW_DATA_COLLECTION = "jobflow_data"
+
+
+def monty_store(results_dir: str | Path, collection_name: str, key: str) -> Store:
+    """A maggma ``MontyStore`` (montydb, sqlite storage) in a results folder.
+
+    Parameters
+    ----------
+    results_dir : str or Path
+        Results folder (must exist).
+    collection_name : str
+        Collection name.
+    key : str
+        Key field of the collection.
+
+    Returns
+    -------
+    maggma.stores.MontyStore
+        Not yet connected.
+
+    """
+    from maggma.stores import MontyStore
+
+    return MontyStore(
+        collection_name,
+        database_path=str(Path(results_dir)),
+        database_name=DATABASE_NAME,
+        storage="sqlite",
+        key=key,
+    )
+
+
+def mongo_store(mongo: dict[str, Any], collection_name: str, key: str) -> Store:
+    """A maggma ``MongoStore`` for one collection.
+
+    Parameters
+    ----------
+    mongo : dict
+        ``MongoStore`` arguments (``host``, ``port``, ``username``, ``password``, ``uri``,
+        ``database`` (default ``"hopscreen"``) ...), plus an optional ``collection_prefix``
+        prepended to every collection name.
+    collection_name : str
+        Collection name (without the prefix).
+    key : str
+        Key field of the collection.
+
+    Returns
+    -------
+    maggma.stores.MongoStore
+        Not yet connected (constructing one does not touch the server).
+
+    """
+    from maggma.stores import MongoStore
+
+    options = dict(mongo)
+    prefix = str(options.pop("collection_prefix", ""))
+    options.setdefault("database", DATABASE_NAME)
+    return MongoStore(collection_name=f"{prefix}{collection_name}", key=key, **options)
+
+
+def _check_backend(results_dir: str | Path | None, mongo: dict[str, Any] | None) -> None:
+    if (results_dir is None) == (mongo is None):
+        raise ValueError("give either a results folder or a MongoDB configuration (not both)")
+
+
+def open_results_store(
+    results_dir: str | Path | None = None,
+    *,
+    mongo: dict[str, Any] | None = None,
+    create: bool = True,
+) -> ResultsStore:
+    """The results store of a results folder (embedded) or of a MongoDB server.
+
+    Parameters
+    ----------
+    results_dir : str or Path, optional
+        Results folder for the embedded MontyDB (sqlite) store.
+    mongo : dict, optional
+        MongoDB configuration (see :func:`mongo_store`), instead of a folder.
+    create : bool
+        Create the results folder if it does not exist; if False a missing folder raises.
+
+    Returns
+    -------
+    ResultsStore
+        Not yet connected: use it as ``with open_results_store(path) as store: ...``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``create`` is False and the results folder does not exist.
+    ValueError
+        If neither or both of ``results_dir`` and ``mongo`` are given.
+
+    """
+    _check_backend(results_dir, mongo)
+    if mongo is not None:
+        stores = {
+            name: mongo_store(mongo, name, spec.key_field) for name, spec in COLLECTIONS.items()
+        }
+        location = mongo.get("uri") or f"mongodb://{mongo.get('host', 'localhost')}"
+        return ResultsStore(stores, location=str(location))
+    path = Path(results_dir).expanduser()  # type: ignore[arg-type]
+    if not path.is_dir():
+        if not create:
+            raise FileNotFoundError(f"results folder {path} does not exist")
+        path.mkdir(parents=True)
+    stores = {name: monty_store(path, name, spec.key_field) for name, spec in COLLECTIONS.items()}
+    return ResultsStore(stores, location=str(path))
+
+
+def jobflow_store(
+    results_dir: str | Path | None = None, *, mongo: dict[str, Any] | None = None
+) -> JobStore:
+    """A jobflow ``JobStore`` living beside the hopscreen collections.
+
+    The job outputs go to ``jobflow_outputs`` and large data (``additional_stores`` name
+    ``"data"``) to ``jobflow_data``, in the same MontyDB folder (or MongoDB database) as the
+    results store. The store is on disk, so it also works for FireWorks workers.
+
+    Parameters
+    ----------
+    results_dir : str or Path, optional
+        Results folder (created if missing).
+    mongo : dict, optional
+        MongoDB configuration instead of a folder (see :func:`mongo_store`).
+
+    Returns
+    -------
+    jobflow.JobStore
+        Not yet connected (``run_locally`` connects it).
+
+    """
+    from jobflow import JobStore
+
+    _check_backend(results_dir, mongo)
+    if mongo is not None:
+        docs = mongo_store(mongo, JOBFLOW_DOCS_COLLECTION, "uuid")
+        data = mongo_store(mongo, JOBFLOW_DATA_COLLECTION, "blob_uuid")
+    else:
+        path = Path(results_dir).expanduser()  # type: ignore[arg-type]
+        path.mkdir(parents=True, exist_ok=True)
+        docs = monty_store(path, JOBFLOW_DOCS_COLLECTION, "uuid")
+        data = monty_store(path, JOBFLOW_DATA_COLLECTION, "blob_uuid")
+    return JobStore(docs, additional_stores={"data": data})
