@@ -1,0 +1,41 @@
+"""``hopscreen bench``: measure accuracy, throughput and training speed into BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def bench(
+    out: Annotated[Path, typer.Option(help="Markdown file to write.")] = Path("BENCHMARKS.md"),
+    n_hops: Annotated[int, typer.Option(help="Hops for the inference benchmark.")] = 1000,
+    accuracy: Annotated[bool, typer.Option(help="Evaluate on the authors' test split.")] = True,
+    data_dir: Annotated[Path | None, typer.Option(help="Data folder (default: resolved).")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write raw JSON.")] = None,
+) -> None:
+    """Run the benchmarks on this machine and write BENCHMARKS.md (takes tens of minutes)."""
+    from rich.console import Console
+
+    from hopscreen.bench import render_markdown, run_benchmarks
+    from hopscreen.data.paths import HopscreenDataError
+    from hopscreen.models.bundle import load_card
+    from hopscreen.models.registry import default_model_dir
+
+    console = Console(stderr=True)
+    try:
+        results = run_benchmarks(
+            n_hops=n_hops,
+            accuracy=accuracy,
+            data_dir=data_dir,
+            progress=lambda msg: console.print(f"[bold]bench:[/bold] {msg}"),
+        )
+    except HopscreenDataError as exc:
+        console.print(f"[red]Error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    out.write_text(render_markdown(results, load_card(default_model_dir())))
+    if json_out is not None:
+        json_out.write_text(json.dumps(results, indent=2, default=str))
+    console.print(f"wrote {out}")
