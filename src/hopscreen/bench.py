@@ -280,8 +280,9 @@ def render_markdown(results: dict[str, Any], card: Any | None = None) -> str:
         ]
         for i, mem in enumerate(members):
             out.append(
-                f"| {i} | {mem.get('source', '')} | {mem.get('epochs_run')} | {mem.get('best_epoch')}"
-                f" | {mem.get('best_val_l1_ev', float('nan')):.3f} | {mem.get('seconds', 0):.0f} |"
+                f"| {i} | {mem.get('source', '')} | {mem.get('epochs_run')} "
+                f"| {mem.get('best_epoch')} | {mem.get('best_val_l1_ev', float('nan')):.3f} "
+                f"| {mem.get('seconds', 0):.0f} |"
             )
         out.append("")
     out.append(f"Total bench time: {results['seconds'] / 60:.1f} min.")
