@@ -18,7 +18,8 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 screen: $(STAMP)
-	$(BIN)/hopscreen screen --demo --ion Li --results results/demo
+	$(BIN)/hopscreen screen --demo --results results/demo
+	$(BIN)/hopscreen report --results results/demo --out results/demo/report.html
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" -q

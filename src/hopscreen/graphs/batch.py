@@ -92,6 +92,9 @@ def collate(
     mark_ion_copies
         Append a node feature that is 1 for the first five atoms of each graph (the migrating-ion
         copies of a band) and 0 elsewhere. Off in the ``paper`` preset.
+    with_line_graph
+        Build the line graph and bond angles; models without ALIGNN layers do not read them,
+        and they are then left empty.
     device
         Where the batch (and its line graph) is built.
 

@@ -1,0 +1,1 @@
+"""Composition of hopscreen flows (no jobs or Makers are defined here)."""

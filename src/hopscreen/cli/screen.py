@@ -1,0 +1,196 @@
+"""``hopscreen screen``: run (or submit) one screening round and print its summary.
+
+Only parses options, builds a :class:`hopscreen.campaign.CampaignConfig` and calls
+:func:`hopscreen.campaign.build_round` / :func:`~hopscreen.campaign.run_round_locally` /
+:func:`~hopscreen.campaign.submit_to_launchpad`.
+Exit codes: 0 success, 1 bad options or configuration, 2 the round did not finish.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+
+from hopscreen.campaign import (
+    CampaignConfig,
+    CampaignConfigError,
+    build_round,
+    demo_config,
+    run_round_locally,
+    submit_to_launchpad,
+)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"Error: {message}", err=True)
+    return typer.Exit(code=code)
+
+
+def make_config(
+    *,
+    config_file: Path | None,
+    demo: bool,
+    files: list[Path],
+    mp_chemsys: list[str],
+    ion: str | None,
+    results: Path | None,
+    budget: int | None,
+    verifier: str | None,
+    model: str | None,
+) -> CampaignConfig:
+    """The campaign of a command line: the file (or demo defaults), then explicit options."""
+    if config_file is not None:
+        base = CampaignConfig.from_yaml(config_file)
+    elif demo:
+        base = demo_config()
+    else:
+        base = CampaignConfig()
+    data = base.model_dump()
+    sources = data["sources"]
+    if demo:
+        sources["demo"] = True
+    if files:
+        sources["files"] = [str(p) for p in files]
+    if mp_chemsys:
+        sources["mp_chemsys"] = list(mp_chemsys)
+    if ion is not None:
+        data["ion"] = ion
+    if results is not None:
+        data["results_dir"] = str(results)
+    if budget is not None:
+        data["selection"]["budget"] = budget
+    if verifier is not None:
+        data["verifier"] = verifier
+    if model is not None:
+        data["model"] = model
+    config = CampaignConfig.from_dict(data, origin="command line")
+    config.check_sources()
+    return config
+
+
+class _StatusHandler(logging.Handler):
+    """Shows jobflow's "Starting job" messages in a rich status line."""
+
+    def __init__(self, status: Any) -> None:
+        super().__init__(level=logging.INFO)
+        self.status = status
+        self.started = time.perf_counter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith("Starting job"):
+            name = message.split(" - ", 1)[-1].split(" (")[0]
+            elapsed = time.perf_counter() - self.started
+            self.status.update(f"[bold]running[/bold] {name}  ({elapsed:.0f} s so far)")
+
+
+def summary_rows(summary: Any) -> list[tuple[str, str]]:
+    """(quantity, value) rows of the end-of-round table."""
+    agree = (
+        f"{summary.n_agree}/{summary.n_verified} "
+        f"({100 * summary.n_agree / summary.n_verified:.0f} %)"
+        if summary.n_verified
+        else "—"
+    )
+    return [
+        ("candidates", f"{summary.n_candidates} (+{summary.n_candidate_failures} rejected)"),
+        ("hops", f"{summary.n_hops} (+{summary.n_hop_failures} failed)"),
+        ("model", str(summary.model_version)),
+        (
+            f"predicted good (< {summary.threshold_ev:g} eV)",
+            str(summary.n_predicted_good),
+        ),
+        ("predicted bad", str(summary.n_predicted_bad)),
+        ("selected for verification", str(summary.n_selected)),
+        ("verified", f"{summary.n_verified} (+{summary.n_verification_failed} failed)"),
+        ("prediction agrees with verification", agree),
+        ("results", summary.results_dir),
+    ]
+
+
+def screen(
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="Structure files (CIF, POSCAR, JSON) or globs.")
+    ] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Screen the bundled demo hosts.")] = False,
+    mp_chemsys: Annotated[
+        list[str] | None,
+        typer.Option("--mp-chemsys", help="Materials Project chemical system, e.g. Li-Fe-P-O."),
+    ] = None,
+    ion: Annotated[
+        str | None, typer.Option("--ion", help="Working ion (demo: each host's own if unset).")
+    ] = None,
+    results: Annotated[
+        Path | None, typer.Option("--results", help="Results folder (store).")
+    ] = None,
+    budget: Annotated[int | None, typer.Option("--budget", help="Hops to verify.")] = None,
+    verifier: Annotated[
+        Literal["umlip", "vasp", "none"] | None,
+        typer.Option("--verifier", help="Verification tier: umlip, vasp or none."),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model folder or shipped model name.")
+    ] = None,
+    fireworks: Annotated[
+        bool, typer.Option("--fireworks", help="Submit to the FireWorks LaunchPad instead.")
+    ] = False,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Campaign YAML file (options override it).")
+    ] = None,
+) -> None:
+    """Screen hosts for migration barriers: predict, select, verify and store one round."""
+    from rich.console import Console
+    from rich.table import Table
+
+    try:
+        campaign = make_config(
+            config_file=config,
+            demo=demo,
+            files=list(files or []),
+            mp_chemsys=list(mp_chemsys or []),
+            ion=ion,
+            results=results,
+            budget=budget,
+            verifier=verifier,
+            model=model,
+        )
+    except CampaignConfigError as exc:
+        raise _fail(str(exc)) from exc
+    console = Console()
+    flow = build_round(campaign)
+    results_dir = Path(campaign.results_dir)
+    if fireworks:
+        ids = submit_to_launchpad(flow, results_dir)
+        console.print(f"Added a workflow of {len(ids)} Fireworks to the LaunchPad: {ids}")
+        return
+    if campaign.verifier == "umlip":
+        from hopscreen.verification.umlip import UmlipNebConfig
+
+        caps = UmlipNebConfig(**campaign.umlip).capped_description()
+        if caps:
+            console.print(f"[yellow]uMLIP verification is capped:[/yellow] {caps}")
+    start = time.perf_counter()
+    logger = logging.getLogger("jobflow")
+    with console.status("starting the round") as status:
+        handler = _StatusHandler(status)
+        logger.addHandler(handler)
+        old_level = logger.level
+        logger.setLevel(logging.INFO)
+        try:
+            summary = run_round_locally(flow, results_dir)
+        except RuntimeError as exc:
+            raise _fail(str(exc), code=2) from exc
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(old_level)
+    table = Table(title=f"Screening round ({time.perf_counter() - start:.0f} s)")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    for name, value in summary_rows(summary):
+        table.add_row(name, value)
+    console.print(table)
+    console.print(f"Report: hopscreen report --results {results_dir} --out report.html")

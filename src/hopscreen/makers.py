@@ -1,0 +1,303 @@
+"""jobflow ``Maker`` s of a screening round: their fields are the scientific parameters.
+
+Each Maker's ``make()`` returns one job (or, for :class:`ScreenRoundMaker`, the whole round as
+a ``Flow``) from :mod:`hopscreen.jobs`.
+
+Routing (FireWorks)
+-------------------
+Batched GNN inference goes to a GPU worker and NEB to DFT workers through the FireWorks spec key
+``_fworker`` in each job's ``manager_config``:
+
+* the prediction job gets ``{"_fworker": PredictMaker.fworker}`` (default ``"gpu"``);
+* the verification fan-out job creates its NEB jobs at run time; they would inherit the fan-out
+  job's own routing, so the fan-out sets ``response_manager_config={"_fworker": "dft"}`` (a
+  :class:`jobflow.JobConfig` field) and every job of its replacement goes to the DFT worker.
+
+Jobs without ``_fworker`` (candidates, hops, selection, collection) run on any worker.
+``run_locally`` ignores routing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from jobflow import Flow, Job, Maker
+
+from hopscreen import jobs
+from hopscreen.hops import DEFAULT_MAX_HOP_LENGTH_ANGSTROM
+
+GPU_WORKER = "gpu"
+DFT_WORKER = "dft"
+
+
+@dataclass
+class CandidatesMaker(Maker):
+    """Load the candidate hosts of a round.
+
+    Parameters
+    ----------
+    name
+        Job name.
+    """
+
+    name: str = "candidates"
+
+    def make(
+        self,
+        *,
+        demo: bool = False,
+        files: list[str] | None = None,
+        mp_chemsys: list[str] | None = None,
+        working_ion: str | None = None,
+    ) -> Job:
+        """The candidates job for these sources (see :func:`hopscreen.jobs.load_candidates`)."""
+        new = jobs.fetch_candidates(
+            demo=demo, files=files or [], mp_chemsys=mp_chemsys or [], working_ion=working_ion
+        )
+        new.name = self.name
+        return new
+
+
+@dataclass
+class HopsMaker(Maker):
+    """Enumerate the symmetry-distinct hops of each host and check their bands.
+
+    Parameters
+    ----------
+    max_hop_length_angstrom
+        Longest hop considered, Å.
+    symprec
+        spglib symmetry precision, Å.
+    supercell_min_atoms, supercell_max_atoms, supercell_min_length_angstrom
+        Size of the vacancy-mode supercell of the bands (see
+        :class:`hopscreen.hops.SupercellOptions`).
+    """
+
+    name: str = "hops"
+    max_hop_length_angstrom: float = DEFAULT_MAX_HOP_LENGTH_ANGSTROM
+    symprec: float = 0.1
+    supercell_min_atoms: int = 80
+    supercell_max_atoms: int = 240
+    supercell_min_length_angstrom: float = 10.0
+
+    def hop_options(self) -> dict[str, Any]:
+        """The :class:`~hopscreen.hops.HopOptions` fields, as a JSON-able dict."""
+        return {
+            "max_hop_length_angstrom": self.max_hop_length_angstrom,
+            "symprec": self.symprec,
+            "supercell": {
+                "min_atoms": self.supercell_min_atoms,
+                "max_atoms": self.supercell_max_atoms,
+                "min_length_angstrom": self.supercell_min_length_angstrom,
+            },
+        }
+
+    def make(self, candidates: Any) -> Job:
+        """The hops job over a list of candidate documents (or a reference to one)."""
+        new = jobs.enumerate_hops_job(candidates, hop_options=self.hop_options())
+        new.name = self.name
+        return new
+
+
+@dataclass
+class PredictMaker(Maker):
+    """Batched barrier prediction (one job for all hops of the round).
+
+    Parameters
+    ----------
+    model
+        Model folder or shipped model name; None for the shipped default.
+    batch_size
+        Bands per forward pass.
+    device
+        ``"cpu"``, ``"cuda"`` …; None picks CUDA when available.
+    fworker
+        FireWorks worker the job is routed to (``_fworker``); None for any worker.
+    """
+
+    name: str = "predict"
+    model: str | None = None
+    batch_size: int = 32
+    device: str | None = None
+    fworker: str | None = GPU_WORKER
+
+    def make(self, hops: Any, candidates: Any, hop_options: dict[str, Any] | None = None) -> Job:
+        """The prediction job for a list of hops and their hosts (or references to them)."""
+        new = jobs.predict_barriers(
+            hops,
+            candidates,
+            hop_options=hop_options,
+            model=self.model,
+            batch_size=self.batch_size,
+            device=self.device,
+        )
+        new.name = self.name
+        if self.fworker:
+            new.update_config({"manager_config": {"_fworker": self.fworker}})
+        return new
+
+
+@dataclass
+class SelectMaker(Maker):
+    """Choose the hops to verify (see :class:`hopscreen.selection.SelectionConfig`).
+
+    Parameters
+    ----------
+    threshold_ev
+        Good/bad barrier threshold, eV.
+    k_sigma
+        Width of the uncertainty interval, in σ.
+    promising_margin_ev
+        How far below the threshold a promising hop must lie, eV.
+    budget
+        Most hops verified in the round.
+    max_per_candidate
+        Hops of one host before the others get a turn (None: no limit).
+    mix
+        Fraction of the budget meant for borderline hops.
+    seed
+        Seed of the tie-breaking order.
+    max_host_sites
+        Only hops of hosts with at most this many sites (in the candidate cell) may be
+        verified; None for all. Keeps uMLIP NEB affordable on a small machine.
+    """
+
+    name: str = "select"
+    threshold_ev: float = 0.65
+    k_sigma: float = 1.0
+    promising_margin_ev: float = 0.1
+    budget: int = 20
+    max_per_candidate: int | None = None
+    mix: float = 0.5
+    seed: int = 0
+    max_host_sites: int | None = None
+
+    def selection_config(self) -> dict[str, Any]:
+        """The :class:`~hopscreen.selection.SelectionConfig` fields, as a dict."""
+        return {
+            "threshold_ev": self.threshold_ev,
+            "k_sigma": self.k_sigma,
+            "promising_margin_ev": self.promising_margin_ev,
+            "budget": self.budget,
+            "max_per_candidate": self.max_per_candidate,
+            "mix": self.mix,
+            "seed": self.seed,
+        }
+
+    def make(self, predictions: Any, candidates: Any = None) -> Job:
+        """The selection job over predictions (and the hosts, for ``max_host_sites``)."""
+        new = jobs.select_for_verification(
+            predictions,
+            selection=self.selection_config(),
+            candidates=candidates if self.max_host_sites is not None else None,
+            max_host_sites=self.max_host_sites,
+        )
+        new.name = self.name
+        return new
+
+
+@dataclass
+class VerifyMaker(Maker):
+    """NEB verification of the selected hops, one job per hop created at run time.
+
+    Parameters
+    ----------
+    tier
+        ``"umlip"`` (CHGNet NEB, runs anywhere), ``"vasp"`` (atomate2 DFT NEB on HPC) or
+        ``"none"``.
+    umlip
+        Fields of :class:`hopscreen.verification.UmlipNebConfig` (potential, images, caps …).
+    vasp
+        Fields of :class:`hopscreen.verification.VaspNebConfig`.
+    fworker
+        FireWorks worker of the NEB jobs (``_fworker`` of the run-time jobs).
+    """
+
+    name: str = "verify"
+    tier: Literal["umlip", "vasp", "none"] = "umlip"
+    umlip: dict[str, Any] = field(default_factory=dict)
+    vasp: dict[str, Any] = field(default_factory=dict)
+    fworker: str | None = DFT_WORKER
+
+    def make(
+        self,
+        selection: Any,
+        hops: Any,
+        candidates: Any,
+        hop_options: dict[str, Any] | None = None,
+    ) -> Job:
+        """The fan-out job: replaced at run time by one NEB job per selected hop + a gatherer."""
+        new = jobs.verify_selected(
+            selection,
+            hops,
+            candidates,
+            tier=self.tier,
+            hop_options=hop_options,
+            umlip=self.umlip,
+            vasp=self.vasp,
+        )
+        new.name = self.name
+        if self.fworker:
+            new.update_config({"response_manager_config": {"_fworker": self.fworker}})
+        return new
+
+
+@dataclass
+class ScreenRoundMaker(Maker):
+    """One screening round: candidates → hops → prediction → selection → verification → store.
+
+    Parameters
+    ----------
+    candidates, hops, predict, select, verify
+        The Makers of each step.
+    """
+
+    name: str = "screen round"
+    candidates: CandidatesMaker = field(default_factory=CandidatesMaker)
+    hops: HopsMaker = field(default_factory=HopsMaker)
+    predict: PredictMaker = field(default_factory=PredictMaker)
+    select: SelectMaker = field(default_factory=SelectMaker)
+    verify: VerifyMaker = field(default_factory=VerifyMaker)
+
+    def make(
+        self,
+        results_dir: str,
+        *,
+        demo: bool = False,
+        files: list[str] | None = None,
+        mp_chemsys: list[str] | None = None,
+        working_ion: str | None = None,
+    ) -> Flow:
+        """The round as a Flow whose output is the :class:`~hopscreen.jobs.RoundSummary`.
+
+        Parameters
+        ----------
+        results_dir
+            Results folder (the results store) the collector writes into; it must be visible
+            to the worker that runs the collector.
+        demo, files, mp_chemsys, working_ion
+            Candidate sources (see :func:`hopscreen.jobs.load_candidates`).
+        """
+        cands = self.candidates.make(
+            demo=demo, files=files, mp_chemsys=mp_chemsys, working_ion=working_ion
+        )
+        hop_options = self.hops.hop_options()
+        hops = self.hops.make(cands.output.candidates)
+        preds = self.predict.make(hops.output.hops, cands.output.candidates, hop_options)
+        sel = self.select.make(preds.output.predictions, cands.output.candidates)
+        ver = self.verify.make(sel.output, hops.output.hops, cands.output.candidates, hop_options)
+        collect = jobs.collect_round(
+            str(results_dir),
+            self.select.threshold_ev,
+            cands.output,
+            hops.output,
+            preds.output,
+            sel.output,
+            ver.output,
+        )
+        collect.name = "collect"
+        from jobflow import OnMissing
+
+        collect.update_config({"on_missing_references": OnMissing.NONE})
+        return Flow([cands, hops, preds, sel, ver, collect], output=collect.output, name=self.name)

@@ -1,0 +1,289 @@
+"""A self-contained HTML report of a results store (figures embedded as base64 PNG).
+
+Sections: the ranked table of predicted barriers (with the verification of each hop, if any),
+the distribution of predicted barriers per candidate, prediction-vs-verification parity with
+σ error bars, and the NEB energy profiles of the verified hops.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from hopscreen.schemas.prediction import PredictionDoc
+from hopscreen.schemas.verification import VerificationDoc
+
+
+@dataclass
+class ReportData:
+    """What a report shows, read from a results store.
+
+    Attributes
+    ----------
+    predictions : list of PredictionDoc
+        Every stored prediction.
+    verifications : list of VerificationDoc
+        Every stored verification.
+    selected : set of str
+        Hop ids selected for verification in any stored round.
+    threshold_ev : float
+        Good/bad threshold (of the latest selection; 0.65 eV if none).
+    n_candidates, n_hops, n_failures : int
+        Counts of the other collections.
+
+    """
+
+    predictions: list[PredictionDoc] = field(default_factory=list)
+    verifications: list[VerificationDoc] = field(default_factory=list)
+    selected: set[str] = field(default_factory=set)
+    threshold_ev: float = 0.65
+    n_candidates: int = 0
+    n_hops: int = 0
+    n_failures: int = 0
+
+
+def load_report_data(results_dir: str | Path) -> ReportData:
+    """Read the documents of a results folder into a :class:`ReportData`.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the results folder does not exist.
+
+    """
+    from hopscreen.store import open_results_store
+
+    data = ReportData()
+    with open_results_store(results_dir, create=False) as store:
+        data.predictions = store.read_docs("predictions", PredictionDoc)
+        data.verifications = store.read_docs("verifications", VerificationDoc)
+        selections = store.read("selections", sort={"last_updated": 1})
+        for sel in selections:
+            data.selected.update(h["hop_id"] for h in sel.get("selected", []))
+        if selections:
+            data.threshold_ev = float(selections[-1]["threshold_ev"])
+        data.n_candidates = store.count("candidates")
+        data.n_hops = store.count("hops")
+        data.n_failures = store.count("failures")
+    return data
+
+
+def _figure_png(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _img(png_b64: str, alt: str) -> str:
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{png_b64}">'
+
+
+def distribution_figure(data: ReportData) -> str | None:
+    """Predicted barriers (± σ) per candidate, as a base64 PNG (None without predictions)."""
+    if not data.predictions:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = sorted({p.candidate_name for p in data.predictions})
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(names) + 1.5))
+    for i, name in enumerate(names):
+        preds = [p for p in data.predictions if p.candidate_name == name]
+        ax.errorbar(
+            [p.barrier_ev for p in preds],
+            [i] * len(preds),
+            xerr=[p.sigma_ev for p in preds],
+            fmt="o",
+            color="tab:blue",
+            alpha=0.8,
+            capsize=3,
+        )
+    ax.axvline(data.threshold_ev, color="tab:red", ls="--", label=f"{data.threshold_ev:g} eV")
+    ax.set_yticks(range(len(names)), names)
+    ax.set_xlabel("predicted E_m (eV), ± σ")
+    ax.legend(loc="best")
+    return _figure_png(fig)
+
+
+def _verified_pairs(data: ReportData) -> list[tuple[PredictionDoc, VerificationDoc]]:
+    latest: dict[str, PredictionDoc] = {}
+    for p in data.predictions:
+        latest[p.hop_id] = p
+    return [
+        (latest[v.hop_id], v)
+        for v in data.verifications
+        if v.hop_id in latest and v.barrier_ev is not None
+    ]
+
+
+def parity_figure(data: ReportData) -> str | None:
+    """Predicted (± σ) vs verified barriers, as a base64 PNG (None without verifications)."""
+    pairs = _verified_pairs(data)
+    if not pairs:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 5))
+    x = [v.barrier_ev for _, v in pairs]
+    y = [p.barrier_ev for p, _ in pairs]
+    colors = ["tab:green" if v.status == "ok" else "tab:orange" for _, v in pairs]
+    ax.errorbar(x, y, yerr=[p.sigma_ev for p, _ in pairs], fmt="none", ecolor="grey", capsize=3)
+    ax.scatter(x, y, c=colors, zorder=3)
+    lo = min([0.0, *x, *y])
+    hi = max([*x, *y, data.threshold_ev]) * 1.1 + 0.1
+    ax.plot([lo, hi], [lo, hi], color="black", lw=1)
+    ax.axhline(data.threshold_ev, color="tab:red", ls="--", lw=1)
+    ax.axvline(data.threshold_ev, color="tab:red", ls="--", lw=1)
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    ax.set_xlabel("verified E_m (eV)  [green: converged, orange: step cap]")
+    ax.set_ylabel("predicted E_m (eV), ± σ")
+    return _figure_png(fig)
+
+
+def profiles_figure(data: ReportData) -> str | None:
+    """NEB energy profiles of the verifications with energies, as a base64 PNG (or None)."""
+    bands = [v for v in data.verifications if v.energies_ev]
+    if not bands:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = {p.hop_id: p.candidate_name for p in data.predictions}
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for v in bands:
+        energies = v.energies_ev or []
+        coord = [i / (len(energies) - 1) for i in range(len(energies))]
+        label = f"{names.get(v.hop_id, '?')} {v.hop_id[:8]} ({v.status})"
+        ax.plot(coord, energies, marker="o", label=label)
+    ax.set_xlabel("reaction coordinate (image / n)")
+    ax.set_ylabel("E − E(initial) (eV)")
+    ax.legend(fontsize="small")
+    return _figure_png(fig)
+
+
+def ranked_rows(data: ReportData) -> list[dict[str, Any]]:
+    """One row per predicted hop, lowest barrier first, with its verification (if any)."""
+    verified: dict[str, VerificationDoc] = {}
+    for v in data.verifications:
+        verified[v.hop_id] = v
+    latest: dict[str, PredictionDoc] = {}
+    for p in data.predictions:
+        latest[p.hop_id] = p
+    rows = []
+    for p in sorted(latest.values(), key=lambda p: p.barrier_ev):
+        v = verified.get(p.hop_id)
+        rows.append(
+            {
+                "candidate": p.candidate_name,
+                "ion": p.working_ion,
+                "hop_id": p.hop_id[:12],
+                "length_angstrom": p.length_angstrom,
+                "barrier_ev": p.barrier_ev,
+                "sigma_ev": p.sigma_ev,
+                "class": "good" if p.barrier_ev < data.threshold_ev else "bad",
+                "selected": p.hop_id in data.selected,
+                "verified_ev": None if v is None else v.barrier_ev,
+                "status": "" if v is None else v.status,
+            }
+        )
+    return rows
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return html.escape(str(value))
+
+
+_STYLE = """
+body { font-family: sans-serif; margin: 2em; max-width: 1100px; }
+table { border-collapse: collapse; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
+th { background: #eee; } td.l { text-align: left; }
+tr.good td { background: #eefaee; }
+img { max-width: 100%; }
+"""
+
+
+def render_report(data: ReportData, *, title: str = "hopscreen results") -> str:
+    """The report as one HTML string (no external resources)."""
+    rows = ranked_rows(data)
+    head = (
+        "<tr><th>#</th><th>candidate</th><th>ion</th><th>hop</th><th>length (Å)</th>"
+        "<th>E_m (eV)</th><th>σ (eV)</th><th>class</th><th>selected</th>"
+        "<th>verified E_m (eV)</th><th>status</th></tr>"
+    )
+    body = []
+    for i, r in enumerate(rows, 1):
+        body.append(
+            f'<tr class="{r["class"]}"><td>{i}</td><td class="l">{_fmt(r["candidate"])}</td>'
+            f"<td>{_fmt(r['ion'])}</td><td class='l'><code>{_fmt(r['hop_id'])}</code></td>"
+            f"<td>{_fmt(r['length_angstrom'], 2)}</td><td>{_fmt(r['barrier_ev'])}</td>"
+            f"<td>{_fmt(r['sigma_ev'])}</td><td>{r['class']}</td>"
+            f"<td>{_fmt(r['selected'])}</td><td>{_fmt(r['verified_ev'])}</td>"
+            f"<td>{_fmt(r['status'])}</td></tr>"
+        )
+    sections = [
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p>{data.n_candidates} candidates, {data.n_hops} hops, {len(rows)} predicted, "
+        f"{len(data.verifications)} verifications, {data.n_failures} failures recorded. "
+        f"Threshold {data.threshold_ev:g} eV. Generated "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC.</p>",
+        "<h2>Ranked hops</h2>",
+        f"<table>{head}{''.join(body)}</table>" if rows else "<p>No predictions stored.</p>",
+    ]
+    for heading, png, alt, empty in (
+        ("Predicted barriers per candidate", distribution_figure(data), "distribution", None),
+        (
+            "Prediction vs verification",
+            parity_figure(data),
+            "parity",
+            "No verified barrier yet.",
+        ),
+        ("NEB energy profiles", profiles_figure(data), "profiles", "No NEB profile yet."),
+    ):
+        if png is None and empty is None:
+            continue
+        sections.append(f"<h2>{heading}</h2>")
+        sections.append(_img(png, alt) if png else f"<p>{empty}</p>")
+    failed = [v for v in data.verifications if v.status == "failed"]
+    if failed:
+        items = "".join(
+            f"<li><code>{v.hop_id[:12]}</code>: {html.escape(v.reason or '')}</li>" for v in failed
+        )
+        sections.append(f"<h2>Failed verifications</h2><ul>{items}</ul>")
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
+        + "\n".join(sections)
+        + "</body></html>"
+    )
+
+
+def write_report(results_dir: str | Path, out: str | Path) -> Path:
+    """Read a results folder and write its HTML report to ``out``; returns the path."""
+    data = load_report_data(results_dir)
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_report(data, title=f"hopscreen results: {results_dir}"))
+    return path

@@ -1,0 +1,74 @@
+"""Fixtures of the flow tests: a tiny random model and a fast fake uMLIP verifier."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hopscreen.schemas.verification import LevelOfTheory, VerificationDoc
+from hopscreen.verification.result import verification_id
+
+TINY_ARCH = {
+    "hidden_features": 16,
+    "embedding_features": 8,
+    "edge_bins": 8,
+    "angle_bins": 8,
+    "alignn_layers": 1,
+    "gcn_layers": 1,
+    "head_hidden": (8,),
+}
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A random-init two-member model folder (σ > 0) with a tiny architecture."""
+    import torch
+
+    from hopscreen.graphs.build import GraphConfig
+    from hopscreen.models.alignn import ALIGNN, ALIGNNConfig
+    from hopscreen.models.bundle import save_bundle
+    from hopscreen.training.scaling import TargetScaler
+
+    torch.manual_seed(0)
+    out = tmp_path_factory.mktemp("tiny-model")
+    members = [ALIGNN(ALIGNNConfig(**TINY_ARCH)).eval() for _ in range(2)]
+    save_bundle(
+        members,
+        out,
+        name="tiny",
+        preset="test",
+        graph=GraphConfig(),
+        scaler=TargetScaler(minimum=0.0, maximum=3.0),
+    )
+    return str(out)
+
+
+def fake_verify_hop(hop, *, candidate_id=None, config=None) -> VerificationDoc:
+    """A 0.4 eV 'NEB' in no time (the expensive program faked at its run function)."""
+    level = LevelOfTheory(method="CI-NEB", code="CHGNet", potential="fake")
+    return VerificationDoc(
+        verification_id=verification_id(hop.hop_id, level),
+        hop_id=hop.hop_id,
+        candidate_id=candidate_id,
+        tier="umlip",
+        status="ok",
+        barrier_ev=0.4,
+        energies_ev=[0.0, 0.2, 0.4, 0.2, 0.0],
+        n_images=3,
+        converged=True,
+        level_of_theory=level,
+    )
+
+
+@pytest.fixture
+def fake_verifier(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Replace CHGNet NEB by :func:`fake_verify_hop` (jobs look it up at run time)."""
+    import hopscreen.verification.umlip as umlip
+
+    monkeypatch.setattr(umlip, "verify_hop", fake_verify_hop)
+
+
+@pytest.fixture
+def results_dir(tmp_path: Path) -> Path:
+    return tmp_path / "results"

@@ -1,0 +1,68 @@
+"""A real (tiny) round through jobflow.run_locally, and its re-run."""
+
+from __future__ import annotations
+
+from hopscreen.campaign import CampaignConfig, build_round, run_round_locally
+from hopscreen.store import open_results_store
+
+COLLECTIONS = ("candidates", "hops", "predictions", "selections", "verifications", "failures")
+
+
+def small_config(results_dir, model: str, verifier: str = "umlip") -> CampaignConfig:
+    # NaFeO2: one host, one hop; k_sigma huge so that the hop is borderline and verified.
+    return CampaignConfig.from_dict(
+        {
+            "sources": {"demo": True},
+            "ion": "Na",
+            "results_dir": str(results_dir),
+            "model": model,
+            "selection": {"budget": 2, "k_sigma": 1000.0, "max_host_sites": 12},
+            "verifier": verifier,
+        }
+    )
+
+
+def counts(results_dir) -> dict[str, int]:
+    with open_results_store(results_dir, create=False) as store:
+        return {name: store.count(name) for name in COLLECTIONS}
+
+
+def test_round_runs_and_rerun_adds_no_duplicates(tiny_model, fake_verifier, results_dir):
+    config = small_config(results_dir, tiny_model)
+    summary = run_round_locally(build_round(config), results_dir)
+    assert summary.n_candidates == 1
+    assert summary.n_hops == summary.n_predictions == 1
+    assert summary.n_selected == 1
+    assert summary.n_verified == 1
+    assert summary.n_agree == int(summary.n_predicted_good == 1)  # fake NEB says 0.4 eV
+    first = counts(results_dir)
+    assert first["verifications"] == 1 and first["predictions"] == 1
+
+    # a killed round is completed by running it again: same documents, no duplicates
+    again = run_round_locally(build_round(config), results_dir)
+    assert again.written == summary.written
+    assert counts(results_dir) == first
+
+
+def test_failed_verification_is_recorded_and_collector_runs(tiny_model, monkeypatch, results_dir):
+    import hopscreen.verification.umlip as umlip
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("NEB exploded")
+
+    monkeypatch.setattr(umlip, "verify_hop", broken)
+    summary = run_round_locally(build_round(small_config(results_dir, tiny_model)), results_dir)
+    assert summary.n_verified == 0
+    assert summary.n_verification_failed == 1
+    with open_results_store(results_dir, create=False) as store:
+        (doc,) = store.read("verifications")
+    assert doc["status"] == "failed"
+    assert "NEB exploded" in doc["reason"]
+
+
+def test_no_verifier(tiny_model, results_dir):
+    summary = run_round_locally(
+        build_round(small_config(results_dir, tiny_model, verifier="none")), results_dir
+    )
+    assert summary.n_selected == 1
+    assert summary.n_verified == summary.n_verification_failed == 0

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from hopscreen.cli.main import app
+
+TINY_ARCH = {
+    "hidden_features": 16,
+    "embedding_features": 8,
+    "edge_bins": 8,
+    "angle_bins": 8,
+    "alignn_layers": 1,
+    "gcn_layers": 1,
+    "head_hidden": (8,),
+}
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> str:
+    import torch
+
+    from hopscreen.graphs.build import GraphConfig
+    from hopscreen.models.alignn import ALIGNN, ALIGNNConfig
+    from hopscreen.models.bundle import save_bundle
+    from hopscreen.training.scaling import TargetScaler
+
+    torch.manual_seed(0)
+    out = tmp_path_factory.mktemp("tiny")
+    save_bundle(
+        [ALIGNN(ALIGNNConfig(**TINY_ARCH)).eval() for _ in range(2)],
+        out,
+        name="tiny",
+        preset="test",
+        graph=GraphConfig(),
+        scaler=TargetScaler(minimum=0.0, maximum=3.0),
+    )
+    return str(out)
+
+
+def test_screen_then_report(tiny, tmp_path):
+    results = tmp_path / "res"
+    out = runner.invoke(
+        app,
+        ["screen", "--demo", "--ion", "Na", "--results", str(results)]
+        + ["--verifier", "none", "--model", tiny],
+    )
+    assert out.exit_code == 0, out.output
+    assert "candidates" in out.output and "predicted good" in out.output
+    html = tmp_path / "r.html"
+    out = runner.invoke(app, ["report", "--results", str(results), "--out", str(html)])
+    assert out.exit_code == 0, out.output
+    assert html.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_config_file_with_unknown_key_is_rejected(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("sources: {demo: true}\nbudgett: 2\n")
+    out = runner.invoke(app, ["screen", "--config", str(path)])
+    assert out.exit_code == 1
+    assert "unknown key 'budgett'" in out.output
+
+
+def test_no_source_is_an_error(tmp_path):
+    out = runner.invoke(app, ["screen", "--results", str(tmp_path)])
+    assert out.exit_code == 1
+    assert "no candidate source" in out.output
+
+
+def test_options_override_the_config(tmp_path):
+    from hopscreen.cli.screen import make_config
+
+    path = tmp_path / "c.yaml"
+    path.write_text("sources: {demo: true}\nselection: {budget: 7}\nverifier: umlip\n")
+    config = make_config(
+        config_file=path,
+        demo=False,
+        files=[],
+        mp_chemsys=[],
+        ion="Li",
+        results=tmp_path,
+        budget=1,
+        verifier="none",
+        model=None,
+    )
+    assert config.selection.budget == 1 and config.verifier == "none" and config.ion == "Li"
+
+
+def test_report_missing_results(tmp_path):
+    out = runner.invoke(app, ["report", "--results", str(tmp_path / "nope")])
+    assert out.exit_code == 2
