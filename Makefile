@@ -21,9 +21,10 @@ screen: $(STAMP)
 	$(BIN)/hopscreen screen --demo --results results/demo
 	$(BIN)/hopscreen report --results results/demo --out results/demo/report.html
 
+# pytest exits 5 when a selection collects no test: not a failure of the code
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" -q
-	$(BIN)/python -m pytest -m slow -q
+	$(BIN)/python -m pytest -m "not slow" -q || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -m slow -q || [ $$? -eq 5 ]
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" -q
