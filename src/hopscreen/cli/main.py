@@ -21,6 +21,7 @@ app = typer.Typer(
 _GROUPS: list[tuple[str, str]] = [
     ("hopscreen.cli.data", "data"),
     ("hopscreen.cli.train", "train"),
+    ("hopscreen.cli.models", "models"),
 ]
 _COMMANDS: list[tuple[str, str]] = [
     ("hopscreen.cli.hops", "hops"),
