@@ -372,10 +372,13 @@ def write_round(
     candidates: CandidatesOutput,
     hops: HopsOutput,
     predictions: PredictionsOutput,
-    selection: SelectionDoc,
+    selection: SelectionDoc | None,
     verifications: VerificationsOutput,
 ) -> dict[str, int]:
     """Upsert every document of a round into the results store (idempotent: content ids).
+
+    ``selection`` is None when the selection job did not run; nothing is then written for it,
+    so that a re-run of the round leaves exactly one selection document.
 
     Returns
     -------
@@ -389,7 +392,7 @@ def write_round(
         "candidates": list(candidates.candidates),
         "hops": list(hops.hops),
         "predictions": list(predictions.predictions),
-        "selections": [selection],
+        "selections": [selection] if selection is not None else [],
         "verifications": list(verifications.verifications),
         "failures": [*candidates.failures, *hops.failures, *predictions.failures],
     }
@@ -658,7 +661,7 @@ def collect_round(
     preds = predictions or PredictionsOutput(model_version="none")
     sel = selection or select_hops([], SelectionConfig(threshold_ev=threshold_ev, budget=0))
     verifs = verifications or VerificationsOutput()
-    written = write_round(results_dir, cands, hop_out, preds, sel, verifs)
+    written = write_round(results_dir, cands, hop_out, preds, selection, verifs)
     return summarise_round(
         str(results_dir), threshold_ev, cands, hop_out, preds, sel, verifs, written=written
     )

@@ -15,6 +15,15 @@ def bench(
     accuracy: Annotated[bool, typer.Option(help="Evaluate on the authors' test split.")] = True,
     data_dir: Annotated[Path | None, typer.Option(help="Data folder (default: resolved).")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write raw JSON.")] = None,
+    screening: Annotated[
+        bool, typer.Option(help="Model-3 vs CHGNet NEB, demo round, memory scaling.")
+    ] = True,
+    memory_budget_s: Annotated[
+        float, typer.Option(help="Skip memory sizes estimated to take longer than this.")
+    ] = 900.0,
+    from_json: Annotated[
+        Path | None, typer.Option(help="Keep the sections of an earlier run's --json output.")
+    ] = None,
 ) -> None:
     """Run the benchmarks on this machine and write BENCHMARKS.md (takes tens of minutes)."""
     from rich.console import Console
@@ -29,7 +38,10 @@ def bench(
         results = run_benchmarks(
             n_hops=n_hops,
             accuracy=accuracy,
+            screening=screening,
+            memory_budget_s=memory_budget_s,
             data_dir=data_dir,
+            previous=json.loads(from_json.read_text()) if from_json else None,
             progress=lambda msg: console.print(f"[bold]bench:[/bold] {msg}"),
         )
     except HopscreenDataError as exc:
