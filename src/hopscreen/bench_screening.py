@@ -561,7 +561,7 @@ def bench_memory_scaling(
         "batch_size": batch_size,
         "chunk_size": chunk_size,
         "time_budget_s": time_budget_s,
-        "measurement": "ru_maxrss of a fresh subprocess per size",
+        "measurement": "peak resident memory (VmHWM) of a fresh subprocess per size",
         "sizes": rows,
         "bounded": bounded,
     }

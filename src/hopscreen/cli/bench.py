@@ -21,6 +21,9 @@ def bench(
     memory_budget_s: Annotated[
         float, typer.Option(help="Skip memory sizes estimated to take longer than this.")
     ] = 900.0,
+    note: Annotated[
+        str | None, typer.Option(help="Conditions of the run, printed under the machine line.")
+    ] = None,
     from_json: Annotated[
         Path | None, typer.Option(help="Keep the sections of an earlier run's --json output.")
     ] = None,
@@ -47,6 +50,8 @@ def bench(
     except HopscreenDataError as exc:
         console.print(f"[red]Error:[/red] {exc}")
         raise typer.Exit(2) from None
+    if note:
+        results["note"] = note
     out.write_text(render_markdown(results, load_card(default_model_dir())))
     if json_out is not None:
         json_out.write_text(json.dumps(results, indent=2, default=str))
