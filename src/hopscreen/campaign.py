@@ -196,7 +196,7 @@ def demo_config(results_dir: str = "results/demo") -> CampaignConfig:
     """The settings of ``make screen``: every demo host, a CPU-sized CHGNet verification.
 
     Two hops at most are verified, only in hosts of at most 12 sites, with the capped
-    :class:`hopscreen.verification.umlip.UmlipNebConfig` defaults (supercell ≥ 6 Å, ≤ 96 atoms,
+    :class:`hopscreen.verification.umlip.UmlipNebConfig` defaults (supercell ≥ 6 Å, ≤ 120 atoms,
     3 images, at most 50 NEB steps): this finishes in minutes on two CPU cores.
     """
     return CampaignConfig(

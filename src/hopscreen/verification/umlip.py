@@ -73,12 +73,12 @@ class UmlipNebConfig(Config):
     )
     supercell: SupercellOptions = Field(
         default_factory=lambda: SupercellOptions(
-            min_atoms=1, max_atoms=96, min_length_angstrom=6.0
+            min_atoms=1, max_atoms=120, min_length_angstrom=6.0
         ),
         description="Supercell used by verify_hop; small by default (demo), see `capped`.",
     )
     max_atoms: int = Field(
-        96,
+        120,
         ge=2,
         description="Refuse (status 'failed') endpoints with more atoms than this, rather than "
         "start a run that cannot finish on a CPU.",
