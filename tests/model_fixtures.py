@@ -7,15 +7,16 @@ import numpy as np
 from hopscreen.data.atoms import Atoms
 from hopscreen.models.alignn import ALIGNNConfig
 
-TINY = ALIGNNConfig(
-    hidden_features=16,
-    embedding_features=8,
-    edge_bins=8,
-    angle_bins=8,
-    alignn_layers=1,
-    gcn_layers=1,
-    head_hidden=(8,),
-)
+TINY_ARCH = {
+    "hidden_features": 16,
+    "embedding_features": 8,
+    "edge_bins": 8,
+    "angle_bins": 8,
+    "alignn_layers": 1,
+    "gcn_layers": 1,
+    "head_hidden": (8,),
+}
+TINY = ALIGNNConfig(**TINY_ARCH)
 
 
 def rocksalt(a: float = 4.2, cation: int = 3, anion: int = 8) -> Atoms:

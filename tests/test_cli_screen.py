@@ -1,19 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from tests.model_fixtures import TINY_ARCH
 from typer.testing import CliRunner
 
 from hopscreen.cli.main import app
 
-TINY_ARCH = {
-    "hidden_features": 16,
-    "embedding_features": 8,
-    "edge_bins": 8,
-    "angle_bins": 8,
-    "alignn_layers": 1,
-    "gcn_layers": 1,
-    "head_hidden": (8,),
-}
 runner = CliRunner()
 
 

@@ -6,19 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.model_fixtures import TINY_ARCH
 
 from hopscreen.data.atoms import SYMBOL_TO_Z, Atoms
 from hopscreen.schemas.data import EmRecord
-
-TINY_ARCH = {
-    "hidden_features": 16,
-    "embedding_features": 8,
-    "edge_bins": 8,
-    "angle_bins": 8,
-    "alignn_layers": 1,
-    "gcn_layers": 1,
-    "head_hidden": (8,),
-}
 
 
 def make_band(

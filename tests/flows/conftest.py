@@ -5,19 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.model_fixtures import TINY_ARCH
 
 from hopscreen.schemas.verification import LevelOfTheory, VerificationDoc
 from hopscreen.verification.result import verification_id
-
-TINY_ARCH = {
-    "hidden_features": 16,
-    "embedding_features": 8,
-    "edge_bins": 8,
-    "angle_bins": 8,
-    "alignn_layers": 1,
-    "gcn_layers": 1,
-    "head_hidden": (8,),
-}
 
 
 @pytest.fixture(scope="session")

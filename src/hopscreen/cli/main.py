@@ -37,21 +37,9 @@ _COMMANDS: list[tuple[str, str]] = [
 
 def _register() -> None:
     for module_name, name in _GROUPS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        app.add_typer(module.app, name=name)
+        app.add_typer(importlib.import_module(module_name).app, name=name)
     for module_name, name in _COMMANDS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        app.command(name=name)(getattr(module, name))
+        app.command(name=name)(getattr(importlib.import_module(module_name), name))
 
 
 _register()
