@@ -25,7 +25,9 @@ def _setup_logging(out: Path) -> None:
 def _device(device: str | None) -> str:
     import torch
 
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    from hopscreen.inference.device import resolve_device
+
+    device = resolve_device(device)
     if device.startswith("cuda"):
         # TF32 tensor cores for float32 matrix products: fp32 accumulation, ~3x faster
         torch.backends.cuda.matmul.allow_tf32 = True

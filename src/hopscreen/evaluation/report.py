@@ -38,6 +38,7 @@ from hopscreen.evaluation.metrics import (
     paired_bootstrap_difference,
 )
 from hopscreen.evaluation.splits import grouped_kfold, host_groups
+from hopscreen.inference.device import resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +53,6 @@ ROW_LABELS = {
     ROW_PAPER: "paper Model-3 (published predictions)",
     ROW_MACE: "MACE NEB relaxed (published)",
 }
-
-
-def _device(device: str | None) -> str:
-    if device:
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def _none_if_nan(x: float | None) -> float | None:
@@ -265,7 +258,7 @@ def _paper_test(
             "pass a model folder or name"
         )
     t0 = time.perf_counter()
-    model = BarrierModel.load(folder, device=_device(device))
+    model = BarrierModel.load(folder, device=resolve_device(device))
     t_load = time.perf_counter() - t0
     t0 = time.perf_counter()
     preds = list(predict((r.band for r in records), model=model, batch_size=batch_size))
@@ -443,7 +436,7 @@ def cross_validate(
         recipe = recipe.model_copy(
             update={"finetune": recipe.finetune.model_copy(update={"epochs": int(epochs)})}
         )
-    dev = _device(device)
+    dev = resolve_device(device)
     groups = host_groups(records)
     folds = grouped_kfold(groups, k=k, seed=seed)
     backbone_path = Path(backbone) if backbone is not None else None

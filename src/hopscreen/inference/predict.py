@@ -33,9 +33,10 @@ class BarrierModel:
 
         ``device`` defaults to CUDA when available, else CPU.
         """
+        from hopscreen.inference.device import resolve_device
         from hopscreen.models.registry import default_model_dir
 
-        dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        dev = torch.device(resolve_device(device))
         card, members = load_bundle(
             Path(model_dir) if model_dir else default_model_dir(), device=dev
         )

@@ -1,0 +1,12 @@
+"""Choice of the torch device: the one asked for, else CUDA when present, else the CPU."""
+
+from __future__ import annotations
+
+
+def resolve_device(device: str | None = None) -> str:
+    """``device`` when given, otherwise ``"cuda"`` if a GPU is visible, else ``"cpu"``."""
+    if device:
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
