@@ -28,7 +28,10 @@ def bench(
         Path | None, typer.Option(help="Keep the sections of an earlier run's --json output.")
     ] = None,
 ) -> None:
-    """Run the benchmarks on this machine and write BENCHMARKS.md (takes tens of minutes)."""
+    """Run the benchmarks on this machine and write BENCHMARKS.md (takes tens of minutes).
+
+    Sections written by ``hopscreen reproduce`` and ``hopscreen al replay`` are kept.
+    """
     from rich.console import Console
 
     from hopscreen.bench import render_markdown, run_benchmarks
@@ -52,7 +55,10 @@ def bench(
         raise typer.Exit(2) from None
     if note:
         results["note"] = note
-    out.write_text(render_markdown(results, load_card(default_model_dir())))
+    from hopscreen.bench_sections import sections
+
+    kept = "".join("\n" + block for block in sections(out).values())
+    out.write_text(render_markdown(results, load_card(default_model_dir())) + kept)
     if json_out is not None:
         json_out.write_text(json.dumps(results, indent=2, default=str))
     console.print(f"wrote {out}")

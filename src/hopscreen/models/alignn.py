@@ -53,6 +53,13 @@ def scatter_sum(src: torch.Tensor, index: torch.Tensor, size: int) -> torch.Tens
     return out.index_add_(0, index, src)
 
 
+def mean_pool(x: torch.Tensor, index: torch.Tensor, size: int) -> torch.Tensor:
+    """Average rows of ``x`` per bucket of ``index`` (empty buckets give zeros)."""
+    pooled = scatter_sum(x, index, size)
+    counts = torch.bincount(index, minlength=size).clamp_min(1)
+    return pooled / counts.unsqueeze(1).to(pooled.dtype)
+
+
 def _norm(kind: str, width: int) -> nn.Module:
     return nn.BatchNorm1d(width) if kind == "batch" else nn.LayerNorm(width)
 
@@ -173,8 +180,8 @@ class ALIGNNBackbone(nn.Module):
             [EdgeGatedGraphConv(h, c.norm) for _ in range(c.gcn_layers)]
         )
 
-    def forward(self, batch: GraphBatch) -> torch.Tensor:
-        """Pooled (n_graphs, hidden) representation of a batch."""
+    def node_features(self, batch: GraphBatch) -> torch.Tensor:
+        """Atom representations (N, hidden) after all message-passing layers."""
         x = self.atom_embedding(batch.atom_features)
         y = self.edge_embedding(batch.edge_length)
         z = self.angle_embedding(batch.angle_cos) if self.angle_embedding is not None else None
@@ -182,9 +189,11 @@ class ALIGNNBackbone(nn.Module):
             x, y, z = layer(batch, x, y, z)
         for layer in self.gcn_layers:
             x, y = layer(batch.edge_src, batch.edge_dst, x, y)
-        pooled = scatter_sum(x, batch.node_graph, batch.n_graphs)
-        counts = torch.bincount(batch.node_graph, minlength=batch.n_graphs).clamp_min(1)
-        return pooled / counts.unsqueeze(1).to(pooled.dtype)
+        return x
+
+    def forward(self, batch: GraphBatch) -> torch.Tensor:
+        """Pooled (n_graphs, hidden) representation of a batch (average over atoms)."""
+        return mean_pool(self.node_features(batch), batch.node_graph, batch.n_graphs)
 
 
 class ALIGNN(nn.Module):

@@ -13,13 +13,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
 from hopscreen.graphs.batch import collate
-from hopscreen.graphs.build import CrystalGraph
 from hopscreen.training.checkpoint import load_checkpoint, save_checkpoint
 from hopscreen.training.config import TrainConfig
 
@@ -31,6 +31,30 @@ CHECKPOINT_NAME = "checkpoint.pt"
 def _needs_line_graph(model: nn.Module) -> bool:
     config = getattr(model, "config", None)
     return bool(getattr(config, "uses_line_graph", True))
+
+
+def collate_for(
+    model: nn.Module,
+    samples: Sequence[Any],
+    *,
+    mark_ion_copies: bool,
+    device: torch.device | str,
+) -> Any:
+    """Batch ``samples`` the way ``model`` reads them.
+
+    A model with its own ``collate`` method (the paired and local-attention variants of
+    :mod:`hopscreen.models.variants`) builds its own batch; any other model gets one
+    :class:`~hopscreen.graphs.batch.GraphBatch` of crystal graphs.
+    """
+    custom = getattr(model, "collate", None)
+    if custom is not None:
+        return custom(samples, mark_ion_copies=mark_ion_copies, device=device)
+    return collate(
+        samples,
+        mark_ion_copies=mark_ion_copies,
+        with_line_graph=_needs_line_graph(model),
+        device=device,
+    )
 
 
 def masked_l1(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -68,7 +92,7 @@ def _batches(indices: np.ndarray, size: int) -> list[np.ndarray]:
 
 def evaluate_loss(
     model: nn.Module,
-    graphs: Sequence[CrystalGraph],
+    graphs: Sequence[Any],
     targets: np.ndarray,
     *,
     batch_size: int,
@@ -80,10 +104,10 @@ def evaluate_loss(
     total, count = 0.0, 0
     with torch.no_grad():
         for idx in _batches(np.arange(len(graphs)), batch_size):
-            batch = collate(
+            batch = collate_for(
+                model,
                 [graphs[i] for i in idx],
                 mark_ion_copies=mark_ion_copies,
-                with_line_graph=_needs_line_graph(model),
                 device=device,
             )
             pred = model(batch)
@@ -96,7 +120,7 @@ def evaluate_loss(
 
 def _epochs_in_budget(
     model: nn.Module,
-    graphs: Sequence[CrystalGraph],
+    graphs: Sequence[Any],
     targets: np.ndarray,
     train_idx: np.ndarray,
     n_val: int,
@@ -117,10 +141,10 @@ def _epochs_in_budget(
         if device.type == "cuda":
             torch.cuda.synchronize()
         t = time.perf_counter()
-        batch = collate(
+        batch = collate_for(
+            model,
             [graphs[j] for j in idx],
             mark_ion_copies=mark_ion_copies,
-            with_line_graph=_needs_line_graph(model),
             device=device,
         )
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
@@ -140,7 +164,7 @@ def _epochs_in_budget(
 
 def fit(
     model: nn.Module,
-    graphs: Sequence[CrystalGraph],
+    graphs: Sequence[Any],
     targets: np.ndarray,
     config: TrainConfig,
     out_dir: Path,
@@ -232,10 +256,10 @@ def fit(
             optimizer.zero_grad(set_to_none=True)
             n_labels = int(np.isfinite(targets[idx]).sum())
             for sub in _batches(idx, micro):
-                batch = collate(
+                batch = collate_for(
+                    model,
                     [graphs[i] for i in sub],
                     mark_ion_copies=mark_ion_copies,
-                    with_line_graph=_needs_line_graph(model),
                     device=device,
                 )
                 tgt = torch.as_tensor(targets[sub], device=device)
