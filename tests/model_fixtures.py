@@ -37,3 +37,24 @@ def tiny_band(seed: int, ion: int = 3) -> Atoms:
     coords = np.vstack([copies, frac[2:]])
     numbers = np.concatenate([[ion] * 5, host.numbers[2:]])
     return Atoms(host.lattice, coords, numbers)
+
+
+def save_tiny_bundle(out, *, members: int = 2, config: ALIGNNConfig = TINY, name: str = "tiny"):
+    """Write a random-init model folder (seed 0) of ``members`` tiny ALIGNNs to ``out``."""
+    import torch
+
+    from hopscreen.graphs.build import GraphConfig
+    from hopscreen.models.alignn import ALIGNN
+    from hopscreen.models.bundle import save_bundle
+    from hopscreen.training.scaling import TargetScaler
+
+    torch.manual_seed(0)
+    save_bundle(
+        [ALIGNN(config).eval() for _ in range(members)],
+        out,
+        name=name,
+        preset="test",
+        graph=GraphConfig(),
+        scaler=TargetScaler(minimum=0.0, maximum=3.0),
+    )
+    return out

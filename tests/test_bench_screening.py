@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.model_fixtures import TINY
+from tests.model_fixtures import TINY, save_tiny_bundle
 
 from hopscreen.bench_screening import (
     bench_memory_scaling,
@@ -19,24 +19,7 @@ from hopscreen.bench_screening import (
 @pytest.fixture(scope="module")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random-init two-member model folder with the tiny architecture."""
-    import torch
-
-    from hopscreen.graphs.build import GraphConfig
-    from hopscreen.models.alignn import ALIGNN
-    from hopscreen.models.bundle import save_bundle
-    from hopscreen.training.scaling import TargetScaler
-
-    torch.manual_seed(0)
-    out = tmp_path_factory.mktemp("tiny-bench-model")
-    save_bundle(
-        [ALIGNN(TINY).eval() for _ in range(2)],
-        out,
-        name="tiny",
-        preset="test",
-        graph=GraphConfig(),
-        scaler=TargetScaler(minimum=0.0, maximum=3.0),
-    )
-    return out
+    return save_tiny_bundle(tmp_path_factory.mktemp("tiny-bench-model"))
 
 
 def test_synthetic_bands_have_ion_copies_first():

@@ -14,10 +14,12 @@ def _dummy_args(fn):
         jobs.fetch_candidates: ((), {}),
         jobs.enumerate_hops_job: (([],), {}),
         jobs.predict_barriers: (([], []), {}),
+        jobs.merge_predictions: (([], []), {}),
         jobs.select_for_verification: (([],), {}),
         jobs.verify_hop_job: ((None, {}), {}),
         jobs.gather_verifications: (([], [], []), {}),
         jobs.verify_selected: ((None, [], []), {}),
+        jobs.parse_vasp_neb_job: ((None, "hop-x"), {}),
         jobs.collect_round: (("x", 0.65, None, None, None, None, None), {}),
     }[fn]
 

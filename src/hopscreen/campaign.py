@@ -30,12 +30,13 @@ from pydantic import Field, ValidationError
 
 from hopscreen.hops import DEFAULT_MAX_HOP_LENGTH_ANGSTROM
 from hopscreen.schemas.base import Config
+from hopscreen.training.active import FinetuneSettings
 
 if TYPE_CHECKING:
     from jobflow import Flow
 
     from hopscreen.jobs import RoundSummary
-    from hopscreen.makers import ScreenRoundMaker
+    from hopscreen.makers import FinetuneRoundMaker, ScreenRoundMaker
 
 
 class CampaignConfigError(ValueError):
@@ -66,6 +67,9 @@ class PredictionConfig(Config):
     """Batched inference."""
 
     batch_size: int = Field(32, ge=1, description="Bands per forward pass.")
+    hops_per_job: int | None = Field(
+        1000, ge=1, description="Most hops per prediction job (more: several jobs); None: one."
+    )
     device: str | None = Field(None, description="cpu / cuda; None picks CUDA when available.")
 
 
@@ -91,6 +95,14 @@ class RoutingConfig(Config):
     dft_worker: str | None = "dft"
 
 
+class FinetuneConfig(FinetuneSettings):
+    """Fine-tuning after verification (see hopscreen.training.active.FinetuneSettings)."""
+
+    enabled: bool = Field(
+        False, description="verification → fine-tune → re-predict the unverified hops."
+    )
+
+
 class CampaignConfig(Config):
     """Everything one screening round needs."""
 
@@ -111,6 +123,12 @@ class CampaignConfig(Config):
         default_factory=dict, description="hopscreen.verification.VaspNebConfig fields."
     )
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
+    registry: str | None = Field(
+        None,
+        description="Model registry folder (None: per-user default). With model: null the "
+        "round uses its promoted version; fine-tuned versions are registered here.",
+    )
+    finetune: FinetuneConfig = Field(default_factory=FinetuneConfig)
 
     def check_sources(self) -> None:
         """Raise :class:`CampaignConfigError` if nothing is to be screened or the ion is missing."""
@@ -156,6 +174,7 @@ class CampaignConfig(Config):
             predict=PredictMaker(
                 model=self.model,
                 batch_size=self.prediction.batch_size,
+                hops_per_job=self.prediction.hops_per_job,
                 device=self.prediction.device,
                 fworker=self.routing.gpu_worker,
             ),
@@ -207,11 +226,50 @@ def demo_config(results_dir: str = "results/demo") -> CampaignConfig:
     )
 
 
+def round_model(config: CampaignConfig) -> str | None:
+    """The round's model: ``config.model``, else the registry's promoted version, else None.
+
+    None means the shipped default. A promoted version (``hopscreen models promote``, or a
+    fine-tuning round's promotion) is thus what the next round predicts with.
+    """
+    if config.model is not None:
+        return config.model
+    from hopscreen.registry import ModelRegistry
+
+    promoted = [e for e in ModelRegistry(config.registry).list() if e.promoted]
+    return promoted[0].path if promoted else None
+
+
+def to_finetune_maker(config: CampaignConfig) -> FinetuneRoundMaker:
+    """The :class:`~hopscreen.makers.FinetuneRoundMaker` of a campaign with fine-tuning."""
+    from hopscreen.makers import FinetuneMaker, FinetuneRoundMaker
+
+    settings = config.finetune.model_dump(mode="json", exclude={"enabled"})
+    return FinetuneRoundMaker(
+        round=config.to_maker(),
+        finetune=FinetuneMaker(
+            settings=settings,
+            registry=config.registry,
+            batch_size=config.prediction.batch_size,
+            device=config.prediction.device,
+            fworker=config.routing.gpu_worker,
+        ),
+    )
+
+
 def build_round(config: CampaignConfig) -> Flow:
-    """The Flow of one screening round of ``config`` (checks the sources first)."""
+    """The Flow of one screening round of ``config`` (checks the sources first).
+
+    With ``finetune.enabled`` the round goes on with fine-tuning and re-prediction (its
+    output is then a :class:`~hopscreen.jobs.FinetuneRoundSummary`).
+    """
     config.check_sources()
     src = config.sources
-    return config.to_maker().make(
+    model = round_model(config)
+    if model != config.model:
+        config = config.model_copy(update={"model": model})
+    maker = to_finetune_maker(config) if config.finetune.enabled else config.to_maker()
+    return maker.make(
         str(Path(config.results_dir).resolve()),
         demo=src.demo,
         files=list(src.files),

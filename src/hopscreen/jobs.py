@@ -5,7 +5,9 @@ Every job calls plain library functions and returns one pydantic document (its
 plain documents. The data flow of a round is::
 
     fetch_candidates ─► enumerate_hops ─► predict_barriers ─► select_for_verification
-                                                                      │
+                                          (split at run time into one     │
+                                           job per batch of hops +        │
+                                           merge_predictions)             │
                            collect_round ◄── verify_selected (replaced at run time by one
                                               verify_hop_job per selected hop + gather)
 
@@ -32,6 +34,7 @@ from hopscreen.schemas.candidate import CandidateBatch, CandidateDoc, CandidateF
 from hopscreen.schemas.hop import HopDoc, HopFailure
 from hopscreen.schemas.prediction import PredictionDoc
 from hopscreen.schemas.selection import SelectionDoc
+from hopscreen.schemas.training import FinetuneResult
 from hopscreen.schemas.verification import VerificationDoc
 
 if TYPE_CHECKING:
@@ -450,11 +453,25 @@ def predict_barriers(
     model: str | None = None,
     batch_size: int = 32,
     device: str | None = None,
-) -> PredictionsOutput:
+    hops_per_job: int | None = None,
+) -> Response | PredictionsOutput:
     """Job: predict E_m ± σ for a batch of hops (one job for many hops; bands rebuilt here).
 
     ``model`` is a model folder, a registered model name, or None for the shipped default.
+    With ``hops_per_job`` and more hops than that, the job is replaced at run time by
+    ``ceil(len(hops) / hops_per_job)`` prediction jobs and a merger (see
+    :func:`split_prediction`); the run-time jobs keep this job's routing (``_fworker``).
     """
+    if hops_per_job is not None and len(hops) > hops_per_job:
+        return split_prediction(
+            hops,
+            candidates,
+            hop_options=hop_options,
+            model=model,
+            batch_size=batch_size,
+            device=device,
+            hops_per_job=hops_per_job,
+        )
     from hopscreen.inference.hops import predict_hops
     from hopscreen.inference.predict import BarrierModel
 
@@ -464,6 +481,90 @@ def predict_barriers(
     return PredictionsOutput(
         model_version=loaded.model_version, predictions=docs, failures=failures
     )
+
+
+def hop_batches(hops: Sequence[HopDoc], hops_per_job: int) -> list[list[HopDoc]]:
+    """Consecutive batches of at most ``hops_per_job`` hops (the last may be smaller).
+
+    Hops arrive host by host, so consecutive batches keep most hosts in one job (each job
+    enumerates the hops of its hosts again to rebuild the bands).
+    """
+    if hops_per_job < 1:
+        raise ValueError(f"hops_per_job must be at least 1, got {hops_per_job}")
+    return [list(hops[i : i + hops_per_job]) for i in range(0, len(hops), hops_per_job)]
+
+
+def split_prediction(
+    hops: Sequence[HopDoc],
+    candidates: Sequence[CandidateDoc],
+    *,
+    hop_options: dict[str, Any] | None,
+    model: str | None,
+    batch_size: int,
+    device: str | None,
+    hops_per_job: int,
+) -> Response:
+    """Replace the running prediction job by one job per batch of hops and a merger.
+
+    The merger takes the running job's uuid, so that references to the prediction output
+    (selection, collector) resolve to the merged :class:`PredictionsOutput`.
+    """
+    from jobflow import CURRENT_JOB, OnMissing
+
+    batches = hop_batches(hops, hops_per_job)
+    new_jobs: list[Any] = []
+    for i, batch in enumerate(batches):
+        hosts = {h.candidate_id for h in batch}
+        part = predict_barriers(
+            batch,
+            [c for c in candidates if c.candidate_id in hosts],
+            hop_options=hop_options,
+            model=model,
+            batch_size=batch_size,
+            device=device,
+        )
+        part.name = f"predict batch {i + 1}/{len(batches)}"
+        new_jobs.append(part)
+    merge = merge_predictions(
+        [j.output for j in new_jobs],
+        [[(h.hop_id, h.candidate_name) for h in batch] for batch in batches],
+    )
+    merge.name = "merge predictions"
+    merge.update_config({"on_missing_references": OnMissing.NONE})
+    current = CURRENT_JOB.job
+    if current is not None:
+        merge.set_uuid(current.uuid)
+        merge.index = current.index + 1
+        merge.metadata.update(current.metadata)
+    return Response(replace=Flow([*new_jobs, merge], output=None, name="prediction batches"))
+
+
+@job(output_schema=PredictionsOutput)
+def merge_predictions(parts: list[Any], batch_hops: list[list[Any]]) -> PredictionsOutput:
+    """Job: concatenate the outputs of the prediction batches, in batch order.
+
+    ``parts`` are the batch outputs, ``batch_hops`` the ``(hop_id, candidate_name)`` pairs of
+    each batch. Runs with ``on_missing_references="none"``: a batch whose job failed arrives
+    as None and its hops are recorded as failures (the round goes on).
+    """
+    merged = PredictionsOutput(model_version="none")
+    versions: list[str] = []
+    for part, pairs in zip(parts, batch_hops, strict=True):
+        if part is None:
+            merged.failures.extend(
+                HopFailure(candidate_name=name, reason="prediction job failed", hop_id=hop_id)
+                for hop_id, name in pairs
+            )
+            continue
+        out = part if isinstance(part, PredictionsOutput) else PredictionsOutput.from_dict(part)
+        versions.append(out.model_version)
+        merged.predictions.extend(out.predictions)
+        merged.failures.extend(out.failures)
+    if len(set(versions)) > 1:
+        raise ValueError(f"prediction batches used different models: {sorted(set(versions))}")
+    if versions:
+        merged.model_version = versions[0]
+    return merged
 
 
 def resolve_model_dir(model: str | None) -> Path | None:
@@ -629,12 +730,76 @@ def vasp_verification_flow(
 ) -> Flow:
     """The DFT NEB flow of one hop (atomate2 VASP; runs on a DFT worker)."""
     from hopscreen.hops import supercell_endpoints
-    from hopscreen.verification import VaspNebConfig, make_vasp_neb_flow
 
     found = find_hop(candidate, hop.hop_id, hop_options)
     ends = supercell_endpoints(found, _hop_options(hop_options, build_bands=False).supercell)
-    return make_vasp_neb_flow(
-        ends.initial, ends.final, hop_id=hop.hop_id, config=VaspNebConfig(**(vasp or {}))
+    return vasp_neb_verification_flow(
+        ends.initial,
+        ends.final,
+        hop_id=hop.hop_id,
+        candidate_id=candidate.candidate_id,
+        vasp=vasp,
+    )
+
+
+def vasp_neb_verification_flow(
+    initial: Any,
+    final: Any,
+    *,
+    hop_id: str,
+    candidate_id: str | None = None,
+    vasp: dict[str, Any] | None = None,
+) -> Flow:
+    """atomate2's VASP NEB flow of one hop followed by :func:`parse_vasp_neb_job`.
+
+    Parameters
+    ----------
+    initial, final : pymatgen.core.Structure
+        Supercell endpoints, migrating ion first (see
+        :func:`hopscreen.verification.make_vasp_neb_flow`).
+    hop_id, candidate_id
+        Ids recorded in the verification document.
+    vasp
+        Fields of :class:`hopscreen.verification.VaspNebConfig`.
+
+    Returns
+    -------
+    jobflow.Flow
+        Output: the :class:`VerificationDoc` of the hop (``status="failed"`` with a reason
+        when a VASP job failed, since the parser runs on missing references too).
+
+    """
+    from jobflow import OnMissing
+
+    from hopscreen.verification import VaspNebConfig, make_vasp_neb_flow
+
+    config = VaspNebConfig(**(vasp or {}))
+    neb = make_vasp_neb_flow(initial, final, hop_id=hop_id, config=config)
+    parse = parse_vasp_neb_job(
+        neb.output, hop_id, candidate_id=candidate_id, vasp=config.model_dump()
+    )
+    parse.name = f"parse VASP NEB {hop_id[:8]}"
+    parse.update_config({"on_missing_references": OnMissing.NONE})
+    parse.metadata.update({"hop_id": hop_id, "hopscreen_tier": "vasp"})
+    return Flow([neb, parse], output=parse.output, name=neb.name)
+
+
+@job(output_schema=VerificationDoc)
+def parse_vasp_neb_job(
+    task_doc: Any,
+    hop_id: str,
+    candidate_id: str | None = None,
+    vasp: dict[str, Any] | None = None,
+) -> VerificationDoc:
+    """Job: the VerificationDoc of a VASP NEB; never raises.
+
+    See :func:`hopscreen.verification.parse_vasp_neb_output`; a ``task_doc`` of None (the
+    NEB flow failed) gives ``status="failed"`` with the reason.
+    """
+    from hopscreen.verification import VaspNebConfig, parse_vasp_neb_output
+
+    return parse_vasp_neb_output(
+        task_doc, hop_id=hop_id, config=VaspNebConfig(**(vasp or {})), candidate_id=candidate_id
     )
 
 
@@ -671,10 +836,122 @@ ALL_JOBS = (
     fetch_candidates,
     enumerate_hops_job,
     predict_barriers,
+    merge_predictions,
     select_for_verification,
     verify_hop_job,
     gather_verifications,
     verify_selected,
+    parse_vasp_neb_job,
     collect_round,
 )
 """Every job of this module (tests check each one enforces an ``output_schema``)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Active learning: fine-tuning on the round's verifications, then re-prediction
+# ---------------------------------------------------------------------------------------------
+class FinetuneRoundSummary(RoundSummary):
+    """A round's summary plus what fine-tuning on its verifications did."""
+
+    finetune: FinetuneResult | None = Field(
+        None, description="The fine-tuning step (None when its job did not run)."
+    )
+    n_repredicted: int = Field(0, ge=0, description="Unverified hops re-predicted.")
+    repredicted_model_version: str | None = Field(
+        None, description="Model version of the re-predictions."
+    )
+
+
+@job(output_schema=FinetuneResult)
+def finetune_on_feedback_job(
+    results_dir: str,
+    round_summary: Any = None,
+    parent_model: str | None = None,
+    settings: dict[str, Any] | None = None,
+    registry: str | None = None,
+    data_dir: str | None = None,
+    hop_options: dict[str, Any] | None = None,
+) -> FinetuneResult:
+    """Job: fine-tune the round's model on the store's verifications into a new version.
+
+    ``round_summary`` only orders this job after the round's collector (which writes the
+    verifications). Never raises: an error becomes ``status="failed"`` with its reason.
+    See :func:`hopscreen.training.active.finetune_on_feedback`.
+    """
+    from hopscreen.training.active import FinetuneSettings, finetune_on_feedback
+
+    try:
+        return finetune_on_feedback(
+            results_dir,
+            parent_model=parent_model,
+            settings=FinetuneSettings(**(settings or {})),
+            registry=registry,
+            data_dir=data_dir,
+            hop_options=hop_options,
+        )
+    except Exception as exc:  # the round's results stay usable; the reason is recorded
+        return FinetuneResult(status="failed", reason=f"{type(exc).__name__}: {exc}")
+
+
+@job(output_schema=PredictionsOutput)
+def repredict_unverified_job(
+    results_dir: str,
+    finetune: FinetuneResult | None,
+    hop_options: dict[str, Any] | None = None,
+    batch_size: int = 32,
+    device: str | None = None,
+) -> PredictionsOutput:
+    """Job: predict the store's not-yet-verified hops with the fine-tuned version.
+
+    Does nothing (empty output) when fine-tuning made no new version. The new predictions
+    are written to the results store next to the old ones (keyed by hop and model version).
+    """
+    from hopscreen.training.active import repredict_unverified
+
+    if finetune is None or finetune.model_dir is None:
+        return PredictionsOutput(model_version="none")
+    docs, failures = repredict_unverified(
+        results_dir,
+        finetune.model_dir,
+        hop_options=hop_options,
+        batch_size=batch_size,
+        device=device,
+    )
+    return PredictionsOutput(
+        model_version=str(finetune.model_version),
+        predictions=docs,
+        failures=[
+            HopFailure(candidate_name="?", reason=f.split(": ", 1)[-1], hop_id=f.split(":")[0])
+            for f in failures
+        ],
+    )
+
+
+@job(output_schema=FinetuneRoundSummary)
+def collect_finetune_round(
+    summary: RoundSummary | None,
+    finetune: FinetuneResult | None,
+    repredicted: PredictionsOutput | None,
+) -> FinetuneRoundSummary:
+    """Job: the round's summary with the fine-tuning and re-prediction results added.
+
+    Runs with ``on_missing_references="none"``: a failed upstream job arrives as None.
+    """
+    base = summary.model_dump() if summary is not None else {}
+    base.setdefault("results_dir", "")
+    base.setdefault("threshold_ev", 0.65)
+    for name in RoundSummary.model_fields:
+        if name not in base and RoundSummary.model_fields[name].is_required():
+            base[name] = 0
+    return FinetuneRoundSummary(
+        **base,
+        finetune=finetune,
+        n_repredicted=len(repredicted.predictions) if repredicted else 0,
+        repredicted_model_version=(
+            repredicted.model_version if repredicted and repredicted.predictions else None
+        ),
+    )
+
+
+FEEDBACK_JOBS = (finetune_on_feedback_job, repredict_unverified_job, collect_finetune_round)
+"""The jobs of the fine-tuning step of a round (each enforces an ``output_schema``)."""

@@ -8,7 +8,8 @@ Routing (FireWorks)
 Batched GNN inference goes to a GPU worker and NEB to DFT workers through the FireWorks spec key
 ``_fworker`` in each job's ``manager_config``:
 
-* the prediction job gets ``{"_fworker": PredictMaker.fworker}`` (default ``"gpu"``);
+* the prediction job gets ``{"_fworker": PredictMaker.fworker}`` (default ``"gpu"``); the
+  batch jobs it is split into at run time inherit it;
 * the verification fan-out job creates its NEB jobs at run time; they would inherit the fan-out
   job's own routing, so the fan-out sets ``response_manager_config={"_fworker": "dft"}`` (a
   :class:`jobflow.JobConfig` field) and every job of its replacement goes to the DFT worker.
@@ -102,7 +103,12 @@ class HopsMaker(Maker):
 
 @dataclass
 class PredictMaker(Maker):
-    """Batched barrier prediction (one job for all hops of the round).
+    """Batched barrier prediction: one job per batch of many hops, never one job per hop.
+
+    The hops of a round are known only when the hops job has run, so the prediction job
+    splits itself at run time: with more than ``hops_per_job`` hops it is replaced by
+    ``ceil(n_hops / hops_per_job)`` prediction jobs and a merger whose output (one
+    :class:`~hopscreen.jobs.PredictionsOutput`) is what selection and collection read.
 
     Parameters
     ----------
@@ -110,6 +116,9 @@ class PredictMaker(Maker):
         Model folder or shipped model name; None for the shipped default.
     batch_size
         Bands per forward pass.
+    hops_per_job
+        Most hops predicted by one job (bounds the memory of a job: its bands are rebuilt in
+        it); None for one job however many hops.
     device
         ``"cpu"``, ``"cuda"`` …; None picks CUDA when available.
     fworker
@@ -119,11 +128,17 @@ class PredictMaker(Maker):
     name: str = "predict"
     model: str | None = None
     batch_size: int = 32
+    hops_per_job: int | None = 1000
     device: str | None = None
     fworker: str | None = GPU_WORKER
 
     def make(self, hops: Any, candidates: Any, hop_options: dict[str, Any] | None = None) -> Job:
-        """The prediction job for a list of hops and their hosts (or references to them)."""
+        """The prediction job for a list of hops and their hosts (or references to them).
+
+        The batch jobs created at run time inherit this job's ``_fworker``.
+        """
+        if self.hops_per_job is not None and self.hops_per_job < 1:
+            raise ValueError(f"hops_per_job must be at least 1, got {self.hops_per_job}")
         new = jobs.predict_barriers(
             hops,
             candidates,
@@ -131,6 +146,7 @@ class PredictMaker(Maker):
             model=self.model,
             batch_size=self.batch_size,
             device=self.device,
+            hops_per_job=self.hops_per_job,
         )
         new.name = self.name
         if self.fworker:
@@ -301,3 +317,101 @@ class ScreenRoundMaker(Maker):
 
         collect.update_config({"on_missing_references": OnMissing.NONE})
         return Flow([cands, hops, preds, sel, ver, collect], output=collect.output, name=self.name)
+
+
+@dataclass
+class FinetuneMaker(Maker):
+    """Fine-tune the round's model on verified hops and re-predict the unverified ones.
+
+    Parameters
+    ----------
+    settings
+        Fields of :class:`hopscreen.training.active.FinetuneSettings` (level policy, epochs,
+        replay, promotion rule …).
+    registry
+        Model registry folder; None for the per-user default.
+    data_dir
+        Folder of the published dataset (replay and test split); None: resolved.
+    batch_size, device
+        Inference settings of the re-prediction.
+    fworker
+        FireWorks worker of both jobs (training and inference want the GPU worker).
+    """
+
+    name: str = "finetune"
+    settings: dict[str, Any] = field(default_factory=dict)
+    registry: str | None = None
+    data_dir: str | None = None
+    batch_size: int = 32
+    device: str | None = None
+    fworker: str | None = GPU_WORKER
+
+    def make(
+        self,
+        results_dir: str,
+        round_summary: Any,
+        parent_model: str | None,
+        hop_options: dict[str, Any] | None = None,
+    ) -> tuple[Job, Job]:
+        """(fine-tune job, re-prediction job), the first ordered after ``round_summary``."""
+        settings = dict(self.settings)
+        if self.device is not None:
+            settings.setdefault("device", self.device)
+        tune = jobs.finetune_on_feedback_job(
+            results_dir,
+            round_summary,
+            parent_model=parent_model,
+            settings=settings,
+            registry=self.registry,
+            data_dir=self.data_dir,
+            hop_options=hop_options,
+        )
+        tune.name = self.name
+        again = jobs.repredict_unverified_job(
+            results_dir,
+            tune.output,
+            hop_options=hop_options,
+            batch_size=self.batch_size,
+            device=self.device,
+        )
+        again.name = "re-predict unverified"
+        if self.fworker:
+            for new in (tune, again):
+                new.update_config({"manager_config": {"_fworker": self.fworker}})
+        return tune, again
+
+
+@dataclass
+class FinetuneRoundMaker(Maker):
+    """A screening round followed by fine-tuning on its verifications and re-prediction.
+
+    verification → fine-tune (new registry version, promoted by the rule of
+    :mod:`hopscreen.training.active`) → re-predict the not-yet-verified hops with it. The
+    Flow's output is a :class:`hopscreen.jobs.FinetuneRoundSummary`.
+
+    Parameters
+    ----------
+    round
+        The screening round (its ``predict.model`` is the parent of the new version).
+    finetune
+        The fine-tuning step.
+    """
+
+    name: str = "screen round + finetune"
+    round: ScreenRoundMaker = field(default_factory=ScreenRoundMaker)
+    finetune: FinetuneMaker = field(default_factory=FinetuneMaker)
+
+    def make(self, results_dir: str, **sources: Any) -> Flow:
+        """The round (see :meth:`ScreenRoundMaker.make`, same arguments) plus fine-tuning."""
+        from jobflow import OnMissing
+
+        screen = self.round.make(results_dir, **sources)
+        hop_options = self.round.hops.hop_options()
+        tune, again = self.finetune.make(
+            str(results_dir), screen.output, self.round.predict.model, hop_options
+        )
+        tune.update_config({"on_missing_references": OnMissing.NONE})
+        collect = jobs.collect_finetune_round(screen.output, tune.output, again.output)
+        collect.name = "collect finetune"
+        collect.update_config({"on_missing_references": OnMissing.NONE})
+        return Flow([screen, tune, again, collect], output=collect.output, name=self.name)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.model_fixtures import TINY_ARCH
+from tests.model_fixtures import TINY_ARCH, save_tiny_bundle
 
 from hopscreen.data.atoms import SYMBOL_TO_Z, Atoms
 from hopscreen.schemas.data import EmRecord
@@ -77,22 +77,9 @@ def synthetic_records() -> list[EmRecord]:
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random-init one-member model folder with a tiny architecture."""
-    import torch
 
-    from hopscreen.graphs.build import GraphConfig
-    from hopscreen.models.alignn import ALIGNN, ALIGNNConfig
-    from hopscreen.models.bundle import save_bundle
-    from hopscreen.training.scaling import TargetScaler
+    from hopscreen.models.alignn import ALIGNNConfig
 
-    torch.manual_seed(0)
-    out = tmp_path_factory.mktemp("tiny-model")
-    member = ALIGNN(ALIGNNConfig(**TINY_ARCH)).eval()
-    save_bundle(
-        [member],
-        out,
-        name="tiny",
-        preset="test",
-        graph=GraphConfig(),
-        scaler=TargetScaler(minimum=0.0, maximum=3.0),
+    return save_tiny_bundle(
+        tmp_path_factory.mktemp("tiny-model"), members=1, config=ALIGNNConfig(**TINY_ARCH)
     )
-    return out

@@ -22,6 +22,7 @@ _GROUPS: list[tuple[str, str]] = [
     ("hopscreen.cli.data", "data"),
     ("hopscreen.cli.train", "train"),
     ("hopscreen.cli.models", "models"),
+    ("hopscreen.cli.al", "al"),
 ]
 _COMMANDS: list[tuple[str, str]] = [
     ("hopscreen.cli.hops", "hops"),
@@ -32,6 +33,7 @@ _COMMANDS: list[tuple[str, str]] = [
     ("hopscreen.cli.predict", "predict"),
     ("hopscreen.cli.bench", "bench"),
     ("hopscreen.cli.query", "query"),
+    ("hopscreen.cli.reproduce", "reproduce"),
 ]
 
 

@@ -41,6 +41,9 @@ def make_config(
     budget: int | None,
     verifier: str | None,
     model: str | None,
+    finetune: bool | None = None,
+    registry: Path | None = None,
+    accept_levels: list[str] | None = None,
 ) -> CampaignConfig:
     """The campaign of a command line: the file (or demo defaults), then explicit options."""
     if config_file is not None:
@@ -67,6 +70,13 @@ def make_config(
         data["verifier"] = verifier
     if model is not None:
         data["model"] = model
+    if finetune is not None:
+        data["finetune"]["enabled"] = finetune
+    if registry is not None:
+        data["registry"] = str(registry)
+    if accept_levels:
+        accept = data["finetune"]["level_policy"]["accept"]
+        data["finetune"]["level_policy"]["accept"] = [*accept, *accept_levels]
     config = CampaignConfig.from_dict(data, origin="command line")
     config.check_sources()
     return config
@@ -109,6 +119,24 @@ def summary_rows(summary: Any) -> list[tuple[str, str]]:
         ("verified", f"{summary.n_verified} (+{summary.n_verification_failed} failed)"),
         ("prediction agrees with verification", agree),
         ("results", summary.results_dir),
+        *_finetune_rows(getattr(summary, "finetune", None), summary),
+    ]
+
+
+def _finetune_rows(result: Any, summary: Any) -> list[tuple[str, str]]:
+    """Rows of the fine-tuning step (none for a round without --finetune)."""
+    if result is None:
+        ran = hasattr(summary, "finetune")
+        return [("fine-tuning", "did not run (see the log)")] if ran else []
+    if result.status != "finetuned":
+        return [(f"fine-tuning {result.status}", result.reason)]
+    mae, parent = result.test_metrics.get("mae_ev"), result.parent_test_metrics.get("mae_ev")
+    return [
+        ("new model version", f"{result.model_version} (parent {result.parent_version})"),
+        ("trained on", f"{result.n_new_records} verified + {result.n_replay_records} replayed"),
+        ("test MAE new / parent", f"{mae:.3f} / {parent:.3f} eV"),
+        ("promotion", result.reason),
+        ("re-predicted unverified hops", str(summary.n_repredicted)),
     ]
 
 
@@ -141,6 +169,25 @@ def screen(
     config: Annotated[
         Path | None, typer.Option("--config", help="Campaign YAML file (options override it).")
     ] = None,
+    finetune: Annotated[
+        bool | None,
+        typer.Option(
+            "--finetune/--no-finetune",
+            help="After verification: fine-tune on the verified hops, register and promote "
+            "(if the test MAE is not worse) a new version, re-predict the unverified hops.",
+        ),
+    ] = None,
+    registry: Annotated[
+        Path | None, typer.Option("--registry", help="Model registry folder.")
+    ] = None,
+    accept_level: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--accept-level",
+            help="Also train on labels of this level of theory, e.g. CHGNet-0.3.0/CI-NEB "
+            "(default: published DFT GGA and GGA+U only; others are excluded and counted).",
+        ),
+    ] = None,
 ) -> None:
     """Screen hosts for migration barriers: predict, select, verify and store one round."""
     from rich.console import Console
@@ -157,6 +204,9 @@ def screen(
             budget=budget,
             verifier=verifier,
             model=model,
+            finetune=finetune,
+            registry=registry,
+            accept_levels=list(accept_level or []),
         )
     except CampaignConfigError as exc:
         raise _fail(str(exc)) from exc

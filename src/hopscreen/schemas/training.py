@@ -164,3 +164,37 @@ class ModelVersionDoc(Document):
             return []
         out = [p.strip().split("#", 1)[0] for p in self.parent_version.split(",")]
         return list(dict.fromkeys(p for p in out if p))
+
+
+class FinetuneResult(Document):
+    """What one fine-tuning on verification feedback did (see ``training.active``)."""
+
+    status: Literal["finetuned", "skipped", "failed"] = Field(
+        description="'skipped': too few new accepted labels; 'failed': see reason."
+    )
+    reason: str = Field("", description="Why it was skipped or failed, or the promotion verdict.")
+    parent_version: str | None = Field(None, description="Model the fine-tuning started from.")
+    parent_dir: str | None = Field(None, description="Folder of the parent model.")
+    model_version: str | None = Field(None, description="The new model version, if any.")
+    model_dir: str | None = Field(None, description="Folder of the new version in the registry.")
+    registry: str | None = Field(None, description="Registry folder the version was written to.")
+    promoted: bool = Field(False, description="Whether the new version is now the current one.")
+    promotion_rule: str = Field("", description="The promotion rule that was applied.")
+    n_new_records: int = Field(0, ge=0, description="Verified hops used as training records.")
+    n_replay_records: int = Field(0, ge=0, description="Published training hops replayed.")
+    new_record_ids: list[str] = Field(default_factory=list, description="hop_ids of new records.")
+    feedback: FeedbackReport | None = Field(None, description="How the store's labels were used.")
+    replay_by_level: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="Published records accepted/corrected/excluded by level."
+    )
+    test_metrics: dict[str, Any] = Field(
+        default_factory=dict, description="New version on the authors' test split."
+    )
+    parent_test_metrics: dict[str, Any] = Field(
+        default_factory=dict, description="Parent on the same test hops, same code."
+    )
+    test_mae_difference: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Paired bootstrap MAE(new) − MAE(parent) on the test hops, eV.",
+    )
+    seconds: float = Field(0.0, ge=0, description="Wall time of the fine-tuning step, s.")

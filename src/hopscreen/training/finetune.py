@@ -11,7 +11,7 @@ import numpy as np
 from hopscreen.data.atoms import Atoms
 from hopscreen.graphs.cache import GraphCache
 from hopscreen.models.alignn import ALIGNN
-from hopscreen.models.bundle import ModelCard, save_bundle
+from hopscreen.models.bundle import ModelCard, load_bundle, save_bundle
 from hopscreen.training.config import Preset
 from hopscreen.training.loop import fit
 from hopscreen.training.pretrain import load_backbone_into
@@ -37,31 +37,59 @@ def finetune_ensemble(
     progress: bool = False,
     weights_dtype: str = "float32",
     parent_version: str | None = None,
+    init_from: Path | None = None,
 ) -> ModelCard:
     """Fine-tune ``ensemble_size`` members (seeds 0..k−1, each with its own validation split).
 
     ``backbone=None`` trains from scratch (the comparison the paper makes). Each member keeps
     its checkpoints in ``out_dir/member{i}`` (resumable); the ensemble is written to ``out_dir``
     as a model folder (weights + card).
+
+    ``init_from`` warm-starts from an existing model folder instead (active learning): member
+    i starts from the parent's member ``i mod n_parent`` (backbone *and* head), and the
+    parent's architecture, graph settings and target scaler are kept, so that the new model
+    continues the parent's output scale; only the optimisation settings come from ``preset``.
+    ``backbone`` must then be None. ``parent_version`` defaults to the parent's version.
     """
     import torch
 
     if not (len(bands) == len(barriers_ev) == len(record_ids)):
         raise ValueError("bands, barriers and record ids must have the same length")
     out_dir = Path(out_dir)
-    k = ensemble_size or preset.ensemble_size
-    mark = preset.model.mark_ion_copies if mark_ion_copies is None else mark_ion_copies
     y = np.asarray(barriers_ev, dtype=np.float64)
-    scaler = TargetScaler.fit(y)
+    parents: list[ALIGNN] = []
+    if init_from is not None:
+        if backbone is not None:
+            raise ValueError("give either a pre-trained backbone or init_from, not both")
+        parent_card, parents = load_bundle(Path(init_from))
+        k = ensemble_size or parent_card.ensemble_size
+        mark = parent_card.architecture.mark_ion_copies
+        if mark_ion_copies is not None and mark_ion_copies != mark:
+            raise ValueError(f"the parent model has mark_ion_copies={mark}; it cannot change")
+        scaler = parent_card.scaler
+        config = parent_card.architecture
+        graph_config = parent_card.graph
+        preset_name = parent_card.preset
+        parent_version = parent_version or parent_card.model_version
+        pretrained = parent_card.pretrained_backbone
+    else:
+        k = ensemble_size or preset.ensemble_size
+        mark = preset.model.mark_ion_copies if mark_ion_copies is None else mark_ion_copies
+        scaler = TargetScaler.fit(y)
+        config = preset.model.model_copy(update={"n_heads": 1, "mark_ion_copies": mark})
+        graph_config = preset.graph
+        preset_name = preset.name
+        pretrained = str(backbone) if backbone else None
     targets = scaler.transform(y).astype(np.float32)[:, None]
-    cache = GraphCache(cache_dir, preset.graph)
+    cache = GraphCache(cache_dir, graph_config)
     graphs = cache.get_many(bands, workers=workers, progress=progress)
-    config = preset.model.model_copy(update={"n_heads": 1, "mark_ion_copies": mark})
     members, summaries = [], []
     for i in range(k):
         torch.manual_seed(1000 + i)
         model = ALIGNN(config)
-        if backbone is not None:
+        if parents:
+            model.load_state_dict(parents[i % len(parents)].state_dict())
+        elif backbone is not None:
             load_backbone_into(model, backbone)
         train_cfg = preset.finetune.model_copy(update={"seed": i})
         result = fit(
@@ -94,12 +122,16 @@ def finetune_ensemble(
         members,
         out_dir,
         name=name,
-        preset=preset.name,
-        graph=preset.graph,
+        preset=preset_name,
+        graph=graph_config,
         scaler=scaler,
         dtype=dtype,
         parent_version=parent_version,
-        pretrained_backbone=str(backbone) if backbone else None,
+        pretrained_backbone=pretrained,
         train_record_ids=list(record_ids),
-        training={"finetune": preset.finetune.model_dump(), "members": summaries},
+        training={
+            "finetune": preset.finetune.model_dump(),
+            "members": summaries,
+            "init_from": parent_version if init_from is not None else None,
+        },
     )

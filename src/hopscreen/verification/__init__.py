@@ -3,7 +3,8 @@
 * ``umlip`` (embedded default): :func:`run_umlip_neb` / :func:`verify_hop` — CHGNet CI-NEB
   (improved tangent) after relaxing the endpoints, small capped cells by default.
 * ``vasp`` (HPC): :func:`make_vasp_neb_flow` builds atomate2's VASP NEB / ApproxNEB flow;
-  :func:`parse_vasp_neb_output` reads its output.
+  :func:`parse_vasp_neb_output` reads its output (level of theory from the INCAR, failed
+  images from the image folders: :mod:`hopscreen.verification.vasp_outputs`).
 
 Both return :class:`~hopscreen.schemas.verification.VerificationDoc`, which records the
 level of theory and what was capped.
