@@ -1,0 +1,280 @@
+"""Small regression heads on the frozen CHGNet hop vector (:mod:`hopscreen.models.chgnet_backbone`).
+
+A head maps the (n, F) hop vectors to barriers (eV) with an uncertainty σ (eV): the spread of
+an ensemble of members that differ only in their seed (``ensemble_size``). Four kinds:
+
+* ``mlp``   — PyTorch MLP (SiLU, dropout), L1 loss on the standardised target, AdamW;
+* ``ridge`` — sklearn ``Ridge`` (deterministic: σ = 0);
+* ``gbr``   — sklearn ``GradientBoostingRegressor`` (Huber loss, row subsampling);
+* ``rf``    — sklearn ``RandomForestRegressor``.
+
+Non-finite inputs (CHGNet gives NaN for the midpoint structure when the straight-line
+midpoint lands on a host atom) are replaced by the training column median, for every kind.
+Inputs of ``mlp`` and ``ridge`` are standardised on the training rows and clipped to ±5 σ
+(the unrelaxed CHGNet energy differences have heavy tails). Hyperparameters are chosen by
+host-grouped cross-validation on the training hops only (:func:`cross_validate_head`).
+Everything is a pure function of the inputs and the seeds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from hopscreen.evaluation.splits import grouped_kfold
+from hopscreen.schemas.base import Config
+
+HeadKind = Literal["mlp", "ridge", "gbr", "rf"]
+_CLIP = 5.0
+
+
+class ChgnetHeadConfig(Config):
+    """Recipe of a head on the CHGNet hop vector (fields unused by a kind are ignored)."""
+
+    kind: HeadKind = Field("mlp", description="Regressor family.")
+    blocks: tuple[str, ...] | None = Field(
+        None, description="Feature-name prefixes to keep (e.g. ('ion_', 'e_')); None = all."
+    )
+    target_transform: Literal["none", "log1p"] = Field(
+        "none", description="Fit log(1 + E_m) instead of E_m (eV); predictions are mapped back."
+    )
+    ensemble_size: int = Field(5, ge=1, description="Members (seeds seed, seed+1, …).")
+    seed: int = Field(0, description="Seed of the first member.")
+    hidden: tuple[int, ...] = Field((128, 64), description="mlp: hidden widths.")
+    dropout: float = Field(0.1, ge=0, lt=1, description="mlp: dropout probability.")
+    epochs: int = Field(300, ge=1, description="mlp: passes over the training rows.")
+    batch_size: int = Field(64, ge=1, description="mlp: rows per step.")
+    lr: float = Field(1e-3, gt=0, description="mlp: AdamW learning rate.")
+    weight_decay: float = Field(1e-2, ge=0, description="mlp: AdamW weight decay.")
+    alpha: float = Field(10.0, gt=0, description="ridge: L2 strength.")
+    n_estimators: int = Field(300, ge=1, description="gbr/rf: trees.")
+    max_depth: int | None = Field(3, description="gbr/rf: tree depth (None = unlimited).")
+    learning_rate: float = Field(0.05, gt=0, description="gbr: shrinkage.")
+    subsample: float = Field(0.8, gt=0, le=1, description="gbr: row fraction per tree.")
+    max_features: float = Field(0.3, gt=0, le=1, description="gbr/rf: column fraction per split.")
+    min_samples_leaf: int = Field(3, ge=1, description="gbr/rf: rows per leaf.")
+
+
+def select_columns(names: Sequence[str], blocks: Sequence[str] | None) -> np.ndarray:
+    """Indices of the columns whose name starts with one of ``blocks`` (all if None)."""
+    if blocks is None:
+        return np.arange(len(names))
+    idx = np.array([i for i, n in enumerate(names) if n.startswith(tuple(blocks))], dtype=int)
+    if idx.size == 0:
+        raise ValueError(f"no feature column starts with any of {list(blocks)}")
+    return idx
+
+
+def _forward_target(y: np.ndarray, how: str) -> np.ndarray:
+    return np.log1p(np.clip(y, -0.99, None)) if how == "log1p" else y
+
+
+def _inverse_target(z: np.ndarray, how: str) -> np.ndarray:
+    return np.expm1(z) if how == "log1p" else z
+
+
+def _fit_mlp(x: np.ndarray, z: np.ndarray, cfg: ChgnetHeadConfig, seed: int) -> Any:
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    layers: list[nn.Module] = []
+    width = x.shape[1]
+    for h in cfg.hidden:
+        layers += [nn.Linear(width, h), nn.SiLU(), nn.Dropout(cfg.dropout)]
+        width = h
+    layers.append(nn.Linear(width, 1))
+    net = nn.Sequential(*layers).double()
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps_per_epoch = -(-len(x) // cfg.batch_size)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch, pct_start=0.3
+    )
+    xt, zt = torch.from_numpy(x), torch.from_numpy(z).unsqueeze(1)
+    gen = torch.Generator().manual_seed(seed)
+    net.train()
+    for _ in range(cfg.epochs):
+        perm = torch.randperm(len(xt), generator=gen)
+        for start in range(0, len(xt), cfg.batch_size):
+            batch = perm[start : start + cfg.batch_size]
+            opt.zero_grad()
+            loss = torch.nn.functional.l1_loss(net(xt[batch]), zt[batch])
+            loss.backward()
+            opt.step()
+            sched.step()
+    net.eval()
+    return net
+
+
+def _predict_mlp(net: Any, x: np.ndarray) -> np.ndarray:
+    import torch
+
+    with torch.no_grad():
+        return net(torch.from_numpy(x)).squeeze(1).numpy()
+
+
+def _fit_sklearn(x: np.ndarray, z: np.ndarray, cfg: ChgnetHeadConfig, seed: int) -> Any:
+    if cfg.kind == "ridge":
+        from sklearn.linear_model import Ridge
+
+        return Ridge(alpha=cfg.alpha).fit(x, z)
+    if cfg.kind == "gbr":
+        from sklearn.ensemble import GradientBoostingRegressor
+
+        model = GradientBoostingRegressor(
+            loss="huber",
+            n_estimators=cfg.n_estimators,
+            max_depth=cfg.max_depth,
+            learning_rate=cfg.learning_rate,
+            subsample=cfg.subsample,
+            max_features=cfg.max_features,
+            min_samples_leaf=cfg.min_samples_leaf,
+            random_state=seed,
+        )
+        return model.fit(x, z)
+    from sklearn.ensemble import RandomForestRegressor
+
+    model = RandomForestRegressor(
+        n_estimators=cfg.n_estimators,
+        max_depth=cfg.max_depth,
+        max_features=cfg.max_features,
+        min_samples_leaf=cfg.min_samples_leaf,
+        random_state=seed,
+        n_jobs=1,
+    )
+    return model.fit(x, z)
+
+
+@dataclass
+class ChgnetHead:
+    """A fitted head: column selection, input scaling, target scaling and its members.
+
+    Use :func:`fit_head` to build one and :meth:`predict` to apply it.
+    """
+
+    config: ChgnetHeadConfig
+    columns: np.ndarray
+    x_fill: np.ndarray
+    x_mean: np.ndarray
+    x_std: np.ndarray
+    z_mean: float
+    z_std: float
+    members: list[Any] = field(default_factory=list)
+
+    def _inputs(self, X: np.ndarray) -> np.ndarray:
+        x = np.asarray(X, dtype=np.float64)[:, self.columns]
+        x = np.where(np.isfinite(x), x, self.x_fill)
+        if self.config.kind in ("mlp", "ridge"):
+            x = np.clip((x - self.x_mean) / self.x_std, -_CLIP, _CLIP)
+        return x
+
+    def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Barriers and their ensemble spread.
+
+        Parameters
+        ----------
+        X : numpy.ndarray
+            (n, F) hop vectors with the columns the head was fitted on.
+
+        Returns
+        -------
+        barrier_ev, sigma_ev : numpy.ndarray
+            (n,) mean of the members' barriers and their sample standard deviation
+            (ddof = 1, as :func:`hopscreen.inference.predict.predict`; 0 for one member), eV.
+        """
+        x = self._inputs(X)
+        outs = []
+        for member in self.members:
+            z = _predict_mlp(member, x) if self.config.kind == "mlp" else member.predict(x)
+            outs.append(_inverse_target(z * self.z_std + self.z_mean, self.config.target_transform))
+        stack = np.vstack(outs)
+        sigma = stack.std(axis=0, ddof=1) if len(stack) > 1 else np.zeros(stack.shape[1])
+        return stack.mean(axis=0), sigma
+
+
+def fit_head(
+    X: np.ndarray, y: np.ndarray, names: Sequence[str], config: ChgnetHeadConfig | None = None
+) -> ChgnetHead:
+    """Fit a head on hop vectors.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        (n, F) hop vectors.
+    y : numpy.ndarray
+        (n,) barriers, eV.
+    names : sequence of str
+        The F column names (for ``config.blocks``).
+    config : ChgnetHeadConfig, optional
+        Recipe (defaults if None).
+
+    Returns
+    -------
+    ChgnetHead
+    """
+    cfg = config or ChgnetHeadConfig()
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64).ravel()
+    if len(X) != len(y):
+        raise ValueError(f"{len(X)} rows but {len(y)} targets")
+    cols = select_columns(names, cfg.blocks)
+    x = X[:, cols]
+    finite = np.isfinite(x)
+    with np.errstate(all="ignore"):
+        x_fill = np.nanmedian(np.where(finite, x, np.nan), axis=0)
+    x_fill = np.where(np.isfinite(x_fill), x_fill, 0.0)
+    x = np.where(finite, x, x_fill)
+    x_mean, x_std = x.mean(axis=0), x.std(axis=0)
+    x_std = np.where(x_std > 1e-12, x_std, 1.0)
+    z = _forward_target(y, cfg.target_transform)
+    z_mean, z_std = (float(z.mean()), float(z.std()) or 1.0) if cfg.kind == "mlp" else (0.0, 1.0)
+    head = ChgnetHead(cfg, cols, x_fill, x_mean, x_std, z_mean, z_std)
+    xin = head._inputs(X)
+    zin = (z - z_mean) / z_std
+    n_members = 1 if cfg.kind == "ridge" else cfg.ensemble_size
+    for i in range(n_members):
+        fit = _fit_mlp if cfg.kind == "mlp" else _fit_sklearn
+        head.members.append(fit(xin, zin, cfg, cfg.seed + i))
+    return head
+
+
+def cross_validate_head(
+    X: np.ndarray,
+    y: np.ndarray,
+    names: Sequence[str],
+    groups: Sequence[str],
+    config: ChgnetHeadConfig | None = None,
+    *,
+    k: int = 5,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold predictions of host-grouped k-fold CV.
+
+    Parameters
+    ----------
+    X, y, names
+        As :func:`fit_head`.
+    groups : sequence of str
+        Host key per row (:func:`hopscreen.evaluation.splits.host_groups`).
+    config : ChgnetHeadConfig, optional
+        Recipe.
+    k, seed
+        Folds and fold seed (:func:`hopscreen.evaluation.splits.grouped_kfold`).
+
+    Returns
+    -------
+    barrier_ev, sigma_ev : numpy.ndarray
+        (n,) out-of-fold predictions and spreads, eV.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64).ravel()
+    pred = np.full(len(y), np.nan)
+    sigma = np.full(len(y), np.nan)
+    for train_idx, val_idx in grouped_kfold(groups, k=k, seed=seed):
+        head = fit_head(X[train_idx], y[train_idx], names, config)
+        pred[val_idx], sigma[val_idx] = head.predict(X[val_idx])
+    return pred, sigma
