@@ -302,6 +302,7 @@ def run_reproduce(
     result = {
         "config": config.model_dump(mode="json"),
         "backbone": str(backbone) if backbone else None,
+        "backbone_pretraining": _pretrain_summary(backbone),
         "device": device,
         "paper_model3_test": _score(y_test, paper_test, config),
         "rows": rows,
@@ -314,6 +315,16 @@ def run_reproduce(
     write_parity_plot(result, y_test, test_ids, out_dir / "parity.png")
     (out_dir / "table.md").write_text(render_markdown(result))
     return result
+
+
+def _pretrain_summary(backbone: Path | None) -> dict[str, Any] | None:
+    """Epochs, corpus size and time of the backbone's pre-training, when its run wrote them."""
+    path = Path(backbone).parent / "pretrain_summary.json" if backbone else None
+    if path is None or not path.exists():
+        return None
+    s = json.loads(path.read_text())
+    keep = ("preset", "n_structures", "epochs_run", "best_val_l1_scaled", "seconds")
+    return {k: s.get(k) for k in keep}
 
 
 def write_parity_plot(
@@ -383,6 +394,15 @@ def _paper_delta(row: dict[str, Any]) -> str:
     return "; ".join(notes) or "no published figure"
 
 
+def _pretrain_text(summary: dict[str, Any] | None) -> str:
+    if not summary:
+        return ""
+    return (
+        f" (pre-trained {summary['epochs_run']} epoch(s) on {summary['n_structures']:,} "
+        f"structures in {summary['seconds'] / 60:.0f} min)"
+    )
+
+
 def render_markdown(result: dict[str, Any]) -> str:
     """The comparison table, the generalization table and the notes, as markdown."""
     cfg = result["config"]
@@ -408,7 +428,8 @@ def render_markdown(result: dict[str, Any]) -> str:
         "",
         f"Preset `{cfg['preset']}`, time budget {cfg['max_minutes_per_model']} min per network, "
         f"seed {cfg['seed']}, one network per row (no ensemble), ion-copy marker "
-        f"{'on' if cfg['mark_ion_copies'] else 'off'}; backbone `{result['backbone']}`; "
+        f"{'on' if cfg['mark_ion_copies'] else 'off'}; backbone `{result['backbone']}`"
+        f"{_pretrain_text(result.get('backbone_pretraining'))}; "
         f"bootstrap {cfg['n_boot']} resamples. Training time of all rows and scenarios: "
         f"{result['seconds_total'] / 60:.1f} min on {result['device']}.",
         "",

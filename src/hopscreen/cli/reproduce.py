@@ -37,6 +37,9 @@ def reproduce(
     ] = None,
     data_dir: Annotated[Path | None, typer.Option(help="Data folder (default: resolved).")] = None,
     device: Annotated[str | None, typer.Option(help="cpu or cuda (default: cuda if any).")] = None,
+    note: Annotated[
+        str | None, typer.Option(help="Notes of the person who ran it, for the section.")
+    ] = None,
     benchmarks: Annotated[
         Path | None,
         typer.Option(help="Also write the table as the 'reproduce' section of this file."),
@@ -85,13 +88,22 @@ def reproduce(
     table = render_markdown(result)
     typer.echo(table)
     if benchmarks is not None:
+        import shutil
+
         from hopscreen.bench_sections import machine_line, update_section
 
+        image = benchmarks.parent / "docs" / "reproduce_parity.png"
+        image.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(out / "parity.png", image)
         update_section(
             benchmarks,
             "reproduce",
             "## The paper's comparison (`hopscreen reproduce`)\n\n"
-            f"{machine_line()}\n\nParity plots: `{out / 'parity.png'}` (not committed).\n\n"
-            + table,
+            f"{machine_line()}\n\n"
+            f"Command: `hopscreen reproduce --out {out} --preset {preset} "
+            f"--backbone {backbone} --max-minutes {max_minutes}`.\n\n"
+            + table
+            + (f"\nNotes by the person who ran it: {note}\n" if note else "")
+            + "\n![parity plots of every row on the 60 test hops](docs/reproduce_parity.png)\n",
         )
     console.print(f"wrote {out / 'table.md'}, {out / 'parity.png'}, {out / 'reproduce.json'}")
