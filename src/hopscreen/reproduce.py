@@ -436,16 +436,19 @@ def render_markdown(result: dict[str, Any]) -> str:
     ]
     if result["scenarios"]:
         out += [
-            "| scenario | how it was built | train / test hops | model | MAE eV (95 % CI) "
-            "| R² | accuracy @0.65 |",
-            "|---|---|---|---|---|---|---|",
+            "| scenario | train / test hops | model | MAE eV (95 % CI) | R² (95 % CI) "
+            "| accuracy @0.65 (95 % CI) |",
+            "|---|---|---|---|---|---|",
         ]
+        built: dict[str, str] = {}
         for s in result["scenarios"]:
             reg, cls = s["test"]["regression"], s["test"]["classification"][0]
+            built.setdefault(s["scenario"], s["description"])
             out.append(
-                f"| {s['scenario']} | {s['description']} | {s['n_train']} / {s['n_test']} "
-                f"| {s['name']} | {_ci(reg['mae_ev'])} | {_ci(reg['r2'], 2)} "
-                f"| {_ci(cls['accuracy'])} |"
+                f"| {s['scenario']} | {s['n_train']} / {s['n_test']} | {s['name']} "
+                f"| {_ci(reg['mae_ev'])} | {_ci(reg['r2'], 2)} | {_ci(cls['accuracy'])} |"
             )
+        out += ["", "How each split was built:", ""]
+        out += [f"- **{name}**: {how}" for name, how in built.items()]
         out.append("")
     return "\n".join(out) + "\n"
