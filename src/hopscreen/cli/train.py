@@ -1,4 +1,4 @@
-"""``hopscreen train``: pre-train the multi-property backbone and fine-tune Model-3."""
+"""``hopscreen train``: pre-train the backbone, fine-tune Model-3, fit the CHGNet head."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Pre-train and fine-tune the Model-3 barrier network.", no_args_is_help=True)
+app = typer.Typer(
+    help="Pre-train and fine-tune the Model-3 barrier network; fit the CHGNet head.",
+    no_args_is_help=True,
+)
 
 
 def _setup_logging(out: Path) -> None:
@@ -145,5 +148,35 @@ def finetune_cmd(
         workers=workers,
         progress=True,
         weights_dtype=dtype,
+    )
+    typer.echo(f"wrote {out} ({card.model_version}, {card.ensemble_size} members)")
+
+
+@app.command("chgnet-head")
+def chgnet_head_cmd(
+    out: Annotated[Path, typer.Option(help="Model folder to write (tree arrays + card).")],
+    data_dir: Annotated[Path | None, typer.Option(help="Data folder (default: resolved).")] = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="CHGNet feature cache root (e.g. runs/chgnet-features).")
+    ] = None,
+    name: Annotated[str, typer.Option(help="Model name in the card.")] = "chgnet-gbr",
+) -> None:
+    """Fit the CHGNet-feature gradient-boosting head on the 559 training hops; writes a folder."""
+    from hopscreen.data.em_dataset import load_em_dataset
+    from hopscreen.data.paths import HopscreenDataError
+    from hopscreen.training.chgnet_head import train_chgnet_head_model
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        records = load_em_dataset(data_dir, splits=("train",))
+    except (HopscreenDataError, ValueError) as exc:
+        _fail(str(exc))
+    card = train_chgnet_head_model(
+        [r.band for r in records],
+        [r.barrier_ev for r in records],
+        [r.record_id for r in records],
+        out,
+        cache_dir=cache_dir,
+        name=name,
     )
     typer.echo(f"wrote {out} ({card.model_version}, {card.ensemble_size} members)")

@@ -319,7 +319,7 @@ def _cv_from_model(
     ensemble_size: int,
     out_dir: Path | str | None,
 ) -> dict[str, Any]:
-    from hopscreen.models.bundle import load_card
+    from hopscreen.models.bundle import load_card, model_kind
     from hopscreen.models.registry import resolve_model_dir
 
     backbone = None
@@ -331,6 +331,11 @@ def _cv_from_model(
         from hopscreen.models.registry import default_model_dir
 
         folder = default_model_dir() if default_model_dir().is_dir() else None
+    if folder is not None and model_kind(folder) == "chgnet-head":
+        raise ValueError(
+            "--split cv is not supported for chgnet-head models (it re-trains ALIGNN folds); "
+            "use hopscreen.training.chgnet_head.cross_validate_head on the CHGNet features"
+        )
     if folder is not None:
         card = load_card(folder)
         model_info = {

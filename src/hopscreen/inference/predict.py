@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -14,7 +15,10 @@ from hopscreen.data.atoms import Atoms
 from hopscreen.graphs.batch import collate
 from hopscreen.graphs.build import CrystalGraph, build_graph
 from hopscreen.models.alignn import ALIGNN
-from hopscreen.models.bundle import ModelCard, load_bundle
+from hopscreen.models.bundle import ModelCard, load_bundle, model_kind
+
+if TYPE_CHECKING:
+    from hopscreen.inference.chgnet_head import ChgnetHeadModel
 
 
 @dataclass(frozen=True)
@@ -28,18 +32,23 @@ class BarrierModel:
     @classmethod
     def load(
         cls, model_dir: Path | str | None = None, *, device: str | None = None
-    ) -> BarrierModel:
+    ) -> BarrierModel | ChgnetHeadModel:
         """Load a model folder (the shipped default when ``model_dir`` is None).
 
-        ``device`` defaults to CUDA when available, else CPU.
+        ``device`` defaults to CUDA when available, else CPU. A folder of kind
+        ``"chgnet-head"`` gives a :class:`~hopscreen.inference.chgnet_head.ChgnetHeadModel`
+        (same prediction interface; CHGNet runs on the CPU, ``device`` is ignored).
         """
         from hopscreen.inference.device import resolve_device
         from hopscreen.models.registry import default_model_dir
 
+        folder = Path(model_dir) if model_dir else default_model_dir()
+        if model_kind(folder) == "chgnet-head":
+            from hopscreen.inference.chgnet_head import ChgnetHeadModel
+
+            return ChgnetHeadModel.load(folder)
         dev = torch.device(resolve_device(device))
-        card, members = load_bundle(
-            Path(model_dir) if model_dir else default_model_dir(), device=dev
-        )
+        card, members = load_bundle(folder, device=dev)
         return cls(card=card, members=members, device=dev)
 
     @property
@@ -80,7 +89,7 @@ def predict_graphs(
 def predict(
     bands: Iterable[Atoms],
     *,
-    model: BarrierModel,
+    model: BarrierModel | ChgnetHeadModel,
     batch_size: int = 32,
     chunk_size: int = 256,
 ) -> Iterator[Prediction]:
@@ -91,7 +100,8 @@ def predict(
     bands
         Model-3 bands (five ion copies first), e.g. from :func:`hopscreen.hops.band.build_band`.
     model
-        A loaded :class:`BarrierModel`.
+        A loaded :class:`BarrierModel` (or the chgnet-head model it loads, which predicts
+        by itself; ``batch_size`` is then unused).
     batch_size
         Graphs per forward pass.
     chunk_size
@@ -103,6 +113,9 @@ def predict(
         One per band, in input order.
 
     """
+    if not isinstance(model, BarrierModel):
+        yield from model.predict(bands, chunk_size=chunk_size)
+        return
     iterator = iter(bands)
     while True:
         chunk = list(itertools.islice(iterator, chunk_size))

@@ -122,6 +122,18 @@ def load_card(model_dir: Path) -> ModelCard:
         raise ModelLoadError(f"invalid model card {path}: {exc}") from exc
 
 
+def model_kind(model_dir: Path | str) -> str:
+    """The kind of a model folder: its card's ``kind`` field, ``"alignn"`` when absent.
+
+    An unreadable card also gives ``"alignn"``; :func:`load_card` then says what is wrong.
+    """
+    try:
+        data = json.loads((Path(model_dir) / CARD_NAME).read_text())
+    except (OSError, ValueError):
+        return "alignn"
+    return str(data.get("kind", "alignn")) if isinstance(data, dict) else "alignn"
+
+
 def load_bundle(
     model_dir: Path, *, device: str | torch.device = "cpu"
 ) -> tuple[ModelCard, list[ALIGNN]]:

@@ -59,10 +59,12 @@ feature settings.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import json
 import logging
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -278,7 +280,9 @@ def load_chgnet(model_name: str = "0.3.0") -> CHGNet:
     """The pretrained CHGNet on the CPU, in eval mode (weights ship with the wheel)."""
     from chgnet.model import CHGNet
 
-    model = CHGNet.load(model_name=model_name, use_device="cpu", verbose=False)
+    # CHGNet prints a banner even with verbose=False; keep stdout clean for --json output
+    with contextlib.redirect_stdout(sys.stderr):
+        model = CHGNet.load(model_name=model_name, use_device="cpu", verbose=False)
     model.eval()
     return model
 

@@ -20,13 +20,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import Field
 
 from hopscreen.evaluation.splits import grouped_kfold
 from hopscreen.schemas.base import Config
+
+if TYPE_CHECKING:
+    from hopscreen.models.chgnet_backbone import ChgnetFeatureConfig
+    from hopscreen.models.chgnet_bundle import ChgnetHeadCard
 
 HeadKind = Literal["mlp", "ridge", "gbr", "rf"]
 _CLIP = 5.0
@@ -278,3 +283,109 @@ def cross_validate_head(
         head = fit_head(X[train_idx], y[train_idx], names, config)
         pred[val_idx], sigma[val_idx] = head.predict(X[val_idx])
     return pred, sigma
+
+
+GBR_RECIPE = ChgnetHeadConfig(
+    kind="gbr",
+    blocks=("ion_", "e_", "mag_"),
+    target_transform="log1p",
+    ensemble_size=5,
+    n_estimators=400,
+)
+"""The shipped head (``chgnet-gbr``): chosen by host-grouped CV on the training hops."""
+
+
+def train_chgnet_head_model(
+    bands: Sequence[Any],
+    barriers_ev: Sequence[float],
+    record_ids: Sequence[str],
+    out_dir: Path | str,
+    *,
+    config: ChgnetHeadConfig = GBR_RECIPE,
+    feature_config: ChgnetFeatureConfig | None = None,
+    cache_dir: Path | str | None = None,
+    name: str = "chgnet-gbr",
+    preset: str = "gbr-log1p-ion-e-mag",
+    notes: str = "",
+) -> ChgnetHeadCard:
+    """Extract CHGNet hop vectors, fit a gradient-boosting head and write a model folder.
+
+    Parameters
+    ----------
+    bands : sequence of Atoms
+        Model-3 bands of the training hops.
+    barriers_ev : sequence of float
+        Their barriers, eV.
+    record_ids : sequence of str
+        Their record ids (kept in the card).
+    out_dir : path or str
+        Model folder to write (:mod:`hopscreen.models.chgnet_bundle`).
+    config : ChgnetHeadConfig
+        Head recipe; only ``kind="gbr"`` can be saved.
+    feature_config : ChgnetFeatureConfig, optional
+        CHGNet feature settings (defaults if None).
+    cache_dir : path or str, optional
+        Feature cache root (:func:`~hopscreen.models.chgnet_backbone.extract_hop_features`).
+    name, preset, notes
+        Card fields.
+
+    Returns
+    -------
+    ChgnetHeadCard
+        The written card.
+    """
+    import importlib.metadata
+    import time
+
+    from hopscreen.models.chgnet_backbone import (
+        ChgnetFeatureConfig,
+        cache_key,
+        extract_hop_features,
+    )
+    from hopscreen.models.chgnet_bundle import save_chgnet_head
+    from hopscreen.models.trees import export_gbr
+
+    if config.kind != "gbr":
+        raise ValueError(f"only gbr heads can be saved as a model folder, not {config.kind!r}")
+    if not (len(bands) == len(barriers_ev) == len(record_ids)):
+        raise ValueError("bands, barriers_ev and record_ids differ in length")
+    feature_config = feature_config or ChgnetFeatureConfig()
+    t0 = time.perf_counter()
+    table = extract_hop_features(bands, config=feature_config, cache_dir=cache_dir)
+    t_features = time.perf_counter() - t0
+    y = np.asarray(barriers_ev, dtype=np.float64)
+    t0 = time.perf_counter()
+    head = fit_head(table.X, y, table.names, config)
+    t_fit = time.perf_counter() - t0
+    members = [export_gbr(m) for m in head.members]
+    pred, sigma = head.predict(table.X)
+    exported = np.vstack([m.predict(head._inputs(table.X)) for m in members])
+    if not np.allclose(_inverse_target(exported, config.target_transform).mean(axis=0), pred):
+        raise RuntimeError("exported trees do not reproduce the fitted head")
+    version = importlib.metadata.version("chgnet")
+    return save_chgnet_head(
+        members,
+        out_dir,
+        name=name,
+        preset=preset,
+        chgnet_version=version,
+        feature_config=feature_config,
+        feature_cache_key=cache_key(feature_config),
+        feature_names=table.names,
+        feature_columns=[table.names[i] for i in head.columns],
+        fill_values=head.x_fill.tolist(),
+        head=config,
+        pretrained_backbone=f"CHGNet {feature_config.model_name} (chgnet {version}), frozen",
+        train_record_ids=list(record_ids),
+        metrics={
+            "train_fit_mae_ev": float(np.mean(np.abs(pred - y))),
+            "train_mean_sigma_ev": float(np.mean(sigma)),
+        },
+        training={
+            "n_train": len(y),
+            "n_features_cached": table.n_cached,
+            "feature_seconds": t_features,
+            "fit_seconds": t_fit,
+        },
+        notes=notes,
+    )

@@ -1,0 +1,140 @@
+"""Barrier prediction with a chgnet-head model folder (:mod:`hopscreen.models.chgnet_bundle`).
+
+Same interface as the ALIGNN :class:`~hopscreen.inference.predict.BarrierModel`:
+:meth:`ChgnetHeadModel.predict` yields one :class:`~hopscreen.inference.predict.Prediction`
+per band (mean of the members' barriers, their spread σ, both eV), and
+:func:`hopscreen.inference.predict.predict` dispatches to it. CHGNet runs on the CPU and is
+loaded on the first prediction, not at load time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hopscreen.data.atoms import Atoms
+from hopscreen.inference.predict import Prediction
+from hopscreen.models.chgnet_bundle import ChgnetHeadCard, load_chgnet_head
+from hopscreen.models.trees import TreeEnsemble
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ChgnetHeadModel:
+    """A loaded chgnet-head model: its card, its tree members and (lazily) CHGNet.
+
+    Attributes
+    ----------
+    card : ChgnetHeadCard
+        The model card.
+    members : list of TreeEnsemble
+        One per seed, reading ``card.feature_columns``.
+    feature_cache_dir : Path, optional
+        Cache root of the CHGNet hop vectors (see
+        :func:`~hopscreen.models.chgnet_backbone.extract_hop_features`); None computes every
+        band.
+    """
+
+    card: ChgnetHeadCard
+    members: list[TreeEnsemble]
+    feature_cache_dir: Path | None = None
+    _backbone: Any = field(default=None, init=False, repr=False)
+
+    @classmethod
+    def load(
+        cls, model_dir: Path | str, *, feature_cache_dir: Path | str | None = None
+    ) -> ChgnetHeadModel:
+        """Load and verify a chgnet-head folder (CHGNet itself is loaded on first use)."""
+        import importlib.metadata
+
+        card, members = load_chgnet_head(model_dir)
+        try:
+            installed = importlib.metadata.version("chgnet")
+        except importlib.metadata.PackageNotFoundError:
+            installed = None
+        if installed is not None and installed != card.chgnet_version:
+            log.warning(
+                "model %s was trained on chgnet %s features; chgnet %s is installed",
+                card.model_version,
+                card.chgnet_version,
+                installed,
+            )
+        cache = Path(feature_cache_dir) if feature_cache_dir is not None else None
+        return cls(card=card, members=members, feature_cache_dir=cache)
+
+    @property
+    def model_version(self) -> str:
+        """The card's content-derived version id."""
+        return self.card.model_version
+
+    def predict_features(self, X: np.ndarray, names: list[str]) -> np.ndarray:
+        """Members' barriers for CHGNet hop vectors.
+
+        Parameters
+        ----------
+        X : numpy.ndarray
+            (n, F) hop vectors from :func:`~hopscreen.models.chgnet_backbone.extract_hop_features`.
+        names : list of str
+            Their F column names; must equal the card's ``feature_names``.
+
+        Returns
+        -------
+        numpy.ndarray
+            (n_members, n) barriers, eV.
+        """
+        if list(names) != self.card.feature_names:
+            raise ValueError(
+                "the CHGNet hop vector's columns differ from the ones this model was trained on"
+            )
+        index = {name: i for i, name in enumerate(names)}
+        cols = [index[c] for c in self.card.feature_columns]
+        x = np.asarray(X, dtype=np.float64)[:, cols]
+        x = np.where(np.isfinite(x), x, np.asarray(self.card.fill_values))
+        raw = np.vstack([m.predict(x) for m in self.members])
+        return np.expm1(raw) if self.card.target_transform == "log1p" else raw
+
+    def predict(self, bands: Iterable[Atoms], *, chunk_size: int = 256) -> Iterator[Prediction]:
+        """Predict E_m for any number of bands, streaming in chunks (bounded memory).
+
+        Parameters
+        ----------
+        bands : iterable of Atoms
+            Model-3 bands (five ion copies first).
+        chunk_size : int
+            Bands whose hop vectors are held in memory at once.
+
+        Yields
+        ------
+        Prediction
+            One per band, in input order; σ is the members' sample standard deviation.
+        """
+        from hopscreen.models.chgnet_backbone import extract_hop_features, load_chgnet
+
+        iterator = iter(bands)
+        while True:
+            chunk = list(itertools.islice(iterator, chunk_size))
+            if not chunk:
+                return
+            if self._backbone is None:
+                self._backbone = load_chgnet(self.card.feature_config.model_name)
+            table = extract_hop_features(
+                chunk,
+                config=self.card.feature_config,
+                cache_dir=self.feature_cache_dir,
+                model=self._backbone,
+            )
+            values = self.predict_features(table.X, table.names)
+            for col in values.T:
+                sigma = float(col.std(ddof=1)) if len(col) > 1 else 0.0
+                yield Prediction(
+                    barrier_ev=float(col.mean()),
+                    sigma_ev=sigma,
+                    member_barriers_ev=tuple(col.tolist()),
+                )

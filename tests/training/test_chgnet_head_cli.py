@@ -1,0 +1,46 @@
+"""`hopscreen train chgnet-head` writes a loadable folder that predicts like the fitted head."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from tests.model_fixtures import tiny_band
+from typer.testing import CliRunner
+
+from hopscreen.cli.main import app
+from hopscreen.inference.chgnet_head import ChgnetHeadModel
+from hopscreen.inference.predict import BarrierModel, predict
+from hopscreen.models.chgnet_backbone import extract_hop_features
+from hopscreen.training.chgnet_head import GBR_RECIPE, fit_head
+
+pytest.importorskip("chgnet")
+
+
+def test_cli_builds_folder_that_predicts_like_the_head(tmp_path, monkeypatch):
+    import hopscreen.data.em_dataset as em
+
+    bands = [tiny_band(s) for s in range(8)]
+    barriers = np.linspace(0.2, 1.5, 8)
+    records = [
+        SimpleNamespace(band=b, barrier_ev=float(y), record_id=f"r{i}")
+        for i, (b, y) in enumerate(zip(bands, barriers, strict=True))
+    ]
+    monkeypatch.setattr(em, "load_em_dataset", lambda data_dir=None, splits=None: records)
+    out, cache = tmp_path / "model", tmp_path / "features"
+    result = CliRunner().invoke(
+        app, ["train", "chgnet-head", "--out", str(out), "--cache-dir", str(cache)]
+    )
+    assert result.exit_code == 0, result.output
+    model = BarrierModel.load(out)
+    assert isinstance(model, ChgnetHeadModel)
+    assert model.card.train_record_ids == [r.record_id for r in records]
+    assert model.card.model_version in result.output
+
+    table = extract_hop_features(bands, cache_dir=cache)
+    assert table.n_cached == len(bands)
+    expected, expected_sigma = fit_head(table.X, barriers, table.names, GBR_RECIPE).predict(table.X)
+    got = list(predict(bands, model=model, chunk_size=3))
+    np.testing.assert_allclose([p.barrier_ev for p in got], expected, atol=1e-10)
+    np.testing.assert_allclose([p.sigma_ev for p in got], expected_sigma, atol=1e-10)
