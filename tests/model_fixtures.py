@@ -58,3 +58,23 @@ def save_tiny_bundle(out, *, members: int = 2, config: ALIGNNConfig = TINY, name
         scaler=TargetScaler(minimum=0.0, maximum=3.0),
     )
     return out
+
+
+def save_tiny_chgnet_head(out, *, cache_dir=None, n_bands: int = 8, name: str = "tiny-cg"):
+    """Fit a small chgnet-head folder (2 members × 20 trees) on real CHGNet features of tiny bands.
+
+    Returns the written card.
+    """
+    from hopscreen.training.chgnet_head import GBR_RECIPE, train_chgnet_head_model
+
+    bands = [tiny_band(s) for s in range(n_bands)]
+    return train_chgnet_head_model(
+        bands,
+        list(np.linspace(0.2, 1.5, n_bands)),
+        [f"tiny-{i}" for i in range(n_bands)],
+        out,
+        config=GBR_RECIPE.model_copy(update={"ensemble_size": 2, "n_estimators": 20}),
+        cache_dir=cache_dir,
+        name=name,
+        preset="tiny",
+    )

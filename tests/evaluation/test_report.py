@@ -96,3 +96,27 @@ def test_cross_validate_tiny(synthetic_records, tmp_path) -> None:
     assert (tmp_path / "cv" / "fold0" / "model_card.json").exists()
     assert result["rows"][0]["n"] == 15
     json.dumps(result, allow_nan=False)
+
+
+def test_cv_of_a_chgnet_head_refits_its_recipe_per_fold(data_dir, tmp_path) -> None:
+    pytest.importorskip("chgnet")
+    from tests.model_fixtures import save_tiny_chgnet_head
+
+    card = save_tiny_chgnet_head(tmp_path / "model")
+    result = evaluate_model(
+        tmp_path / "model",
+        split="cv",
+        data_dir=data_dir,
+        limit=12,
+        k=2,
+        n_boot=50,
+        out_dir=tmp_path / "cv",
+    )
+    assert result["split"] == "cv" and result["n"] == 12 and result["k"] == 2
+    assert result["model"]["model_version"] == card.model_version
+    assert result["preset"] == "tiny" and result["ensemble_size"] == 2
+    assert len(result["folds"]) == 2 and sum(f["n_val"] for f in result["folds"]) == 12
+    hosts = [{p["host"] for p in result["predictions"] if p["fold"] == f} for f in (0, 1)]
+    assert not hosts[0] & hosts[1]  # no host on both sides
+    assert all(np.isfinite(p["predicted_ev"]) for p in result["predictions"])
+    assert len(list((tmp_path / "cv" / "chgnet-features").rglob("*.npy"))) == 12

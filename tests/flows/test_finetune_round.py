@@ -116,3 +116,34 @@ def test_screen_options_enable_finetune(tmp_path):
     assert config.finetune.promote == "if_not_worse"
     names = [job.name for job in build_round(config).jobs]
     assert names[1:] == ["finetune", "re-predict unverified", "collect finetune"]
+
+
+def test_chgnet_head_parent_is_refitted_with_lineage(
+    fake_verifier, results_dir, tmp_path, with_data
+):
+    pytest.importorskip("chgnet")
+    from tests.model_fixtures import save_tiny_chgnet_head
+
+    from hopscreen.models.chgnet_bundle import load_chgnet_head
+
+    parent = save_tiny_chgnet_head(tmp_path / "parent")
+    registry = tmp_path / "registry"
+    features = tmp_path / "features"
+    config = finetune_config(
+        results_dir, registry, str(tmp_path / "parent"), replay_limit=6, cache_dir=str(features)
+    )
+    summary = run_round_locally(build_round(config), results_dir)
+    ft = summary.finetune
+    assert ft is not None and ft.status == "finetuned", ft
+    assert ft.parent_version == parent.model_version != ft.model_version
+    assert ft.n_new_records == 1 and ft.n_replay_records == 6
+    card, _ = load_chgnet_head(ModelRegistry(registry).get(ft.model_version).path)
+    assert card.parent_version == parent.model_version and card.head == parent.head
+    assert len(card.train_record_ids) == 7 and set(card.metrics) == {
+        "test",
+        "parent_test",
+        "test_vs_parent",
+    }
+    assert len(list(features.rglob("*.npy"))) >= 6 + 1 + 4  # replay, new hop, test hops
+    lineage = ModelRegistry(registry).lineage(ft.model_version)
+    assert [e.model_version for e in lineage] == [ft.model_version, parent.model_version]

@@ -132,3 +132,37 @@ def test_default_root_is_user_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path
 
     monkeypatch.setattr(platformdirs, "user_data_dir", lambda app: str(tmp_path / app))
     assert ModelRegistry().root == tmp_path / "hopscreen" / "models"
+
+
+def test_chgnet_head_folders_register_with_lineage(tmp_path: Path) -> None:
+    pytest.importorskip("chgnet")
+    from tests.model_fixtures import save_tiny_chgnet_head, tiny_band
+
+    from hopscreen.training.chgnet_head import train_chgnet_head_model
+
+    cache = tmp_path / "features"
+    parent = save_tiny_chgnet_head(tmp_path / "parent", cache_dir=cache)
+    child = train_chgnet_head_model(
+        [tiny_band(s) for s in range(10)],
+        [0.1 * s for s in range(10)],
+        [f"c{s}" for s in range(10)],
+        tmp_path / "child",
+        config=parent.head,
+        cache_dir=cache,
+        name="child",
+        parent_version=parent.model_version,
+    )
+    reg = ModelRegistry(tmp_path / "reg")
+    reg.register(tmp_path / "parent")
+    entry = reg.register(tmp_path / "child")
+    assert entry.weights_sha256 == child.arrays_sha256
+    assert entry.n_train_records == 10 and entry.parent_version == parent.model_version
+    assert [e.model_version for e in reg.lineage(child.model_version)] == [
+        child.model_version,
+        parent.model_version,
+    ]
+    reg.promote(child.model_version)
+    assert reg.current_dir() == (tmp_path / "reg" / child.model_version).resolve()
+    (Path(entry.path) / child.arrays_files[0]).write_bytes(b"junk")
+    repaired = reg.register(tmp_path / "child")  # damaged copy replaced, promotion kept
+    assert repaired.promoted

@@ -61,7 +61,8 @@ def show_cmd(
     registry: RegistryOption = None,
 ) -> None:
     """Show a version's model card and its lineage."""
-    from hopscreen.models.bundle import ModelLoadError, load_card
+    from hopscreen.models.bundle import ModelLoadError
+    from hopscreen.models.kinds import read_card
     from hopscreen.registry import UnknownModelError
 
     reg = _registry(registry)
@@ -73,11 +74,12 @@ def show_cmd(
         _fail(str(exc.args[0]))
         return
     try:
-        card = load_card(Path(entry.path))
+        card = read_card(Path(entry.path))
     except ModelLoadError as exc:
         _fail(f"{entry.model_version}: {exc}")
         return
-    typer.echo(card.model_dump_json(indent=2, exclude={"train_record_ids"}))
+    long_lists = {"train_record_ids", "feature_names", "feature_columns", "fill_values"}
+    typer.echo(card.model_dump_json(indent=2, exclude=long_lists))
     typer.echo(f"training records: {entry.n_train_records} (ids sha256 {entry.train_ids_sha256})")
     typer.echo("lineage:")
     for e in lineage:

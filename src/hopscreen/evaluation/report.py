@@ -25,7 +25,7 @@ import logging
 import math
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -332,9 +332,16 @@ def _cv_from_model(
 
         folder = default_model_dir() if default_model_dir().is_dir() else None
     if folder is not None and model_kind(folder) == "chgnet-head":
-        raise ValueError(
-            "--split cv is not supported for chgnet-head models (it re-trains ALIGNN folds); "
-            "use hopscreen.training.chgnet_head.cross_validate_head on the CHGNet features"
+        return _cv_chgnet_head(
+            folder,
+            data_dir=data_dir,
+            thresholds=thresholds,
+            limit=limit,
+            n_boot=n_boot,
+            seed=seed,
+            ci=ci,
+            k=k,
+            out_dir=out_dir,
         )
     if folder is not None:
         card = load_card(folder)
@@ -366,6 +373,77 @@ def _cv_from_model(
     return result
 
 
+def _cv_chgnet_head(
+    folder: Path,
+    *,
+    data_dir: Path | str | None,
+    thresholds: Sequence[float],
+    limit: int | None,
+    n_boot: int,
+    seed: int,
+    ci: float,
+    k: int,
+    out_dir: Path | str | None,
+) -> dict[str, Any]:
+    """Grouped CV of a chgnet-head model's recipe: each fold refits the trees on CHGNet features.
+
+    The frozen CHGNet hop vectors are cached under ``<out_dir>/chgnet-features`` when
+    ``out_dir`` is given, else in the per-user cache (``chgnet-features`` beside the data
+    cache), so only the first run pays the CHGNet passes.
+    """
+    from hopscreen.inference.chgnet_head import ChgnetHeadModel
+    from hopscreen.models.chgnet_bundle import load_chgnet_head
+    from hopscreen.training.chgnet_head import train_chgnet_head_model
+
+    card, _ = load_chgnet_head(folder)
+    if out_dir is not None:
+        feature_cache = Path(out_dir) / "chgnet-features"
+    else:
+        from hopscreen.models.chgnet_backbone import default_feature_cache
+
+        feature_cache = default_feature_cache()
+
+    def fit_fold(train: list[Any], fold_dir: Path) -> ChgnetHeadModel:
+        train_chgnet_head_model(
+            [r.band for r in train],
+            [r.barrier_ev for r in train],
+            [r.record_id for r in train],
+            fold_dir,
+            config=card.head,
+            feature_config=card.feature_config,
+            cache_dir=feature_cache,
+            name=f"cv-{card.name}",
+            preset=card.preset,
+        )
+        return ChgnetHeadModel.load(fold_dir, feature_cache_dir=feature_cache)
+
+    result = cross_validate(
+        card.preset,
+        k=k,
+        data_dir=data_dir,
+        out_dir=out_dir,
+        limit=limit,
+        thresholds=thresholds,
+        n_boot=n_boot,
+        seed=seed,
+        ci=ci,
+        fit_fold=fit_fold,
+    )
+    result.update(
+        preset=card.preset,
+        epochs=None,
+        ensemble_size=card.ensemble_size,
+        backbone=card.pretrained_backbone,
+        model={
+            "model_dir": str(folder),
+            "model_version": card.model_version,
+            "name": card.name,
+            "pretrained_backbone": card.pretrained_backbone,
+        },
+    )
+    return result
+
+
 def cross_validate(
     preset: Any = "fast",
     k: int = 5,
@@ -383,6 +461,7 @@ def cross_validate(
     n_boot: int = DEFAULT_N_BOOT,
     seed: int = 0,
     ci: float = 0.95,
+    fit_fold: Callable[[list[Any], Path], Any] | None = None,
 ) -> dict[str, Any]:
     """Host-grouped k-fold CV of fine-tuning on the authors' training hops.
 
@@ -417,6 +496,10 @@ def cross_validate(
         Only the first ``limit`` training records.
     thresholds, batch_size, n_boot, seed, ci
         As in :func:`evaluate_model`; ``seed`` also seeds the fold assignment.
+    fit_fold : callable, optional
+        ``fit_fold(train_records, fold_dir) -> model`` trains one fold's model (anything
+        :func:`~hopscreen.inference.predict.predict` accepts); default: fine-tune an ALIGNN
+        ensemble with ``preset`` (and ``backbone``, ``ensemble_size``, ``device``).
 
     Returns
     -------
@@ -436,8 +519,10 @@ def cross_validate(
     records = list(records)
     if limit is not None:
         records = records[: max(0, int(limit))]
-    recipe = get_preset(preset) if isinstance(preset, str) else preset
-    if epochs is not None:
+    recipe = None
+    if fit_fold is None:
+        recipe = get_preset(preset) if isinstance(preset, str) else preset
+    if recipe is not None and epochs is not None:
         recipe = recipe.model_copy(
             update={"finetune": recipe.finetune.model_copy(update={"epochs": int(epochs)})}
         )
@@ -457,19 +542,22 @@ def cross_validate(
             t0 = time.perf_counter()
             train = [records[i] for i in train_idx]
             log.info("fold %d/%d: %d train, %d validation hops", f + 1, k, len(train), len(val_idx))
-            finetune_ensemble(
-                [r.band for r in train],
-                [r.barrier_ev for r in train],
-                [r.record_id for r in train],
-                recipe,
-                root / f"fold{f}",
-                backbone=backbone_path,
-                name=f"cv-fold{f}",
-                ensemble_size=ensemble_size,
-                device=dev,
-                cache_dir=root / "graphs",
-            )
-            model = BarrierModel.load(root / f"fold{f}", device=dev)
+            if fit_fold is not None:
+                model = fit_fold(train, root / f"fold{f}")
+            else:
+                finetune_ensemble(
+                    [r.band for r in train],
+                    [r.barrier_ev for r in train],
+                    [r.record_id for r in train],
+                    recipe,
+                    root / f"fold{f}",
+                    backbone=backbone_path,
+                    name=f"cv-fold{f}",
+                    ensemble_size=ensemble_size,
+                    device=dev,
+                    cache_dir=root / "graphs",
+                )
+                model = BarrierModel.load(root / f"fold{f}", device=dev)
             out = list(
                 predict((records[i].band for i in val_idx), model=model, batch_size=batch_size)
             )
@@ -510,8 +598,8 @@ def cross_validate(
         "model": None,
         "n": len(records),
         "k": int(k),
-        "preset": recipe.name,
-        "epochs": int(recipe.finetune.epochs),
+        "preset": recipe.name if recipe is not None else str(preset),
+        "epochs": int(recipe.finetune.epochs) if recipe is not None else None,
         "ensemble_size": int(ensemble_size),
         "backbone": str(backbone_path) if backbone_path else None,
         "thresholds_ev": [float(t) for t in thresholds],

@@ -31,13 +31,18 @@ class BarrierModel:
 
     @classmethod
     def load(
-        cls, model_dir: Path | str | None = None, *, device: str | None = None
+        cls,
+        model_dir: Path | str | None = None,
+        *,
+        device: str | None = None,
+        feature_cache_dir: Path | str | None = None,
     ) -> BarrierModel | ChgnetHeadModel:
         """Load a model folder (the shipped default when ``model_dir`` is None).
 
         ``device`` defaults to CUDA when available, else CPU. A folder of kind
         ``"chgnet-head"`` gives a :class:`~hopscreen.inference.chgnet_head.ChgnetHeadModel`
-        (same prediction interface; CHGNet runs on the CPU, ``device`` is ignored).
+        (same prediction interface; CHGNet runs on the CPU, ``device`` is ignored, and
+        ``feature_cache_dir`` caches its hop vectors on disk).
         """
         from hopscreen.inference.device import resolve_device
         from hopscreen.models.registry import default_model_dir
@@ -46,7 +51,7 @@ class BarrierModel:
         if model_kind(folder) == "chgnet-head":
             from hopscreen.inference.chgnet_head import ChgnetHeadModel
 
-            return ChgnetHeadModel.load(folder)
+            return ChgnetHeadModel.load(folder, feature_cache_dir=feature_cache_dir)
         dev = torch.device(resolve_device(device))
         card, members = load_bundle(folder, device=dev)
         return cls(card=card, members=members, device=dev)

@@ -370,6 +370,17 @@ def cache_key(config: ChgnetFeatureConfig) -> str:
     return f"chgnet-{version}_ckpt-{config.model_name}_feat-v{FEATURE_VERSION}_{digest}"
 
 
+def default_feature_cache() -> Path:
+    """The per-user CHGNet feature cache (``chgnet-features`` in the hopscreen user cache).
+
+    ``platformdirs.user_cache_dir("hopscreen")/chgnet-features``; used where the same bands
+    come back (fine-tuning replay, grouped CV); safe to delete.
+    """
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("hopscreen")) / "chgnet-features"
+
+
 @dataclass(frozen=True)
 class FeatureTable:
     """Hop vectors of many bands.

@@ -67,6 +67,9 @@ class ChgnetHeadCard(Document):
     arrays_files: list[str] = Field(description="one .npz of tree arrays per member")
     arrays_sha256: list[str] = Field(description="sha256 of each arrays file, same order")
     pretrained_backbone: str | None = Field(None, description="the frozen backbone")
+    parent_version: str | None = Field(
+        None, description="the version this one was refitted from (active learning)"
+    )
     train_record_ids: list[str] = Field(default_factory=list)
     metrics: dict[str, Any] = Field(default_factory=dict)
     training: dict[str, Any] = Field(default_factory=dict)
@@ -181,6 +184,23 @@ def save_chgnet_head(
     return card
 
 
+def read_chgnet_head_card(model_dir: Path | str) -> ChgnetHeadCard:
+    """Read and validate the card of a chgnet-head folder (member files are not read).
+
+    Raises
+    ------
+    ModelLoadError
+        The card is missing or invalid.
+    """
+    path = Path(model_dir) / CARD_NAME
+    if not path.exists():
+        raise ModelLoadError(f"no {CARD_NAME} in {model_dir}: not a hopscreen model folder")
+    try:
+        return ChgnetHeadCard.model_validate(json.loads(path.read_text()))
+    except Exception as exc:
+        raise ModelLoadError(f"invalid chgnet-head model card {path}: {exc}") from exc
+
+
 def load_chgnet_head(model_dir: Path | str) -> tuple[ChgnetHeadCard, list[TreeEnsemble]]:
     """Load a chgnet-head folder, verifying checksums, shapes and the content version.
 
@@ -191,13 +211,7 @@ def load_chgnet_head(model_dir: Path | str) -> tuple[ChgnetHeadCard, list[TreeEn
         the card's settings do not match its ``model_version``.
     """
     folder = Path(model_dir)
-    path = folder / CARD_NAME
-    if not path.exists():
-        raise ModelLoadError(f"no {CARD_NAME} in {folder}: not a hopscreen model folder")
-    try:
-        card = ChgnetHeadCard.model_validate(json.loads(path.read_text()))
-    except Exception as exc:
-        raise ModelLoadError(f"invalid chgnet-head model card {path}: {exc}") from exc
+    card = read_chgnet_head_card(folder)
     if not (len(card.arrays_files) == len(card.arrays_sha256) == card.ensemble_size >= 1):
         raise ModelLoadError(f"model card in {folder} lists inconsistent member files")
     if len(card.fill_values) != len(card.feature_columns):

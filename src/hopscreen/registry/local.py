@@ -1,4 +1,7 @@
-"""A local registry of trained Model-3 versions: folders, an index, lineage and promotion.
+"""A local registry of trained model versions: folders, an index, lineage and promotion.
+
+Both model kinds (ALIGNN bundles and chgnet-head folders, :mod:`hopscreen.models.kinds`)
+are registered the same way.
 
 Layout of a registry root::
 
@@ -21,7 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hopscreen.models.bundle import ModelCard, ModelLoadError, load_bundle, load_card, sha256_file
+from hopscreen.models.bundle import ModelLoadError, sha256_file
+from hopscreen.models.kinds import AnyCard, member_files, read_card, verify_model
 from hopscreen.schemas.training import ModelVersionDoc
 
 INDEX_NAME = "index.json"
@@ -69,7 +73,7 @@ def split_test_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in metrics.items() if "test" in k.lower()}
 
 
-def entry_from_card(card: ModelCard, path: Path, **fields: Any) -> ModelVersionDoc:
+def entry_from_card(card: AnyCard, path: Path, **fields: Any) -> ModelVersionDoc:
     """A registry entry describing the model folder ``path`` with card ``card``."""
     return ModelVersionDoc(
         model_version=card.model_version,
@@ -78,7 +82,7 @@ def entry_from_card(card: ModelCard, path: Path, **fields: Any) -> ModelVersionD
         parent_version=card.parent_version,
         created_utc=card.created_utc,
         path=str(Path(path).resolve()),
-        weights_sha256=list(card.weights_sha256),
+        weights_sha256=[digest for _, digest in member_files(card)],
         n_train_records=len(card.train_record_ids),
         train_ids_sha256=train_ids_hash(card.train_record_ids),
         metrics=split_test_metrics(card.metrics),
@@ -86,8 +90,8 @@ def entry_from_card(card: ModelCard, path: Path, **fields: Any) -> ModelVersionD
     )
 
 
-def _verify_checksums(model_dir: Path, card: ModelCard) -> None:
-    for name, expected in zip(card.weights_files, card.weights_sha256, strict=True):
+def _verify_checksums(model_dir: Path, card: AnyCard) -> None:
+    for name, expected in member_files(card):
         path = model_dir / name
         if not path.exists() or sha256_file(path) != expected:
             raise ModelLoadError(f"{path} is missing or does not match its card after copying")
@@ -185,7 +189,7 @@ class ModelRegistry:
         from hopscreen.models.registry import default_model_dir
 
         shipped = default_model_dir()
-        return entry_from_card(load_card(shipped), shipped, shipped=True)
+        return entry_from_card(read_card(shipped), shipped, shipped=True)
 
     def current_dir(self) -> Path:
         """Folder of :meth:`current`."""
@@ -241,7 +245,7 @@ class ModelRegistry:
 
         """
         model_dir = Path(model_dir)
-        card, _ = load_bundle(model_dir)
+        card = verify_model(model_dir)
         entries = self._read()
         target = self.root / card.model_version
         for i, entry in enumerate(entries):
@@ -269,7 +273,7 @@ class ModelRegistry:
         self._write([*entries, entry])
         return entry
 
-    def _store(self, source: Path, target: Path, card: ModelCard, *, copy: bool) -> None:
+    def _store(self, source: Path, target: Path, card: AnyCard, *, copy: bool) -> None:
         if source.resolve() == target.resolve():
             return
         self.root.mkdir(parents=True, exist_ok=True)

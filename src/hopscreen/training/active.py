@@ -56,6 +56,13 @@ class FinetuneSettings(Config):
     )
     epochs: int = Field(5, ge=1, description="Epochs of warm-started fine-tuning.")
     batch_size: int | None = Field(None, ge=1, description="Batch size; None: the preset's.")
+    micro_batch_size: int | None = Field(
+        4,
+        ge=1,
+        description="Bands per forward/backward pass (gradients accumulated to batch_size): "
+        "bounds memory, since the paper-size network holds ~0.7 GB of activations per band "
+        "on a CPU; None: the preset's.",
+    )
     max_lr: float | None = Field(
         None, gt=0, description="Peak one-cycle learning rate; None: the preset's."
     )
@@ -85,7 +92,9 @@ class FinetuneSettings(Config):
     n_boot: int = Field(1000, ge=1, description="Bootstrap resamples of the test metrics.")
     device: str | None = Field(None, description="cpu / cuda; None: CUDA when available.")
     cache_dir: str | None = Field(
-        None, description="Graph cache folder; None: '.graph-cache' in the registry folder."
+        None,
+        description="Graph cache folder (ALIGNN parents; None: '.graph-cache' in the registry "
+        "folder) or CHGNet feature cache (chgnet-head parents; None: the per-user cache).",
     )
     seed: int = Field(0, description="Seed of the replay subset.")
 
@@ -123,6 +132,7 @@ def paper_test_metrics(
     limit: int | None = None,
     device: str | None = None,
     n_boot: int = 1000,
+    feature_cache_dir: Path | str | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Score a new model and its parent on the same test hops of the authors' split.
 
@@ -138,6 +148,8 @@ def paper_test_metrics(
         ``"cpu"`` / ``"cuda"``; None picks CUDA when available.
     n_boot
         Bootstrap resamples.
+    feature_cache_dir
+        CHGNet feature cache for chgnet-head models (ignored by ALIGNN models).
 
     Returns
     -------
@@ -156,7 +168,7 @@ def paper_test_metrics(
     y = np.array([r.barrier_ev for r in records])
     preds = []
     for folder in (new_dir, parent_dir):
-        model = BarrierModel.load(folder, device=device)
+        model = BarrierModel.load(folder, device=device, feature_cache_dir=feature_cache_dir)
         out = predict([r.band for r in records], model=model)
         preds.append(np.array([p.barrier_ev for p in out]))
     new, parent = (
@@ -232,7 +244,7 @@ def _training_preset(settings: FinetuneSettings) -> Any:
 
     preset = get_preset(settings.preset)
     update: dict[str, Any] = {"epochs": settings.epochs}
-    for name in ("batch_size", "max_lr", "val_fraction"):
+    for name in ("batch_size", "micro_batch_size", "max_lr", "val_fraction"):
         value = getattr(settings, name)
         if value is not None:
             update[name] = value
@@ -241,18 +253,20 @@ def _training_preset(settings: FinetuneSettings) -> Any:
 
 def _export_model(train_dir: Path, out: Path) -> None:
     """Copy only the card and the weights of a training folder (no checkpoints)."""
-    from hopscreen.models.bundle import CARD_NAME, load_card
+    from hopscreen.models.bundle import CARD_NAME
+    from hopscreen.models.kinds import member_files, read_card
 
-    card = load_card(train_dir)
+    card = read_card(train_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for name in [CARD_NAME, *card.weights_files]:
+    for name in [CARD_NAME, *(file for file, _ in member_files(card))]:
         shutil.copy2(train_dir / name, out / name)
 
 
 def _write_card_fields(model_dir: Path, **fields: Any) -> None:
-    from hopscreen.models.bundle import CARD_NAME, load_card
+    from hopscreen.models.bundle import CARD_NAME
+    from hopscreen.models.kinds import read_card
 
-    card = load_card(model_dir).model_copy(update=fields)
+    card = read_card(model_dir).model_copy(update=fields)
     (model_dir / CARD_NAME).write_text(card.model_dump_json(indent=2) + "\n")
 
 
@@ -296,7 +310,9 @@ def finetune_on_feedback(
         verified hops pass the level policy; otherwise the new version, its lineage, metrics
         and promotion verdict.
     """
-    from hopscreen.models.bundle import load_card
+    from hopscreen.models.bundle import model_kind
+    from hopscreen.models.chgnet_bundle import CHGNET_HEAD_KIND
+    from hopscreen.models.kinds import read_card
     from hopscreen.models.registry import default_model_dir
     from hopscreen.registry import ModelRegistry
     from hopscreen.training.feedback import records_from_verifications
@@ -306,7 +322,7 @@ def finetune_on_feedback(
     settings = settings or FinetuneSettings()
     reg = ModelRegistry(registry)
     parent_dir = resolve_parent(parent_model, reg)
-    parent_card = load_card(parent_dir)
+    parent_card = read_card(parent_dir)
     base = {
         "parent_version": parent_card.model_version,
         "parent_dir": str(parent_dir),
@@ -333,23 +349,34 @@ def finetune_on_feedback(
     records = [*replay, *new]
     if not records:
         raise ValueError("nothing to fine-tune on: no replay and no new records")
-    cache_dir = Path(settings.cache_dir) if settings.cache_dir else reg.root / ".graph-cache"
+    head_parent = model_kind(parent_dir) == CHGNET_HEAD_KIND
+    if settings.cache_dir:
+        cache_dir = Path(settings.cache_dir)
+    elif head_parent:
+        from hopscreen.models.chgnet_backbone import default_feature_cache
+
+        cache_dir = default_feature_cache()  # replayed hops come back every round
+    else:
+        cache_dir = reg.root / ".graph-cache"
     reg.root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".finetune-", dir=reg.root) as tmp:
         train_dir = Path(tmp) / "train"
-        card = finetune_ensemble(
-            [r.atoms() for r in records],
-            [r.barrier_ev for r in records],
-            [r.record_id for r in records],
-            _training_preset(settings),
-            train_dir,
-            backbone=None,
-            init_from=parent_dir,
-            name=name,
-            ensemble_size=settings.ensemble_size,
-            device=_device(settings.device),
-            cache_dir=cache_dir,
-        )
+        if head_parent:
+            card = refit_chgnet_head(records, parent_dir, train_dir, cache_dir=cache_dir, name=name)
+        else:
+            card = finetune_ensemble(
+                [r.atoms() for r in records],
+                [r.barrier_ev for r in records],
+                [r.record_id for r in records],
+                _training_preset(settings),
+                train_dir,
+                backbone=None,
+                init_from=parent_dir,
+                name=name,
+                ensemble_size=settings.ensemble_size,
+                device=_device(settings.device),
+                cache_dir=cache_dir,
+            )
         export = Path(tmp) / card.model_version
         _export_model(train_dir, export)
         metrics, parent_metrics, diff = paper_test_metrics(
@@ -359,6 +386,7 @@ def finetune_on_feedback(
             limit=settings.eval_limit,
             device=settings.device,
             n_boot=settings.n_boot,
+            feature_cache_dir=cache_dir if head_parent else None,
         )
         promote, verdict = promotion_decision(
             settings.promote, metrics["mae_ev"], parent_metrics["mae_ev"]
@@ -401,6 +429,38 @@ def finetune_on_feedback(
         test_mae_difference=diff,
         seconds=time.perf_counter() - t0,
         **base,
+    )
+
+
+def refit_chgnet_head(
+    records: Sequence[TrainingRecord],
+    parent_dir: Path,
+    out_dir: Path,
+    *,
+    cache_dir: Path | str | None,
+    name: str,
+) -> Any:
+    """Refit a chgnet-head parent's recipe on ``records`` into ``out_dir``; the new card.
+
+    Trees are not warm-started: the parent's head recipe and CHGNet feature settings are
+    fitted anew on exactly these records (so replay decides what old knowledge is kept),
+    and the card names the parent.
+    """
+    from hopscreen.models.chgnet_bundle import load_chgnet_head
+    from hopscreen.training.chgnet_head import train_chgnet_head_model
+
+    parent, _ = load_chgnet_head(parent_dir)
+    return train_chgnet_head_model(
+        [r.atoms() for r in records],
+        [r.barrier_ev for r in records],
+        [r.record_id for r in records],
+        out_dir,
+        config=parent.head,
+        feature_config=parent.feature_config,
+        cache_dir=cache_dir,
+        name=name,
+        preset=parent.preset,
+        parent_version=parent.model_version,
     )
 
 

@@ -307,6 +307,7 @@ def train_chgnet_head_model(
     name: str = "chgnet-gbr",
     preset: str = "gbr-log1p-ion-e-mag",
     notes: str = "",
+    parent_version: str | None = None,
 ) -> ChgnetHeadCard:
     """Extract CHGNet hop vectors, fit a gradient-boosting head and write a model folder.
 
@@ -326,7 +327,7 @@ def train_chgnet_head_model(
         CHGNet feature settings (defaults if None).
     cache_dir : path or str, optional
         Feature cache root (:func:`~hopscreen.models.chgnet_backbone.extract_hop_features`).
-    name, preset, notes
+    name, preset, notes, parent_version
         Card fields.
 
     Returns
@@ -388,4 +389,5 @@ def train_chgnet_head_model(
             "fit_seconds": t_fit,
         },
         notes=notes,
+        parent_version=parent_version,
     )
