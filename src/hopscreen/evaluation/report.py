@@ -393,7 +393,7 @@ def _cv_chgnet_head(
     """
     from hopscreen.inference.chgnet_head import ChgnetHeadModel
     from hopscreen.models.chgnet_bundle import load_chgnet_head
-    from hopscreen.training.chgnet_head import train_chgnet_head_model
+    from hopscreen.training.chgnet_head import refit_like
 
     card, _ = load_chgnet_head(folder)
     if out_dir is not None:
@@ -404,17 +404,10 @@ def _cv_chgnet_head(
         feature_cache = default_feature_cache()
 
     def fit_fold(train: list[Any], fold_dir: Path) -> ChgnetHeadModel:
-        train_chgnet_head_model(
-            [r.band for r in train],
-            [r.barrier_ev for r in train],
-            [r.record_id for r in train],
-            fold_dir,
-            config=card.head,
-            feature_config=card.feature_config,
-            cache_dir=feature_cache,
-            name=f"cv-{card.name}",
-            preset=card.preset,
+        bands, barriers, ids = zip(
+            *((r.band, r.barrier_ev, r.record_id) for r in train), strict=True
         )
+        refit_like(card, bands, barriers, ids, fold_dir, cache_dir=feature_cache, name="cv")
         return ChgnetHeadModel.load(fold_dir, feature_cache_dir=feature_cache)
 
     result = cross_validate(

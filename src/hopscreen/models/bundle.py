@@ -12,7 +12,7 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from pydantic import Field
@@ -21,6 +21,8 @@ from hopscreen.graphs.build import GraphConfig
 from hopscreen.models.alignn import ALIGNN, ALIGNNConfig
 from hopscreen.schemas.base import Document
 from hopscreen.training.scaling import TargetScaler
+
+CardT = TypeVar("CardT", bound=Document)
 
 CARD_NAME = "model_card.json"
 
@@ -111,15 +113,38 @@ def save_bundle(
     return card
 
 
-def load_card(model_dir: Path) -> ModelCard:
-    """Read and validate the card of a model folder."""
+def verify_member_file(path: Path, expected_sha256: str) -> None:
+    """Raise :class:`ModelLoadError` unless ``path`` exists with the sha256 its card lists."""
+    if not path.exists():
+        raise ModelLoadError(f"{path} is missing")
+    digest = sha256_file(path)
+    if digest != expected_sha256:
+        raise ModelLoadError(
+            f"{path} does not match its card (sha256 {digest[:12]}…, card says "
+            f"{expected_sha256[:12]}…): the file is corrupt or was replaced"
+        )
+
+
+def read_card_as(model_dir: Path | str, card_type: type[CardT]) -> CardT:
+    """Read and validate the card of a model folder as ``card_type``.
+
+    Raises
+    ------
+    ModelLoadError
+        No card, or one that does not validate.
+    """
     path = Path(model_dir) / CARD_NAME
     if not path.exists():
         raise ModelLoadError(f"no {CARD_NAME} in {model_dir}: not a hopscreen model folder")
     try:
-        return ModelCard.model_validate(json.loads(path.read_text()))
+        return card_type.model_validate(json.loads(path.read_text()))
     except Exception as exc:
         raise ModelLoadError(f"invalid model card {path}: {exc}") from exc
+
+
+def load_card(model_dir: Path) -> ModelCard:
+    """Read and validate the card of an ALIGNN model folder."""
+    return read_card_as(model_dir, ModelCard)
 
 
 def model_kind(model_dir: Path | str) -> str:
@@ -150,14 +175,7 @@ def load_bundle(
     members = []
     for i, (name, expected) in enumerate(zip(card.weights_files, card.weights_sha256, strict=True)):
         weights = model_dir / name
-        if not weights.exists():
-            raise ModelLoadError(f"{weights} is missing")
-        digest = sha256_file(weights)
-        if digest != expected:
-            raise ModelLoadError(
-                f"{weights} does not match its card (sha256 {digest[:12]}…, card says "
-                f"{expected[:12]}…): the file is corrupt or was replaced"
-            )
+        verify_member_file(weights, expected)
         try:
             tensors = load_file(str(weights), device="cpu")
         except (SafetensorError, OSError) as exc:

@@ -24,7 +24,13 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from hopscreen.models.bundle import CARD_NAME, ModelLoadError, sha256_file
+from hopscreen.models.bundle import (
+    CARD_NAME,
+    ModelLoadError,
+    read_card_as,
+    sha256_file,
+    verify_member_file,
+)
 from hopscreen.models.chgnet_backbone import ChgnetFeatureConfig
 from hopscreen.models.trees import (
     TreeEnsemble,
@@ -192,13 +198,7 @@ def read_chgnet_head_card(model_dir: Path | str) -> ChgnetHeadCard:
     ModelLoadError
         The card is missing or invalid.
     """
-    path = Path(model_dir) / CARD_NAME
-    if not path.exists():
-        raise ModelLoadError(f"no {CARD_NAME} in {model_dir}: not a hopscreen model folder")
-    try:
-        return ChgnetHeadCard.model_validate(json.loads(path.read_text()))
-    except Exception as exc:
-        raise ModelLoadError(f"invalid chgnet-head model card {path}: {exc}") from exc
+    return read_card_as(model_dir, ChgnetHeadCard)
 
 
 def load_chgnet_head(model_dir: Path | str) -> tuple[ChgnetHeadCard, list[TreeEnsemble]]:
@@ -219,14 +219,7 @@ def load_chgnet_head(model_dir: Path | str) -> tuple[ChgnetHeadCard, list[TreeEn
     members = []
     for file, expected in zip(card.arrays_files, card.arrays_sha256, strict=True):
         member_path = folder / file
-        if not member_path.exists():
-            raise ModelLoadError(f"{member_path} is missing")
-        digest = sha256_file(member_path)
-        if digest != expected:
-            raise ModelLoadError(
-                f"{member_path} does not match its card (sha256 {digest[:12]}…, card says "
-                f"{expected[:12]}…): the file is corrupt or was replaced"
-            )
+        verify_member_file(member_path, expected)
         try:
             member = load_trees(member_path)
         except TreeFileError as exc:

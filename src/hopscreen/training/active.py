@@ -447,19 +447,20 @@ def refit_chgnet_head(
     and the card names the parent.
     """
     from hopscreen.models.chgnet_bundle import load_chgnet_head
-    from hopscreen.training.chgnet_head import train_chgnet_head_model
+    from hopscreen.training.chgnet_head import refit_like
 
     parent, _ = load_chgnet_head(parent_dir)
-    return train_chgnet_head_model(
-        [r.atoms() for r in records],
-        [r.barrier_ev for r in records],
-        [r.record_id for r in records],
+    bands, barriers, ids = zip(
+        *((r.atoms(), r.barrier_ev, r.record_id) for r in records), strict=True
+    )
+    return refit_like(
+        parent,
+        bands,
+        barriers,
+        ids,
         out_dir,
-        config=parent.head,
-        feature_config=parent.feature_config,
         cache_dir=cache_dir,
         name=name,
-        preset=parent.preset,
         parent_version=parent.model_version,
     )
 

@@ -391,3 +391,33 @@ def train_chgnet_head_model(
         notes=notes,
         parent_version=parent_version,
     )
+
+
+def refit_like(
+    card: ChgnetHeadCard,
+    bands: Sequence[Any],
+    barriers_ev: Sequence[float],
+    record_ids: Sequence[str],
+    out_dir: Path | str,
+    *,
+    cache_dir: Path | str | None,
+    name: str,
+    parent_version: str | None = None,
+) -> ChgnetHeadCard:
+    """Fit a chgnet-head card's recipe and feature settings anew on other hops.
+
+    Used for the folds of grouped CV and for refits on verification feedback; trees are
+    not warm-started. Arguments as :func:`train_chgnet_head_model`.
+    """
+    return train_chgnet_head_model(
+        bands,
+        barriers_ev,
+        record_ids,
+        out_dir,
+        config=card.head,
+        feature_config=card.feature_config,
+        cache_dir=cache_dir,
+        name=name,
+        preset=card.preset,
+        parent_version=parent_version,
+    )
