@@ -50,3 +50,23 @@ def test_register_bad_folder_exits_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["models", "register", str(tmp_path), "--registry", str(tmp_path)])
     assert result.exit_code == 2
     assert "not a hopscreen model folder" in result.output
+
+
+def test_show_names_shipped_and_unregistered_parents(
+    tmp_path: Path, models: dict[str, Path], monkeypatch
+) -> None:
+    import shutil
+
+    import hopscreen.models.registry as shipped
+
+    reg = str(tmp_path / "reg")
+    runner.invoke(app, ["models", "register", str(models["child"]), "--registry", reg])
+    base = load_card(models["base"]).model_version
+    result = runner.invoke(app, ["models", "show", "child", "--registry", reg])
+    assert f"{base}  (not registered)" in result.output
+
+    weights = tmp_path / "weights"
+    shutil.copytree(models["base"], weights / "base")
+    monkeypatch.setattr(shipped, "SHIPPED_DIR", weights)
+    result = runner.invoke(app, ["models", "show", "child", "--registry", reg])
+    assert f"{base}  base  (shipped with hopscreen)" in result.output

@@ -27,6 +27,13 @@ def bench(
     from_json: Annotated[
         Path | None, typer.Option(help="Keep the sections of an earlier run's --json output.")
     ] = None,
+    only_models: Annotated[
+        bool,
+        typer.Option(
+            help="Only (re)write the shipped-models section (every shipped model on the test "
+            "split, grouped CV of the chgnet-head recipes); the rest of the file is kept."
+        ),
+    ] = False,
 ) -> None:
     """Run the benchmarks on this machine and write BENCHMARKS.md (takes tens of minutes).
 
@@ -35,11 +42,29 @@ def bench(
     from rich.console import Console
 
     from hopscreen.bench import render_markdown, run_benchmarks
+    from hopscreen.bench_models import SECTION, render_shipped_models, run_shipped_models
+    from hopscreen.bench_sections import machine_line, update_section
     from hopscreen.data.paths import HopscreenDataError
     from hopscreen.models.bundle import load_card
-    from hopscreen.models.registry import default_model_dir
+    from hopscreen.models.registry import alignn_model_dir
 
     console = Console(stderr=True)
+
+    def progress(msg: str) -> None:
+        console.print(f"[bold]bench:[/bold] {msg}")
+
+    try:
+        models = run_shipped_models(data_dir=data_dir, progress=progress)
+    except HopscreenDataError as exc:
+        console.print(f"[red]Error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    models_md = render_shipped_models(models, machine_line())
+    if only_models:
+        update_section(out, SECTION, models_md)
+        if json_out is not None:
+            json_out.write_text(json.dumps(models, indent=2, default=str))
+        console.print(f"wrote section {SECTION} of {out}")
+        return
     try:
         results = run_benchmarks(
             n_hops=n_hops,
@@ -48,7 +73,7 @@ def bench(
             memory_budget_s=memory_budget_s,
             data_dir=data_dir,
             previous=json.loads(from_json.read_text()) if from_json else None,
-            progress=lambda msg: console.print(f"[bold]bench:[/bold] {msg}"),
+            progress=progress,
         )
     except HopscreenDataError as exc:
         console.print(f"[red]Error:[/red] {exc}")
@@ -58,7 +83,9 @@ def bench(
     from hopscreen.bench_sections import sections
 
     kept = "".join("\n" + block for block in sections(out).values())
-    out.write_text(render_markdown(results, load_card(default_model_dir())) + kept)
+    out.write_text(render_markdown(results, load_card(alignn_model_dir())) + kept)
+    update_section(out, SECTION, models_md)
     if json_out is not None:
+        results["shipped_models"] = models
         json_out.write_text(json.dumps(results, indent=2, default=str))
     console.print(f"wrote {out}")

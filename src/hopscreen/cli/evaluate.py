@@ -122,7 +122,11 @@ def _print_table(result: dict[str, Any]) -> None:
 def evaluate(
     model: Annotated[
         str | None,
-        typer.Option("--model", help="Model folder or shipped model name (default: shipped)."),
+        typer.Option(
+            "--model",
+            help="Model folder or shipped model name: chgnet-gbr (default), model3-default "
+            "(ALIGNN).",
+        ),
     ] = None,
     split: Annotated[
         SplitChoice,

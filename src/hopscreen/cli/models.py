@@ -84,7 +84,11 @@ def show_cmd(
     typer.echo("lineage:")
     for e in lineage:
         typer.echo(f"  {e.model_version}  {e.name}  {e.created_utc}")
+    shipped = _shipped_versions()
     for parent in missing:
+        if parent in shipped:
+            typer.echo(f"  {parent}  {shipped[parent]}  (shipped with hopscreen)")
+            continue
         typer.echo(f"  {parent}  (not registered)")
 
 
@@ -119,3 +123,19 @@ def register_cmd(
         _fail(str(exc))
         return
     typer.echo(f"registered {entry.model_version} ({entry.name}) at {entry.path}")
+
+
+def _shipped_versions() -> dict[str, str]:
+    """model_version → name of every model folder shipped with the package."""
+    from hopscreen.models.bundle import ModelLoadError
+    from hopscreen.models.kinds import read_card
+    from hopscreen.models.registry import SHIPPED_DIR
+
+    out = {}
+    for folder in sorted(p for p in SHIPPED_DIR.iterdir() if p.is_dir()):
+        try:
+            card = read_card(folder)
+        except ModelLoadError:
+            continue
+        out[card.model_version] = card.name
+    return out

@@ -1,4 +1,4 @@
-"""``hopscreen predict``: candidates → hops → bands → Model-3 predictions, no store."""
+"""``hopscreen predict``: candidates → hops → bands → barrier predictions, no store."""
 
 from __future__ import annotations
 
@@ -13,7 +13,11 @@ def predict(
     files: Annotated[list[Path], typer.Argument(help="Structure files, folders or globs.")],
     ion: Annotated[str, typer.Option(help="Working ion, e.g. Li, Na, Mg.")] = "Li",
     model: Annotated[
-        str | None, typer.Option(help="Model folder or shipped model name (default: shipped).")
+        str | None,
+        typer.Option(
+            help="Model folder or shipped model name: chgnet-gbr (default), model3-default "
+            "(ALIGNN)."
+        ),
     ] = None,
     max_length: Annotated[float, typer.Option(help="Longest hop considered, Å.")] = 5.0,
     batch_size: Annotated[int, typer.Option(help="Bands per forward pass.")] = 16,
@@ -60,7 +64,8 @@ def predict(
         for doc in rows:
             typer.echo(json.dumps(doc.model_dump()))
     else:
-        table = Table(title=f"Model-3 predictions ({barrier_model.model_version})")
+        name = barrier_model.card.name
+        table = Table(title=f"E_m predictions, {name} ({barrier_model.model_version})")
         for col in ("candidate", "hop_id", "length Å", "E_m eV", "σ eV"):
             table.add_column(col)
         for doc in sorted(rows, key=lambda d: d.barrier_ev):

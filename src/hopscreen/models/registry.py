@@ -5,12 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 SHIPPED_DIR = Path(__file__).with_name("weights")
-DEFAULT_MODEL = "model3-default"
+DEFAULT_MODEL = "chgnet-gbr"
+"""The shipped default: the most accurate shipped model on the authors' test split."""
+ALIGNN_MODEL = "model3-default"
+"""The shipped ALIGNN Model-3 ensemble (the paper's architecture; fast GPU/CPU inference)."""
 
 
 def default_model_dir() -> Path:
-    """Folder of the shipped default Model-3 ensemble."""
+    """Folder of the shipped default model (:data:`DEFAULT_MODEL`)."""
     return SHIPPED_DIR / DEFAULT_MODEL
+
+
+def alignn_model_dir() -> Path:
+    """Folder of the shipped ALIGNN Model-3 ensemble (:data:`ALIGNN_MODEL`)."""
+    return SHIPPED_DIR / ALIGNN_MODEL
 
 
 def resolve_model_dir(name_or_path: str | Path | None) -> Path:

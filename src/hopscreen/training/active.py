@@ -279,7 +279,7 @@ def finetune_on_feedback(
     data_dir: Path | str | None = None,
     hop_options: dict[str, Any] | None = None,
     rebuild_band: RebuildBands | None = None,
-    name: str = "model3-al",
+    name: str | None = None,
 ) -> FinetuneResult:
     """Fine-tune the current model on verified hops (+ replay) into a new registry version.
 
@@ -301,7 +301,7 @@ def finetune_on_feedback(
     rebuild_band
         Band rebuilder for :func:`~hopscreen.training.feedback.records_from_verifications`.
     name
-        Name of the new version on its card.
+        Name of the new version on its card; None: the parent's name + ``-al``.
 
     Returns
     -------
@@ -323,6 +323,7 @@ def finetune_on_feedback(
     reg = ModelRegistry(registry)
     parent_dir = resolve_parent(parent_model, reg)
     parent_card = read_card(parent_dir)
+    name = name or f"{parent_card.name.removesuffix('-al')}-al"
     base = {
         "parent_version": parent_card.model_version,
         "parent_dir": str(parent_dir),
@@ -405,7 +406,8 @@ def finetune_on_feedback(
             export,
             metrics={"test": metrics, "parent_test": parent_metrics, "test_vs_parent": diff},
             training=training,
-            notes=f"Fine-tuned from {parent_card.model_version} on {len(new)} verified hops "
+            notes=f"{'Refitted' if head_parent else 'Fine-tuned'} from "
+            f"{parent_card.model_version} on {len(new)} verified hops "
             f"+ {len(replay)} replayed published hops; {verdict}.",
         )
         if parent_dir.resolve() != default_model_dir().resolve():
