@@ -32,6 +32,13 @@ ROW_NAMES = (
     "gbr",
 )
 
+ENDPOINTS_NOTE = (
+    "Models 1 and 2 read initial and final structures cut from the band (host + ion copy 0, "
+    "host + ion copy 4), i.e. the band's endpoints, where the paper used its relaxed endpoint "
+    "structures; for the published bands the two coincide except for the 10 test hops whose "
+    "endpoints the authors relaxed separately (see `hopscreen.data.em_dataset.endpoint_atoms`)."
+)
+
 # Devi, Butler & Sai Gautam (2026), recomputed from their published spreadsheet
 # (see TARGETS.md): test MAE of Model-3 and the training-set fit MAE of every model.
 PAPER_FIGURES: dict[str, dict[str, float]] = {
@@ -432,6 +439,8 @@ def render_markdown(result: dict[str, Any]) -> str:
         f"{_pretrain_text(result.get('backbone_pretraining'))}; "
         f"bootstrap {cfg['n_boot']} resamples. Training time of all rows and scenarios: "
         f"{result['seconds_total'] / 60:.1f} min on {result['device']}.",
+        "",
+        ENDPOINTS_NOTE,
         "",
     ]
     if result["scenarios"]:
