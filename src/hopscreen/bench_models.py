@@ -30,6 +30,7 @@ def run_shipped_models(
     n_boot: int = 2000,
     cv: bool = True,
     limit: int | None = None,
+    throughput_hops: int | None = 1000,
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> dict[str, Any]:
     """Evaluate shipped models on the 60 test hops (and cheap grouped CV); JSON-ready figures.
@@ -46,6 +47,10 @@ def run_shipped_models(
         Also run host-grouped 5-fold CV of the chgnet-head recipes on the 559 training hops.
     limit
         Only the first ``limit`` hops of each split (quick checks and tests).
+    throughput_hops
+        Hops streamed through each chgnet-head model in a fresh process for its throughput
+        and peak memory (:func:`hopscreen.bench_screening.bench_chgnet_throughput`); None
+        skips it (the ALIGNN throughput is a section of ``hopscreen bench`` itself).
     progress
         Called with a short message before each step.
 
@@ -53,7 +58,8 @@ def run_shipped_models(
     -------
     dict
         ``{"default", "models": [{"name", "kind", "model_version", "size_kib",
-        "seconds_per_hop", "load_seconds", "test": evaluate_model output, "cv": ... or None}],
+        "seconds_per_hop", "load_seconds", "test": evaluate_model output, "cv": ... or None,
+        "throughput": ... or None}],
         "seconds"}``.
     """
     from hopscreen.evaluation.report import evaluate_model
@@ -70,7 +76,12 @@ def run_shipped_models(
         test = evaluate_model(
             name, split="paper-test", data_dir=data_dir, device="cpu", n_boot=n_boot, limit=limit
         )
-        cv_result = None
+        cv_result = throughput = None
+        if throughput_hops and kind == "chgnet-head":
+            from hopscreen.bench_screening import bench_chgnet_throughput
+
+            progress(f"{name}: throughput and peak memory over {throughput_hops} hops")
+            throughput = bench_chgnet_throughput(name, throughput_hops, data_dir=data_dir)
         if cv and kind == "chgnet-head":
             progress(f"{name}: host-grouped 5-fold CV of its recipe on the training hops")
             cv_result = evaluate_model(
@@ -87,6 +98,7 @@ def run_shipped_models(
                 "load_seconds": test["seconds"]["load"],
                 "test": test,
                 "cv": cv_result,
+                "throughput": throughput,
             }
         )
     return {"default": DEFAULT_MODEL, "models": models, "seconds": time.perf_counter() - t0}
@@ -138,6 +150,19 @@ def render_shipped_models(results: dict[str, Any], machine: str) -> str:
             f"- `{name}`: paired bootstrap MAE(model) − MAE({comp['b']}) {d['value']:+.3f} eV "
             f"(95 % CI {d['ci_low']:+.3f}…{d['ci_high']:+.3f})."
         )
+    for m in results["models"]:
+        t = m.get("throughput")
+        if t:
+            out += [
+                "",
+                f"`{m['name']}` over {t['n_hops']} published bands (mean "
+                f"{t['mean_band_atoms']:.0f} atoms) in a fresh process, features computed fresh: "
+                f"CHGNet passes {t['feature_seconds']:.0f} s ({t['feature_hops_per_s']:.2f} "
+                f"hops/s), trees {t['tree_seconds']:.2f} s, total "
+                f"{t['total_hops_per_s']:.2f} hops/s; loading {t['load_seconds']:.1f} s; peak "
+                f"resident memory {t['peak_rss_mib']:.0f} MiB "
+                f"({t['peak_rss_before_stream_mib']:.0f} MiB before the first chunk).",
+            ]
     cv_rows = [m for m in results["models"] if m["cv"]]
     if cv_rows:
         out += [

@@ -437,10 +437,83 @@ def _memory_worker(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _run_worker(spec: dict[str, Any], timeout_s: float | None) -> dict[str, Any]:
-    """Run :func:`_memory_worker` in a fresh Python process; its JSON is the last line."""
+def _chgnet_worker(spec: dict[str, Any]) -> dict[str, Any]:
+    """Body of one chgnet-head throughput subprocess: features and trees timed apart."""
+    import itertools
+
+    from hopscreen.bench import _peak_rss_mib
+    from hopscreen.data.em_dataset import load_em_dataset
+    from hopscreen.inference.chgnet_head import ChgnetHeadModel
+    from hopscreen.models.chgnet_backbone import extract_hop_features, load_chgnet
+    from hopscreen.models.registry import resolve_model_dir
+
+    rss_start = _peak_rss_mib()
+    start = time.perf_counter()
+    model = ChgnetHeadModel.load(resolve_model_dir(spec["model"]))
+    backbone = load_chgnet(model.card.feature_config.model_name)
+    load_s = time.perf_counter() - start
+    bands = [r.band for r in load_em_dataset(spec.get("data_dir"))]
+    rss_before = _peak_rss_mib()
+    stream = itertools.islice(itertools.cycle(bands), int(spec["n"]))
+    t_feat = t_trees = 0.0
+    count = atoms = 0
+    while chunk := list(itertools.islice(stream, int(spec["chunk_size"]))):
+        t = time.perf_counter()
+        table = extract_hop_features(chunk, config=model.card.feature_config, model=backbone)
+        t_feat += time.perf_counter() - t
+        t = time.perf_counter()
+        model.predict_features(table.X, table.names)
+        t_trees += time.perf_counter() - t
+        count += len(chunk)
+        atoms += sum(len(b) for b in chunk)
+    return {
+        "model": spec["model"],
+        "model_version": model.model_version,
+        "n_hops": count,
+        "mean_band_atoms": atoms / max(count, 1),
+        "load_seconds": load_s,
+        "feature_seconds": t_feat,
+        "tree_seconds": t_trees,
+        "feature_hops_per_s": count / t_feat if t_feat > 0 else None,
+        "tree_hops_per_s": count / t_trees if t_trees > 0 else None,
+        "total_hops_per_s": count / (t_feat + t_trees) if t_feat + t_trees > 0 else None,
+        "peak_rss_at_start_mib": rss_start,
+        "peak_rss_before_stream_mib": rss_before,
+        "peak_rss_mib": _peak_rss_mib(),
+    }
+
+
+def bench_chgnet_throughput(
+    model: str = "chgnet-gbr",
+    n_hops: int = 1000,
+    *,
+    chunk_size: int = 128,
+    data_dir: Path | str | None = None,
+) -> dict[str, Any]:
+    """Throughput and peak memory of a chgnet-head model over ``n_hops`` published bands.
+
+    Runs in a fresh process (peak resident memory is that process's VmHWM); bands are the
+    published dataset's, cycled to ``n_hops``, features computed fresh (no cache). The CHGNet
+    passes and the trees are timed apart.
+    """
+    spec = {
+        "model": model,
+        "n": int(n_hops),
+        "chunk_size": int(chunk_size),
+        "data_dir": None if data_dir is None else str(data_dir),
+    }
+    return _run_worker(spec, timeout_s=None, command="chgnet-worker")
+
+
+_WORKERS = {"memory-worker": _memory_worker, "chgnet-worker": _chgnet_worker}
+
+
+def _run_worker(
+    spec: dict[str, Any], timeout_s: float | None, command: str = "memory-worker"
+) -> dict[str, Any]:
+    """Run a worker (:data:`_WORKERS`) in a fresh Python process; its JSON is the last line."""
     proc = subprocess.run(
-        [sys.executable, "-m", "hopscreen.bench_screening", "memory-worker", json.dumps(spec)],
+        [sys.executable, "-m", "hopscreen.bench_screening", command, json.dumps(spec)],
         capture_output=True,
         text=True,
         timeout=timeout_s,
@@ -448,7 +521,7 @@ def _run_worker(spec: dict[str, Any], timeout_s: float | None) -> dict[str, Any]
     )
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
-        raise RuntimeError(f"memory worker (n={spec['n']}) failed: " + " | ".join(tail))
+        raise RuntimeError(f"{command} (n={spec['n']}) failed: " + " | ".join(tail))
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -568,12 +641,13 @@ def bench_memory_scaling(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m hopscreen.bench_screening memory-worker SPEC`` (used by the benchmark)."""
+    """``python -m hopscreen.bench_screening WORKER SPEC`` (used by the benchmarks)."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) == 2 and args[0] == "memory-worker":
-        print(json.dumps(_memory_worker(json.loads(args[1]))))
+    if len(args) == 2 and args[0] in _WORKERS:
+        print(json.dumps(_WORKERS[args[0]](json.loads(args[1]))))
         return 0
-    print("usage: python -m hopscreen.bench_screening memory-worker SPEC_JSON", file=sys.stderr)
+    names = "|".join(_WORKERS)
+    print(f"usage: python -m hopscreen.bench_screening {names} SPEC_JSON", file=sys.stderr)
     return 2
 
 
