@@ -132,8 +132,9 @@ def evaluate(
         SplitChoice,
         typer.Option(
             "--split",
-            help="paper-test: the authors' 60 test hops; cv: host-grouped "
-            "k-fold fine-tuning on the 559 training hops.",
+            help="paper-test: the authors' 60 test hops; cv: host-grouped k-fold CV on the "
+            "559 training hops (ALIGNN: fine-tunes --preset per fold; chgnet-head: refits the "
+            "model's recipe per fold on CHGNet features cached per user).",
         ),
     ] = SplitChoice.paper_test,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON.")] = False,
@@ -146,7 +147,7 @@ def evaluate(
     device: Annotated[
         str | None, typer.Option("--device", help="cpu or cuda (default: cuda if available).")
     ] = None,
-    preset: Annotated[str, typer.Option("--preset", help="cv: training preset.")] = "fast",
+    preset: Annotated[str, typer.Option("--preset", help="cv, ALIGNN: training preset.")] = "fast",
     epochs: Annotated[
         int | None, typer.Option("--epochs", min=1, help="cv: override the preset's epochs.")
     ] = None,
