@@ -15,7 +15,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from hopscreen.models.bundle import ModelCard, load_bundle, load_card, model_kind
-from hopscreen.models.chgnet_bundle import CHGNET_HEAD_KIND, ChgnetHeadCard, load_chgnet_head
+from hopscreen.models.chgnet_bundle import (
+    CHGNET_HEAD_KIND,
+    ChgnetHeadCard,
+    load_chgnet_head,
+    read_chgnet_head_card,
+)
 
 AnyCard = ModelCard | ChgnetHeadCard
 
@@ -30,8 +35,6 @@ def read_card(model_dir: Path | str) -> AnyCard:
     """
     folder = Path(model_dir)
     if model_kind(folder) == CHGNET_HEAD_KIND:
-        from hopscreen.models.chgnet_bundle import read_chgnet_head_card
-
         return read_chgnet_head_card(folder)
     return load_card(folder)
 
