@@ -22,6 +22,7 @@ from hopscreen.data.atoms import Atoms
 from hopscreen.inference.predict import Prediction
 from hopscreen.models.chgnet_bundle import ChgnetHeadCard, load_chgnet_head
 from hopscreen.models.trees import TreeEnsemble
+from hopscreen.training.chgnet_head import inverse_target
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ class ChgnetHeadModel:
         x = np.asarray(X, dtype=np.float64)[:, cols]
         x = np.where(np.isfinite(x), x, np.asarray(self.card.fill_values))
         raw = np.vstack([m.predict(x) for m in self.members])
-        return np.expm1(raw) if self.card.target_transform == "log1p" else raw
+        return inverse_target(raw, self.card.target_transform)
 
     def predict(self, bands: Iterable[Atoms], *, chunk_size: int = 256) -> Iterator[Prediction]:
         """Predict E_m for any number of bands, streaming in chunks (bounded memory).

@@ -78,7 +78,8 @@ def _forward_target(y: np.ndarray, how: str) -> np.ndarray:
     return np.log1p(np.clip(y, -0.99, None)) if how == "log1p" else y
 
 
-def _inverse_target(z: np.ndarray, how: str) -> np.ndarray:
+def inverse_target(z: np.ndarray, how: str) -> np.ndarray:
+    """Barriers (eV) from a head's target values (``how`` is ``target_transform``)."""
     return np.expm1(z) if how == "log1p" else z
 
 
@@ -195,7 +196,7 @@ class ChgnetHead:
         outs = []
         for member in self.members:
             z = _predict_mlp(member, x) if self.config.kind == "mlp" else member.predict(x)
-            outs.append(_inverse_target(z * self.z_std + self.z_mean, self.config.target_transform))
+            outs.append(inverse_target(z * self.z_std + self.z_mean, self.config.target_transform))
         stack = np.vstack(outs)
         sigma = stack.std(axis=0, ddof=1) if len(stack) > 1 else np.zeros(stack.shape[1])
         return stack.mean(axis=0), sigma
@@ -361,7 +362,7 @@ def train_chgnet_head_model(
     members = [export_gbr(m) for m in head.members]
     pred, sigma = head.predict(table.X)
     exported = np.vstack([m.predict(head._inputs(table.X)) for m in members])
-    if not np.allclose(_inverse_target(exported, config.target_transform).mean(axis=0), pred):
+    if not np.allclose(inverse_target(exported, config.target_transform).mean(axis=0), pred):
         raise RuntimeError("exported trees do not reproduce the fitted head")
     version = importlib.metadata.version("chgnet")
     return save_chgnet_head(
