@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from hopscreen.data.atoms import Atoms
 from hopscreen.models.alignn import ALIGNNConfig
+from hopscreen.schemas.structure import Crystal
 
 TINY_ARCH = {
     "hidden_features": 16,
@@ -19,15 +19,15 @@ TINY_ARCH = {
 TINY = ALIGNNConfig(**TINY_ARCH)
 
 
-def rocksalt(a: float = 4.2, cation: int = 3, anion: int = 8) -> Atoms:
+def rocksalt(a: float = 4.2, cation: int = 3, anion: int = 8) -> Crystal:
     """Conventional rocksalt cell (8 atoms), e.g. LiO-like."""
     fcc = np.array([[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])
     frac = np.vstack([fcc, fcc + [0.5, 0, 0]]) % 1.0
     numbers = [cation] * 4 + [anion] * 4
-    return Atoms(np.eye(3) * a, frac, numbers)
+    return Crystal(np.eye(3) * a, frac, numbers)
 
 
-def tiny_band(seed: int, ion: int = 3) -> Atoms:
+def tiny_band(seed: int, ion: int = 3) -> Crystal:
     """A band-like structure: 5 ion copies on a line, then a perturbed rocksalt host."""
     rng = np.random.default_rng(seed)
     host = rocksalt(4.0 + 0.3 * rng.random())
@@ -36,7 +36,7 @@ def tiny_band(seed: int, ion: int = 3) -> Atoms:
     copies = np.array([start + t * (end - start) for t in np.linspace(0, 1, 5)])
     coords = np.vstack([copies, frac[2:]])
     numbers = np.concatenate([[ion] * 5, host.numbers[2:]])
-    return Atoms(host.lattice, coords, numbers)
+    return Crystal(host.lattice, coords, numbers)
 
 
 def save_tiny_bundle(out, *, members: int = 2, config: ALIGNNConfig = TINY, name: str = "tiny"):

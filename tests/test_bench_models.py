@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hopscreen.bench_models import render_shipped_models, run_shipped_models
-from hopscreen.models.registry import DEFAULT_MODEL, SHIPPED_DIR
+from hopscreen.models.shipped import DEFAULT_MODEL, SHIPPED_DIR
 
 
 def test_shipped_models_section(data_dir) -> None:

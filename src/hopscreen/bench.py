@@ -182,7 +182,7 @@ def run_benchmarks(
     The screening sections pin torch to one thread (two-thread jobs next to each other
     oversubscribe a two-core machine).
     """
-    from hopscreen.models.registry import alignn_model_dir
+    from hopscreen.models.shipped import alignn_model_dir
 
     alignn = alignn_model_dir()
     results: dict[str, Any] = dict(previous or {})

@@ -64,7 +64,7 @@ def run_shipped_models(
     """
     from hopscreen.evaluation.report import evaluate_model
     from hopscreen.models.bundle import model_kind
-    from hopscreen.models.registry import DEFAULT_MODEL, SHIPPED_DIR
+    from hopscreen.models.shipped import DEFAULT_MODEL, SHIPPED_DIR
 
     t0 = time.perf_counter()
     names = names or sorted(p.name for p in SHIPPED_DIR.iterdir() if p.is_dir())

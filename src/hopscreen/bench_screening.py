@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from hopscreen.data.atoms import Atoms
     from hopscreen.hops import Hop
+    from hopscreen.schemas.structure import Crystal
     from hopscreen.verification.umlip import UmlipNebConfig
 
 SURROGATE_MAX_HOST_SITES = 12
@@ -331,13 +331,13 @@ def bench_round_throughput(
 # ---------------------------------------------------------------------------------------------
 # Streaming memory
 # ---------------------------------------------------------------------------------------------
-def synthetic_bands(n: int, *, seed: int = 0) -> list[Atoms]:
+def synthetic_bands(n: int, *, seed: int = 0) -> list[Crystal]:
     """Small band-like structures built in code (used when the published data are missing).
 
     Each is a perturbed 2×2×2 rock-salt LiO-like cell (64 atoms) with the first Li replaced by
     five copies on the line to a neighbouring Li site: 68 atoms, ion copies first.
     """
-    from hopscreen.data.atoms import Atoms
+    from hopscreen.schemas.structure import Crystal
 
     rng = np.random.default_rng(seed)
     fcc = np.array([[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])
@@ -355,7 +355,7 @@ def synthetic_bands(n: int, *, seed: int = 0) -> list[Atoms]:
         keep = np.ones(len(coords), bool)
         keep[[cations[0], cations[1]]] = False
         lattice = np.eye(3) * 2 * (4.2 + 0.2 * rng.random())
-        out.append(Atoms(lattice, np.vstack([copies, coords[keep]]), np.r_[[3] * 5, numbers[keep]]))
+        out.append(Crystal(lattice, np.vstack([copies, coords[keep]]), np.r_[[3] * 5, numbers[keep]]))
     return out
 
 
@@ -394,7 +394,7 @@ def _memory_worker(spec: dict[str, Any]) -> dict[str, Any]:
 
     source = spec["source"]
     note = None
-    bands: list[Atoms]
+    bands: list[Crystal]
     if source in ("auto", "dataset"):
         try:
             from hopscreen.data.em_dataset import load_em_dataset
@@ -445,7 +445,7 @@ def _chgnet_worker(spec: dict[str, Any]) -> dict[str, Any]:
     from hopscreen.data.em_dataset import load_em_dataset
     from hopscreen.inference.chgnet_head import ChgnetHeadModel
     from hopscreen.models.chgnet_backbone import extract_hop_features, load_chgnet
-    from hopscreen.models.registry import resolve_model_dir
+    from hopscreen.models.shipped import resolve_model_dir
 
     rss_start = _peak_rss_mib()
     start = time.perf_counter()

@@ -38,8 +38,8 @@ from hopscreen.schemas.training import FinetuneResult
 from hopscreen.schemas.verification import VerificationDoc
 
 if TYPE_CHECKING:
-    from hopscreen.data.atoms import Atoms
     from hopscreen.hops import Hop
+    from hopscreen.schemas.structure import Crystal
 
 VerifierTier = Literal["umlip", "vasp", "none"]
 
@@ -184,7 +184,7 @@ def rebuild_bands(
     hops: Sequence[HopDoc],
     candidates: Sequence[CandidateDoc],
     hop_options: dict[str, Any] | None = None,
-) -> tuple[list[HopDoc], list[Atoms], list[HopFailure]]:
+) -> tuple[list[HopDoc], list[Crystal], list[HopFailure]]:
     """Rebuild the Model-3 band of each hop from its host candidate.
 
     Parameters
@@ -211,7 +211,7 @@ def rebuild_bands(
         by_candidate.setdefault(hop.candidate_id, []).append(hop)
     hosts = {c.candidate_id: c for c in candidates}
     kept: list[HopDoc] = []
-    bands: list[Atoms] = []
+    bands: list[Crystal] = []
     failures: list[HopFailure] = []
     for cid, wanted in by_candidate.items():
         host = hosts.get(cid) if cid is not None else None
@@ -571,7 +571,7 @@ def resolve_model_dir(model: str | None) -> Path | None:
     """A model folder from a path or a registered name (None: the shipped default)."""
     if model is None:
         return None
-    from hopscreen.models.registry import resolve_model_dir as resolve
+    from hopscreen.models.shipped import resolve_model_dir as resolve
 
     return resolve(Path(model).expanduser() if Path(model).expanduser().is_dir() else model)
 

@@ -9,18 +9,18 @@ from tests.model_fixtures import rocksalt, tiny_band
 from hopscreen.baselines.charges import ion_charge, nominal_charges
 from hopscreen.baselines.descriptors import DESCRIPTOR_NAMES, descriptor_matrix, hop_descriptors
 from hopscreen.baselines.ewald import COULOMB_EV_ANGSTROM, ewald_potentials
-from hopscreen.data.atoms import SYMBOL_TO_Z, Atoms
+from hopscreen.schemas.structure import SYMBOL_TO_Z, Crystal
 
 A = 8.0  # cubic cell edge of the hand-built bands, Å
 
 
-def straight_band(host: list[tuple[str, tuple[float, float, float]]], ion: str = "Li") -> Atoms:
+def straight_band(host: list[tuple[str, tuple[float, float, float]]], ion: str = "Li") -> Crystal:
     """Ion path from (0.25, 0.5, 0.5) to (0.75, 0.5, 0.5) in an 8 Å cube: a 4 Å hop."""
     start, end = np.array([0.25, 0.5, 0.5]), np.array([0.75, 0.5, 0.5])
     path = [start + t * (end - start) for t in np.linspace(0.0, 1.0, 5)]
     frac = np.array(path + [np.array(x) for _, x in host])
     numbers = [SYMBOL_TO_Z[ion]] * 5 + [SYMBOL_TO_Z[el] for el, _ in host]
-    return Atoms(np.eye(3) * A, frac, numbers)
+    return Crystal(np.eye(3) * A, frac, numbers)
 
 
 def z(symbol: str) -> int:
@@ -140,8 +140,8 @@ def test_descriptors_do_not_depend_on_host_order_or_origin() -> None:
     ref = hop_descriptors(band)
     rng = np.random.default_rng(0)
     order = np.r_[np.arange(5), 5 + rng.permutation(len(band) - 5)]
-    shuffled = Atoms(band.lattice, band.frac_coords[order], band.numbers[order])
-    shifted = Atoms(band.lattice, (band.frac_coords + [0.37, -0.21, 0.6]) % 1.0, band.numbers)
+    shuffled = Crystal(band.lattice, band.frac_coords[order], band.numbers[order])
+    shifted = Crystal(band.lattice, (band.frac_coords + [0.37, -0.21, 0.6]) % 1.0, band.numbers)
     for other in (shuffled, shifted):
         got = hop_descriptors(other)
         for name in DESCRIPTOR_NAMES:

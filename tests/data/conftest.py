@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hopscreen.data import download as download_module
-from hopscreen.data.registry import DATASETS
+from hopscreen.data.manifest import DATASETS
 
 
 class FakeNetwork:

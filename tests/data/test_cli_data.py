@@ -8,8 +8,8 @@ from typer.testing import CliRunner
 
 from hopscreen.cli import app as root_app
 from hopscreen.cli.data import app
+from hopscreen.data.manifest import EM_TEST_JSON
 from hopscreen.data.paths import ENV_VAR
-from hopscreen.data.registry import EM_TEST_JSON
 
 runner = CliRunner()
 

@@ -6,8 +6,7 @@ from pathlib import Path
 import pytest
 
 from hopscreen.data.download import diagnose, download, require_dataset, sha256_file, verify
-from hopscreen.data.paths import DataCorruptError, DataNotDownloadableError, DataNotFoundError
-from hopscreen.data.registry import (
+from hopscreen.data.manifest import (
     EM_COMMIT,
     EM_DATASET,
     EM_REPO,
@@ -15,6 +14,7 @@ from hopscreen.data.registry import (
     PRETRAIN,
     data_file,
 )
+from hopscreen.data.paths import DataCorruptError, DataNotDownloadableError, DataNotFoundError
 
 EM_FILES = [f.relpath for f in EM_DATASET.files]
 

@@ -11,7 +11,6 @@ import pytest
 from pydantic import ValidationError
 
 from hopscreen.data import em_dataset
-from hopscreen.data.atoms import Atoms
 from hopscreen.data.em_dataset import (
     band_structure,
     endpoint_atoms,
@@ -20,9 +19,10 @@ from hopscreen.data.em_dataset import (
     summarize_em_dataset,
     working_ion,
 )
+from hopscreen.data.manifest import EM_BOTH_TEST_JSON, EM_TABULATION, EM_TEST_JSON, EM_TRAIN_JSON
 from hopscreen.data.paths import DataCorruptError, DataNotFoundError, HopscreenDataError
-from hopscreen.data.registry import EM_BOTH_TEST_JSON, EM_TABULATION, EM_TEST_JSON, EM_TRAIN_JSON
 from hopscreen.schemas.data import EmRecord
+from hopscreen.schemas.structure import Crystal
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +93,7 @@ def test_endpoints_rebuild_published_endpoints(records, data_dir: Path):
     both = json.loads((data_dir / "em_dataset" / EM_BOTH_TEST_JSON).read_text())
     by_name = {r.sys_name: r for r in records if r.split == "test"}
 
-    def same(a: Atoms, b: Atoms) -> bool:
+    def same(a: Crystal, b: Crystal) -> bool:
         if len(a) != len(b) or not np.array_equal(a.numbers, b.numbers):
             return False
         d = a.frac_coords - b.frac_coords
@@ -103,8 +103,8 @@ def test_endpoints_rebuild_published_endpoints(records, data_dir: Path):
     n_initial = n_final = 0
     for raw in both:
         rec = by_name[raw["sys_name"]]
-        n_initial += same(rec.initial_atoms(), Atoms.from_jarvis_dict(raw["atoms_ini"]))
-        n_final += same(rec.final_atoms(), Atoms.from_jarvis_dict(raw["atoms_fin"]))
+        n_initial += same(endpoint_atoms(rec.band, "initial"), Crystal.from_jarvis_dict(raw["atoms_ini"]))
+        n_final += same(endpoint_atoms(rec.band, "final"), Crystal.from_jarvis_dict(raw["atoms_fin"]))
     # the data README: exact except for 10 test hops whose endpoints were relaxed separately
     assert (n_initial, n_final) == (60, 50)
 
@@ -112,7 +112,7 @@ def test_endpoints_rebuild_published_endpoints(records, data_dir: Path):
 def test_endpoint_atoms_keep_one_ion_copy():
     lattice = np.eye(3) * 5.0
     frac = [[0.1 * i, 0, 0] for i in range(5)] + [[0.5, 0.5, 0.5], [0.0, 0.5, 0.5]]
-    band = Atoms(lattice, frac, [3] * 5 + [8, 8])
+    band = Crystal(lattice, frac, [3] * 5 + [8, 8])
     initial = endpoint_atoms(band, "initial")
     final = endpoint_atoms(band, "final")
     assert len(initial) == len(final) == 3
@@ -124,7 +124,7 @@ def test_endpoint_atoms_keep_one_ion_copy():
 
 
 def test_working_ion_rejects_mixed_copies():
-    band = Atoms(np.eye(3) * 5.0, np.zeros((7, 3)), [3, 3, 3, 11, 3, 8, 8])
+    band = Crystal(np.eye(3) * 5.0, np.zeros((7, 3)), [3, 3, 3, 11, 3, 8, 8])
     with pytest.raises(HopscreenDataError, match="not one element"):
         working_ion(band)
 
@@ -144,7 +144,7 @@ def test_without_structures(data_dir: Path, records):
     assert len(light) == 60 and all(r.band is None for r in light)
     assert [r.band_hash for r in light] == [r.band_hash for r in records if r.split == "test"]
     with pytest.raises(ValueError):
-        light[0].initial_atoms()
+        endpoint_structure(light[0], "initial")
     with pytest.raises(ValueError):
         band_structure(light[0])
 

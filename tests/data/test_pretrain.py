@@ -6,7 +6,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hopscreen.data.atoms import Atoms
 from hopscreen.data.paths import DataNotFoundError
 from hopscreen.data.pretrain import (
     PROPERTIES,
@@ -15,6 +14,7 @@ from hopscreen.data.pretrain import (
     load_pretrain_corpus,
     structure_key,
 )
+from hopscreen.schemas.structure import Crystal
 
 COUNTS = {"gv": 6683, "ph": 1265, "pz": 940, "dc": 1056, "ebg": 2449, "fe": 8741, "bg": 9395}
 
@@ -56,7 +56,7 @@ def test_multi_label_entry_is_consistent(corpus):
     c, _ = corpus
     i = int(np.argmax(c.label_mask.sum(axis=1)))
     assert c.label_mask[i].sum() >= 5
-    assert isinstance(c.atoms[i], Atoms) and len(c.atoms[i]) > 0
+    assert isinstance(c.atoms[i], Crystal) and len(c.atoms[i]) > 0
 
 
 def test_repo_test_split(corpus, data_dir: Path):
@@ -83,9 +83,9 @@ def test_property_subset_sets_column_order(data_dir: Path):
 
 def test_structure_key_ignores_atom_order_and_wrapping():
     lattice = np.diag([3.0, 4.0, 5.0])
-    a = Atoms(lattice, [[0, 0, 0], [0.5, 0.5, 0.5]], [11, 17])
-    b = Atoms(lattice, [[0.5, 0.5, 0.5], [0.99999, 1.0, -0.00001]], [17, 11])
-    c = Atoms(lattice, [[0, 0, 0], [0.5, 0.5, 0.52]], [11, 17])
+    a = Crystal(lattice, [[0, 0, 0], [0.5, 0.5, 0.5]], [11, 17])
+    b = Crystal(lattice, [[0.5, 0.5, 0.5], [0.99999, 1.0, -0.00001]], [17, 11])
+    c = Crystal(lattice, [[0, 0, 0], [0.5, 0.5, 0.52]], [11, 17])
     assert structure_key(a) == structure_key(b)
     assert structure_key(a) != structure_key(c)
     assert a.fingerprint() != b.fingerprint()

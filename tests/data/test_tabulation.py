@@ -7,13 +7,15 @@ import numpy as np
 import pytest
 
 from hopscreen.data.em_dataset import join_tabulation
+from hopscreen.data.published import (
+    load_mace_neb,
+    load_paper_test_predictions,
+    load_paper_training_predictions,
+)
 from hopscreen.data.tabulation import (
     CRYSTAL_SYSTEMS,
     TabulationRow,
     join_records,
-    load_mace_neb,
-    load_paper_test_predictions,
-    load_paper_training_predictions,
     normalise_xc,
     parse_complete_rows,
     read_tabulation,

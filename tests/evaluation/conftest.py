@@ -8,19 +8,19 @@ import numpy as np
 import pytest
 from tests.model_fixtures import TINY_ARCH, save_tiny_bundle
 
-from hopscreen.data.atoms import SYMBOL_TO_Z, Atoms
 from hopscreen.schemas.data import EmRecord
+from hopscreen.schemas.structure import SYMBOL_TO_Z, Crystal
 
 
 def make_band(
     host: list[tuple[str, tuple[float, float, float]]], ion: str, a: float = 4.0
-) -> Atoms:
+) -> Crystal:
     """A cubic band: 5 ion copies on a straight line along x, then ``host`` atoms."""
     start, end = np.array([0.25, 0.25, 0.25]), np.array([0.75, 0.25, 0.25])
     copies = [start + t * (end - start) for t in np.linspace(0.0, 1.0, 5)]
     frac = np.array(copies + [np.array(x) for _, x in host])
     numbers = np.array([SYMBOL_TO_Z[ion]] * 5 + [SYMBOL_TO_Z[el] for el, _ in host])
-    return Atoms(np.eye(3) * a, frac, numbers)
+    return Crystal(np.eye(3) * a, frac, numbers)
 
 
 def make_record(

@@ -3,14 +3,14 @@ import pytest
 import torch
 from tests.model_fixtures import rocksalt, tiny_band
 
-from hopscreen.data.atoms import Atoms
 from hopscreen.graphs.batch import collate, line_graph
 from hopscreen.graphs.build import GraphConfig, build_graph
 from hopscreen.graphs.cache import GraphCache
 from hopscreen.graphs.features import N_FEATURES, build_feature_table, feature_table
+from hopscreen.schemas.structure import Crystal
 
 
-def _neighbour_profile(atoms: Atoms) -> list[tuple[int, tuple[float, ...]]]:
+def _neighbour_profile(atoms: Crystal) -> list[tuple[int, tuple[float, ...]]]:
     g = build_graph(atoms)
     lengths = np.linalg.norm(g.vec, axis=1)
     profile = []
@@ -36,19 +36,19 @@ def test_graph_invariant_to_atom_order_origin_and_supercell():
     band = tiny_band(0)
     ref = _neighbour_profile(band)
     perm = np.random.default_rng(1).permutation(len(band))
-    shuffled = Atoms(band.lattice, band.frac_coords[perm], band.numbers[perm])
-    shifted = Atoms(band.lattice, band.frac_coords + [0.13, -0.27, 0.41], band.numbers)
+    shuffled = Crystal(band.lattice, band.frac_coords[perm], band.numbers[perm])
+    shifted = Crystal(band.lattice, band.frac_coords + [0.13, -0.27, 0.41], band.numbers)
     assert _neighbour_profile(shuffled) == ref
     assert _neighbour_profile(shifted) == ref
     # 2x1x1 supercell: every atom keeps its neighbour shell
     frac = np.vstack([band.frac_coords / [2, 1, 1], (band.frac_coords + [1, 0, 0]) / [2, 1, 1]])
-    sc = Atoms(band.lattice * [[2], [1], [1]], frac, np.tile(band.numbers, 2))
+    sc = Crystal(band.lattice * [[2], [1], [1]], frac, np.tile(band.numbers, 2))
     sc_profile = _neighbour_profile(sc)
     assert sorted(set(sc_profile)) == sorted(set(ref))
 
 
 def test_small_cell_enlarges_cutoff_until_enough_neighbours():
-    lone = Atoms(np.eye(3) * 9.0, [[0, 0, 0]], [3])
+    lone = Crystal(np.eye(3) * 9.0, [[0, 0, 0]], [3])
     g = build_graph(lone, GraphConfig(cutoff_angstrom=8.0, max_neighbors=12))
     assert g.n_edges >= 12
     assert np.linalg.norm(g.vec, axis=1).min() == pytest.approx(9.0)
@@ -56,7 +56,7 @@ def test_small_cell_enlarges_cutoff_until_enough_neighbours():
 
 def test_degenerate_lattice_is_rejected():
     with pytest.raises(ValueError, match="degenerate"):
-        build_graph(Atoms(np.zeros((3, 3)), [[0, 0, 0]], [3]))
+        build_graph(Crystal(np.zeros((3, 3)), [[0, 0, 0]], [3]))
 
 
 def test_line_graph_pairs_consecutive_bonds():

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from pymatgen.core import Structure
 
-from hopscreen.data.atoms import Atoms
 from hopscreen.hops import (
     BandError,
     band_from_hop,
@@ -15,6 +14,7 @@ from hopscreen.hops import (
     enumerate_hops,
     supercell_endpoints,
 )
+from hopscreen.schemas.structure import Crystal
 
 BANDS = "em_dataset/DATA_FILES/MODEL-3-4/RAW/RAW-Em-5-images-TEST.json"
 ENDPOINTS = "em_dataset/DATA_FILES/MODEL-1-2/RAW/BOTH-RAW-Em-TEST.json"
@@ -26,7 +26,7 @@ def _min_image(a: np.ndarray, b: np.ndarray, lattice: np.ndarray) -> np.ndarray:
     return np.linalg.norm(delta @ lattice, axis=-1)
 
 
-def _same_sites(a: Atoms, b: Atoms, tol: float = 1e-3) -> bool:
+def _same_sites(a: Crystal, b: Crystal, tol: float = 1e-3) -> bool:
     """Same species at the same positions (minimum image), in any order."""
     if sorted(a.numbers.tolist()) != sorted(b.numbers.tolist()):
         return False
@@ -64,11 +64,11 @@ def test_band_does_not_depend_on_endpoint_atom_order_or_origin(olivine):
 
     shift = np.array([0.123, 0.371, 0.811])
     moved = [
-        Atoms(a.lattice, a.frac_coords + shift, a.numbers)
-        for a in (Atoms.from_structure(ends.initial), Atoms.from_structure(ends.final))
+        Crystal(a.lattice, a.frac_coords + shift, a.numbers)
+        for a in (Crystal.from_structure(ends.initial), Crystal.from_structure(ends.final))
     ]
     shifted = build_band(*moved, "Li")
-    unshifted = Atoms(shifted.lattice, shifted.frac_coords - shift, shifted.numbers)
+    unshifted = Crystal(shifted.lattice, shifted.frac_coords - shift, shifted.numbers)
     assert np.allclose(unshifted.frac_coords[:5], band.frac_coords[:5], atol=1e-12)
     assert _same_sites(unshifted, band, tol=1e-8)
 
@@ -78,8 +78,8 @@ def test_endpoints_round_trip(olivine):
     ends = supercell_endpoints(hop)
     band = build_band(ends.initial, ends.final, "Li")
     initial, final = endpoints_from_band(band)
-    assert _same_sites(initial, Atoms.from_structure(ends.initial))
-    assert _same_sites(final, Atoms.from_structure(ends.final))
+    assert _same_sites(initial, Crystal.from_structure(ends.initial))
+    assert _same_sites(final, Crystal.from_structure(ends.final))
     assert _same_sites(build_band(initial, final, "Li"), band)
 
 
@@ -102,9 +102,9 @@ def test_rebuilt_bands_match_published(data_dir):
     relaxed_separately, other_lattice = [], []
     for published, ends in zip(bands, endpoints, strict=True):
         assert (published["sys_name"], published["target"]) == (ends["sys_name"], ends["target"])
-        pub = Atoms.from_jarvis_dict(published["atoms"])
-        ini = Atoms.from_jarvis_dict(ends["atoms_ini"])
-        fin = Atoms.from_jarvis_dict(ends["atoms_fin"])
+        pub = Crystal.from_jarvis_dict(published["atoms"])
+        ini = Crystal.from_jarvis_dict(ends["atoms_ini"])
+        fin = Crystal.from_jarvis_dict(ends["atoms_fin"])
         ion = pub.symbols[0]
         _, final_from_band = endpoints_from_band(pub)
         if not _same_sites(final_from_band, fin):
@@ -119,8 +119,8 @@ def test_rebuilt_bands_match_published(data_dir):
         assert sorted(band.numbers.tolist()) == sorted(pub.numbers.tolist())
         copies = _min_image(band.frac_coords[:5], pub.frac_coords[:5], pub.lattice)
         hosts = _same_sites(
-            Atoms(band.lattice, band.frac_coords[5:], band.numbers[5:]),
-            Atoms(pub.lattice, pub.frac_coords[5:], pub.numbers[5:]),
+            Crystal(band.lattice, band.frac_coords[5:], band.numbers[5:]),
+            Crystal(pub.lattice, pub.frac_coords[5:], pub.numbers[5:]),
         )
         n_match += bool(copies.max() < 1e-3 and hosts)
         # and back: copy 0 + host is exactly the published initial structure

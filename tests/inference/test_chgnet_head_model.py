@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from tests.model_fixtures import tiny_band
 
-from hopscreen.data.atoms import Atoms
 from hopscreen.inference.chgnet_head import ChgnetHeadModel
 from hopscreen.inference.predict import BarrierModel, predict
-from hopscreen.models.registry import resolve_model_dir
+from hopscreen.models.shipped import resolve_model_dir
+from hopscreen.schemas.structure import Crystal
 
 pytest.importorskip("chgnet")
 
@@ -21,9 +21,9 @@ def shipped():
     return model
 
 
-def _shuffle_host(band: Atoms, seed: int) -> Atoms:
+def _shuffle_host(band: Crystal, seed: int) -> Crystal:
     order = np.r_[np.arange(5), 5 + np.random.default_rng(seed).permutation(len(band) - 5)]
-    return Atoms(band.lattice, band.frac_coords[order], band.numbers[order])
+    return Crystal(band.lattice, band.frac_coords[order], band.numbers[order])
 
 
 def test_shipped_model_card(shipped):

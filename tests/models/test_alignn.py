@@ -3,11 +3,11 @@ import pytest
 import torch
 from tests.model_fixtures import TINY, tiny_band
 
-from hopscreen.data.atoms import Atoms
 from hopscreen.graphs.batch import collate
 from hopscreen.graphs.build import GraphConfig, build_graph
 from hopscreen.models.alignn import ALIGNN, EdgeGatedGraphConv, count_parameters
 from hopscreen.models.bundle import ModelLoadError, combine_members, load_bundle, save_bundle
+from hopscreen.schemas.structure import Crystal
 from hopscreen.training.scaling import TargetScaler
 
 
@@ -52,7 +52,7 @@ def test_prediction_invariant_to_atom_order_and_batch_composition():
     band = tiny_band(0)
     # permute the host atoms but keep the five ion copies first (they define the band)
     perm = np.concatenate([np.arange(5), 5 + np.random.default_rng(0).permutation(len(band) - 5)])
-    shuffled = Atoms(band.lattice, band.frac_coords[perm] + 0.31, band.numbers[perm])
+    shuffled = Crystal(band.lattice, band.frac_coords[perm] + 0.31, band.numbers[perm])
     with torch.no_grad():
         a = model(collate([build_graph(band)]))
         b = model(collate([build_graph(shuffled)]))

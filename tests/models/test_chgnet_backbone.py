@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hopscreen.data.atoms import Atoms
 from hopscreen.models.chgnet_backbone import (
     STRUCTURES,
     ChgnetFeatureConfig,
@@ -14,14 +13,15 @@ from hopscreen.models.chgnet_backbone import (
     hop_features,
     hop_structures,
 )
+from hopscreen.schemas.structure import Crystal
 
 pytest.importorskip("chgnet")
 
 
-def tiny_band(host_order: np.ndarray | None = None) -> Atoms:
+def tiny_band(host_order: np.ndarray | None = None) -> Crystal:
     """Rocksalt LiF (conventional cell, a = 4.03 Å): Li hops from (0,0,0) to (½,½,0).
 
-    Atoms 0–4 are the ion copies on the straight line, then the host: 2 Li and 4 F.
+    Crystal 0–4 are the ion copies on the straight line, then the host: 2 Li and 4 F.
     """
     li = np.array([[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])
     f = li + np.array([0.5, 0, 0])
@@ -33,7 +33,7 @@ def tiny_band(host_order: np.ndarray | None = None) -> Atoms:
         host_frac, host_z = host_frac[host_order], host_z[host_order]
     frac = np.vstack([copies, host_frac])
     numbers = np.r_[[3] * 5, host_z]
-    return Atoms(np.eye(3) * 4.03, frac, numbers)
+    return Crystal(np.eye(3) * 4.03, frac, numbers)
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_hop_structures_keep_ion_first_and_host_in_order():
 
 def test_hop_structures_reject_mixed_copies():
     band = tiny_band()
-    bad = Atoms(band.lattice, band.frac_coords, np.r_[3, 3, 11, 3, 3, band.numbers[5:]])
+    bad = Crystal(band.lattice, band.frac_coords, np.r_[3, 3, 11, 3, 3, band.numbers[5:]])
     with pytest.raises(ValueError, match="copies of one ion"):
         hop_structures(bad)
 

@@ -36,10 +36,10 @@ def test_endpoints_keep_host_and_one_copy():
 
 def test_endpoints_reject_a_structure_without_host():
     band = tiny_band(0)
-    from hopscreen.data.atoms import Atoms
+    from hopscreen.schemas.structure import Crystal
 
     with pytest.raises(ValueError, match="5 ion copies"):
-        endpoints_from_band(Atoms(band.lattice, band.frac_coords[:5], band.numbers[:5]))
+        endpoints_from_band(Crystal(band.lattice, band.frac_coords[:5], band.numbers[:5]))
 
 
 def test_local_subgraph_is_copies_plus_close_host_atoms():
@@ -96,9 +96,9 @@ def test_local_attention_ignores_host_atom_order():
     band = tiny_band(3)
     rng = np.random.default_rng(0)
     perm = np.concatenate([np.arange(5), 5 + rng.permutation(len(band) - 5)])
-    from hopscreen.data.atoms import Atoms
+    from hopscreen.schemas.structure import Crystal
 
-    shuffled = Atoms(band.lattice, band.frac_coords[perm], band.numbers[perm])
+    shuffled = Crystal(band.lattice, band.frac_coords[perm], band.numbers[perm])
     with torch.no_grad():
         y1 = model(model.collate([build_graph(band)], mark_ion_copies=True, device="cpu"))
         y2 = model(model.collate([build_graph(shuffled)], mark_ion_copies=True, device="cpu"))

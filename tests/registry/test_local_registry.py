@@ -88,7 +88,7 @@ def test_get_by_version_prefix_and_name(tmp_path: Path, models: dict[str, Path])
 def test_promote_exactly_one_and_current(
     tmp_path: Path, models: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import hopscreen.models.registry as shipped
+    import hopscreen.models.shipped as shipped
 
     monkeypatch.setattr(shipped, "default_model_dir", lambda: models["other"])
     reg = ModelRegistry(tmp_path)

@@ -57,7 +57,7 @@ def test_show_names_shipped_and_unregistered_parents(
 ) -> None:
     import shutil
 
-    import hopscreen.models.registry as shipped
+    import hopscreen.models.shipped as shipped
 
     reg = str(tmp_path / "reg")
     runner.invoke(app, ["models", "register", str(models["child"]), "--registry", reg])

@@ -9,11 +9,11 @@ import pytest
 from tests.model_fixtures import TINY, save_tiny_bundle, tiny_band
 from tests.store.store_docs import candidate, hop, verification
 
-from hopscreen.data.atoms import Atoms
 from hopscreen.inference.predict import BarrierModel, predict
 from hopscreen.models.bundle import load_card
 from hopscreen.schemas.candidate import CandidateDoc
 from hopscreen.schemas.hop import HopDoc, HopFailure
+from hopscreen.schemas.structure import Crystal
 from hopscreen.store import open_results_store
 from hopscreen.training.active import (
     promotion_decision,
@@ -97,7 +97,7 @@ def test_unverified_hops_ignores_failed_and_unconverged_verifications():
 
 def fake_rebuild(
     hops: Sequence[HopDoc], hosts: Sequence[CandidateDoc]
-) -> tuple[list[HopDoc], list[Atoms], list[HopFailure]]:
+) -> tuple[list[HopDoc], list[Crystal], list[HopFailure]]:
     return list(hops), [tiny_band(i) for i in range(len(hops))], []
 
 

@@ -10,9 +10,9 @@ import pytest
 from tests.model_fixtures import tiny_band
 from tests.store.store_docs import candidate, hop, prediction, verification
 
-from hopscreen.data.atoms import Atoms
 from hopscreen.schemas.candidate import CandidateDoc
 from hopscreen.schemas.hop import HopDoc, HopFailure
+from hopscreen.schemas.structure import Crystal
 from hopscreen.schemas.training import LevelPolicy, TrainingRecord
 from hopscreen.schemas.verification import LevelOfTheory
 from hopscreen.store import open_results_store
@@ -31,7 +31,7 @@ CHGNET = "CHGNet/CI-NEB"  # level key of the store_docs CHGNet verifications (no
 
 def fake_rebuild(
     hops: Sequence[HopDoc], hosts: Sequence[CandidateDoc]
-) -> tuple[list[HopDoc], list[Atoms], list[HopFailure]]:
+) -> tuple[list[HopDoc], list[Crystal], list[HopFailure]]:
     """Bands for every hop except 'h2' (stands in for hopscreen.jobs.rebuild_bands)."""
     known = {c.candidate_id for c in hosts}
     kept, bands, failures = [], [], []

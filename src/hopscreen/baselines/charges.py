@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from hopscreen.data.atoms import SYMBOL_TO_Z, Z_TO_SYMBOL
+from hopscreen.schemas.structure import SYMBOL_TO_Z, Z_TO_SYMBOL
 
 _HALIDES = {"F": -1, "Cl": -1, "Br": -1, "I": -1}
 _CHALCOGENS = ("S", "Se", "Te")

@@ -82,7 +82,7 @@ import numpy as np
 
 from hopscreen.baselines.charges import ion_charge, nominal_charges
 from hopscreen.baselines.ewald import ewald_potentials, image_displacements
-from hopscreen.data.atoms import SYMBOL_TO_Z, Atoms
+from hopscreen.schemas.structure import SYMBOL_TO_Z, Crystal
 
 N_ION_COPIES = 5
 _T_LABELS = ("t0", "t25", "t50", "t75", "t100")
@@ -147,7 +147,7 @@ def _ion_properties(ion: str) -> tuple[float, float, float, float]:
     )
 
 
-def _infer_ion(band: Atoms) -> str:
+def _infer_ion(band: Crystal) -> str:
     from hopscreen.data.em_dataset import working_ion
 
     return working_ion(band)
@@ -161,7 +161,7 @@ def _nearest(dist: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(d), d, np.nan)
 
 
-def _geometry(band: Atoms, host_charges: np.ndarray, ion_z: int) -> dict[str, float]:
+def _geometry(band: Crystal, host_charges: np.ndarray, ion_z: int) -> dict[str, float]:
     path = band.frac_coords[:N_ION_COPIES]
     host = band.frac_coords[N_ION_COPIES:]
     lattice = band.lattice
@@ -199,7 +199,7 @@ def _geometry(band: Atoms, host_charges: np.ndarray, ion_z: int) -> dict[str, fl
     return out
 
 
-def _electrostatics(band: Atoms, host_charges: np.ndarray, q_ion: float) -> dict[str, float]:
+def _electrostatics(band: Crystal, host_charges: np.ndarray, q_ion: float) -> dict[str, float]:
     phi = ewald_potentials(
         band.frac_coords[:N_ION_COPIES], band.frac_coords[N_ION_COPIES:], host_charges, band.lattice
     )
@@ -213,7 +213,7 @@ def _electrostatics(band: Atoms, host_charges: np.ndarray, q_ion: float) -> dict
     return out
 
 
-def _composition(band: Atoms, host_charges: np.ndarray, ion_z: int) -> dict[str, float]:
+def _composition(band: Crystal, host_charges: np.ndarray, ion_z: int) -> dict[str, float]:
     table = _element_table()
     host_z = band.numbers[N_ION_COPIES:]
     x = table["x"][host_z]
@@ -238,12 +238,12 @@ def _composition(band: Atoms, host_charges: np.ndarray, ion_z: int) -> dict[str,
     return out
 
 
-def hop_descriptors(band: Atoms, ion: str | None = None) -> dict[str, float]:
+def hop_descriptors(band: Crystal, ion: str | None = None) -> dict[str, float]:
     """Physics descriptors of the hop in a Model-3 band (documented in the module docstring).
 
     Parameters
     ----------
-    band : Atoms
+    band : Crystal
         Five copies of the migrating ion (atoms 0–4, t = 0 … 1), then the host atoms.
     ion : str, optional
         Element of the migrating ion; read from atoms 0–4 when omitted.
@@ -281,7 +281,7 @@ def hop_descriptors(band: Atoms, ion: str | None = None) -> dict[str, float]:
 
 
 def descriptor_matrix(
-    bands: Sequence[Atoms],
+    bands: Sequence[Crystal],
     ions: Sequence[str] | None = None,
     *,
     progress: bool = False,
@@ -290,7 +290,7 @@ def descriptor_matrix(
 
     Parameters
     ----------
-    bands : sequence of Atoms
+    bands : sequence of Crystal
         Model-3 bands (see :func:`hop_descriptors`).
     ions : sequence of str, optional
         Working ion of each band; read from the bands when omitted.

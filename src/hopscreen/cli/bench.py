@@ -46,7 +46,7 @@ def bench(
     from hopscreen.bench_sections import machine_line, update_section
     from hopscreen.data.paths import HopscreenDataError
     from hopscreen.models.bundle import load_card
-    from hopscreen.models.registry import alignn_model_dir
+    from hopscreen.models.shipped import alignn_model_dir
 
     console = Console(stderr=True)
 

@@ -52,8 +52,8 @@ def download(
 ) -> None:
     """Download the upstream files at their pinned commit and verify their sha256."""
     from hopscreen.data.download import download as fetch
+    from hopscreen.data.manifest import DATASETS
     from hopscreen.data.paths import HopscreenDataError, resolve_data_dir
-    from hopscreen.data.registry import DATASETS
 
     root = resolve_data_dir(dest)
     names = list(DATASETS) if dataset is DatasetChoice.all else [dataset.value]
@@ -89,9 +89,9 @@ def info(
     """Show the data directory, the check of every file and the record counts."""
     from hopscreen.data.download import diagnose, verify
     from hopscreen.data.em_dataset import join_tabulation, load_em_dataset, summarize_em_dataset
+    from hopscreen.data.manifest import DATASETS
     from hopscreen.data.paths import HopscreenDataError, resolve_data_dir
     from hopscreen.data.pretrain import count_pretrain_records
-    from hopscreen.data.registry import DATASETS
 
     root = resolve_data_dir(data_dir)
     statuses = verify(root)

@@ -129,7 +129,7 @@ def _shipped_versions() -> dict[str, str]:
     """model_version → name of every model folder shipped with the package."""
     from hopscreen.models.bundle import ModelLoadError
     from hopscreen.models.kinds import read_card
-    from hopscreen.models.registry import SHIPPED_DIR
+    from hopscreen.models.shipped import SHIPPED_DIR
 
     out = {}
     for folder in sorted(p for p in SHIPPED_DIR.iterdir() if p.is_dir()):

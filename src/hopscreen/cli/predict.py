@@ -33,7 +33,7 @@ def predict(
     from hopscreen.inference.hops import predict_hops
     from hopscreen.inference.predict import BarrierModel
     from hopscreen.models.bundle import ModelLoadError
-    from hopscreen.models.registry import resolve_model_dir
+    from hopscreen.models.shipped import resolve_model_dir
 
     err = Console(stderr=True)
     try:

@@ -18,13 +18,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO
 
+from hopscreen.data.manifest import DATASETS, DataFile, get_dataset
 from hopscreen.data.paths import (
     DataCorruptError,
     DataNotDownloadableError,
     DataNotFoundError,
     resolve_data_dir,
 )
-from hopscreen.data.registry import DATASETS, DataFile, get_dataset
 from hopscreen.schemas.data import FileStatus
 
 TIMEOUT_S = 60.0
@@ -90,7 +90,7 @@ def verify(
     Returns
     -------
     list of FileStatus
-        One per registered file, in registry order; absent files have ``present=False``.
+        One per registered file, in manifest order; absent files have ``present=False``.
 
     """
     root = resolve_data_dir(data_dir)
@@ -122,7 +122,7 @@ def require_dataset(
     DataNotFoundError
         A file is missing (the message says what to run).
     DataCorruptError
-        A file's checksum differs from the registry.
+        A file's checksum differs from the manifest.
 
     """
     root = resolve_data_dir(data_dir)

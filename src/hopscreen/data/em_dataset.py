@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from hopscreen.data.atoms import Z_TO_SYMBOL, Atoms
 from hopscreen.data.download import require_dataset
+from hopscreen.data.manifest import EM_SOURCE, EM_TABULATION, EM_TEST_JSON, EM_TRAIN_JSON
 from hopscreen.data.paths import HopscreenDataError
-from hopscreen.data.registry import EM_SOURCE, EM_TABULATION, EM_TEST_JSON, EM_TRAIN_JSON
 from hopscreen.data.tabulation import TabulationRow, join_records, read_tabulation
 from hopscreen.schemas.data import EmRecord, JoinReport
+from hopscreen.schemas.structure import Z_TO_SYMBOL, Crystal
 
 if TYPE_CHECKING:
     from pymatgen.core import Structure
@@ -60,7 +60,7 @@ def _check_splits(splits: Iterable[str]) -> tuple[str, ...]:
     return out
 
 
-def working_ion(band: Atoms) -> str:
+def working_ion(band: Crystal) -> str:
     """Element of the migrating ion: atoms 0–4 of a band, which must all be the same element."""
     if len(band) <= N_ION_COPIES:
         raise HopscreenDataError(f"a band needs more than {N_ION_COPIES} atoms, got {len(band)}")
@@ -71,19 +71,19 @@ def working_ion(band: Atoms) -> str:
     return Z_TO_SYMBOL[copies.pop()]
 
 
-def endpoint_atoms(band: Atoms, endpoint: Endpoint) -> Atoms:
+def endpoint_atoms(band: Crystal, endpoint: Endpoint) -> Crystal:
     """Rebuild an endpoint supercell from a band.
 
     Parameters
     ----------
-    band : Atoms
+    band : Crystal
         n atoms: 5 ion copies (0–4) then the n − 5 host atoms.
     endpoint : {"initial", "final"}
         Keep ion copy 0 (initial) or copy 4 (final) and drop the other four.
 
     Returns
     -------
-    Atoms
+    Crystal
         n − 4 atoms: the kept ion first, then the host atoms in band order. Exact for the
         published bands, except for the 10 test hops whose endpoints were relaxed separately.
 
@@ -93,10 +93,10 @@ def endpoint_atoms(band: Atoms, endpoint: Endpoint) -> Atoms:
     working_ion(band)
     keep = 0 if endpoint == "initial" else N_ION_COPIES - 1
     idx = np.r_[keep, np.arange(N_ION_COPIES, len(band))]
-    return Atoms(band.lattice, band.frac_coords[idx], band.numbers[idx])
+    return Crystal(band.lattice, band.frac_coords[idx], band.numbers[idx])
 
 
-def _band_of(record: EmRecord) -> Atoms:
+def _band_of(record: EmRecord) -> Crystal:
     if record.band is None:
         raise ValueError(f"{record.record_id} was loaded with with_structures=False")
     return record.band
@@ -154,7 +154,7 @@ def load_em_dataset(
     splits : iterable of {"train", "test"}
         Which of the authors' splits to load, in this order (559 train, 60 test).
     with_structures : bool
-        Keep the band ``Atoms`` on each record; ``band_hash`` and ``working_ion`` are
+        Keep the band ``Crystal`` on each record; ``band_hash`` and ``working_ion`` are
         computed either way.
 
     Returns
@@ -184,7 +184,7 @@ def load_em_dataset(
     for split in wanted:
         for index, raw in enumerate(_raw_split(root, split)):
             record_id = make_record_id(split, index)
-            band = Atoms.from_jarvis_dict(raw["atoms"])
+            band = Crystal.from_jarvis_dict(raw["atoms"])
             try:
                 ion = working_ion(band)
             except HopscreenDataError as exc:

@@ -45,7 +45,7 @@ class DataNotFoundError(HopscreenDataError, FileNotFoundError):
 
 
 class DataCorruptError(HopscreenDataError):
-    """A file's sha256 does not match the pinned checksum of the registry."""
+    """A file's sha256 does not match the pinned checksum of the manifest."""
 
     def __init__(self, path: Path, expected: str, actual: str, hint: str | None = None) -> None:
         self.path = Path(path)

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hopscreen.data.atoms import Atoms
 from hopscreen.data.download import require_dataset
+from hopscreen.schemas.structure import Crystal
 
 # Head order of the multi-property model: shear modulus, phonon DOS peak, piezoelectric
 # modulus, dielectric constant, experimental band gap, formation energy, PBE band gap.
@@ -37,14 +37,14 @@ PROPERTY_NAMES: dict[str, str] = {
 KEY_DECIMALS = 3
 
 
-def structure_key(atoms: Atoms, decimals: int = KEY_DECIMALS) -> str:
+def structure_key(atoms: Crystal, decimals: int = KEY_DECIMALS) -> str:
     """An atom-order-invariant hash of a crystal, used to merge records across properties.
 
     The lattice is rounded to ``10**-decimals`` Å; fractional coordinates are wrapped into
     [0, 1), rounded, and wrapped again (so 0.9999 and 0.0 agree); atoms are sorted by
-    (Z, coordinates). Unlike :meth:`Atoms.fingerprint` (order-sensitive, 1e-4 rounding), this
+    (Z, coordinates). Unlike :meth:`Crystal.fingerprint` (order-sensitive, 1e-4 rounding), this
     merges the same crystal stored with its atoms in another order or with last-digit
-    differences: the corpus gives 27,039 entries here and 27,609 with ``Atoms.fingerprint``.
+    differences: the corpus gives 27,039 entries here and 27,609 with ``Crystal.fingerprint``.
     Not symmetry-aware: a shifted origin or another setting gives another key.
     """
     lattice = np.round(atoms.lattice, decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
@@ -66,7 +66,7 @@ class PretrainCorpus:
     ----------
     properties : tuple of str
         Column order of the label arrays (the head order).
-    atoms : list of Atoms
+    atoms : list of Crystal
         One crystal per entry (as stored in the first file, in ``properties`` order, that
         holds it).
     targets : numpy.ndarray
@@ -88,7 +88,7 @@ class PretrainCorpus:
     """
 
     properties: tuple[str, ...]
-    atoms: list[Atoms]
+    atoms: list[Crystal]
     targets: np.ndarray
     record_ids: np.ndarray
     is_repo_test: np.ndarray
@@ -179,7 +179,7 @@ def load_pretrain_corpus(
     root = require_dataset("pretrain", data_dir, files=[f"{p}.jsonl.gz" for p in props])
 
     index: dict[str, int] = {}
-    atoms: list[Atoms] = []
+    atoms: list[Crystal] = []
     formulas: list[str] = []
     labels: list[dict[int, tuple[float, int, bool]]] = []
     conflicts: list[str] = []
@@ -189,7 +189,7 @@ def load_pretrain_corpus(
             is_test = rec.get("repo_split") == "test"
             if is_test and not include_test:
                 continue
-            a = Atoms.from_jarvis_dict(rec["structure"])
+            a = Crystal.from_jarvis_dict(rec["structure"])
             key = structure_key(a)
             i = index.get(key)
             if i is None:

@@ -24,12 +24,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hopscreen.data.download import require_dataset
+from hopscreen.data.manifest import EM_TABULATION
 from hopscreen.data.paths import HopscreenDataError
-from hopscreen.data.registry import EM_TABULATION
 from hopscreen.schemas.data import JoinReport, UnmatchedItem
 
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
 SHEET_COMPLETE = "COMPLETE-TABUATION"
 SHEET_TEST_PREDICTIONS = "TEST-PREDICTIONS-BEST-MODEL"
@@ -104,7 +105,7 @@ def normalise_xc(value: Any) -> str | None:
     return None if text is None else text.upper().replace(" ", "")
 
 
-def _to_float(value: Any) -> float | None:
+def to_float(value: Any) -> float | None:
     if value is None:
         return None
     if isinstance(value, int | float):
@@ -122,7 +123,7 @@ def _header_key(value: Any) -> str:
     return (clean_text(value) or "").upper()
 
 
-def _sheet_rows(path: Path, sheet: str) -> list[tuple[Any, ...]]:
+def sheet_rows(path: Path, sheet: str) -> list[tuple[Any, ...]]:
     return list(_workbook_sheets(str(path), *_stamp(path))[sheet])
 
 
@@ -143,13 +144,11 @@ def _workbook_sheets(path: str, size: int, mtime_ns: int) -> dict[str, tuple[tup
         wb.close()
 
 
-def _tabulation_path(data_dir: Path | str | None) -> Path:
-    from hopscreen.data.download import require_dataset
-
+def tabulation_path(data_dir: Path | str | None) -> Path:
     return require_dataset("em_dataset", data_dir, files=[EM_TABULATION]) / EM_TABULATION
 
 
-def _column_index(header: Sequence[Any], wanted: Sequence[str], sheet: str) -> dict[str, int]:
+def column_index(header: Sequence[Any], wanted: Sequence[str], sheet: str) -> dict[str, int]:
     keys = [_header_key(h) for h in header]
     missing = [w for w in wanted if w not in keys]
     if missing:
@@ -165,7 +164,7 @@ def parse_complete_rows(rows: Sequence[Sequence[Any]]) -> list[TabulationRow]:
     space group and the space-group cell a crystal system, the two are swapped (noted).
     Fully empty rows are skipped.
     """
-    col = _column_index(rows[0], list(_COMPLETE_COLUMNS), SHEET_COMPLETE)
+    col = column_index(rows[0], list(_COMPLETE_COLUMNS), SHEET_COMPLETE)
     out = []
     for n, raw in enumerate(rows[1:], start=2):
         if all(v is None or clean_text(v) is None for v in raw):
@@ -199,9 +198,9 @@ def parse_complete_rows(rows: Sequence[Sequence[Any]]) -> list[TabulationRow]:
                 space_group=group,
                 path_info=clean_text(cell["path_info"]),
                 sys_name=clean_text(cell["sys_name"]),
-                barrier_ev=_to_float(cell["barrier_ev"]),
-                mace_relaxed_ev=_to_float(cell["mace_relaxed_ev"]),
-                mace_unrelaxed_ev=_to_float(cell["mace_unrelaxed_ev"]),
+                barrier_ev=to_float(cell["barrier_ev"]),
+                mace_relaxed_ev=to_float(cell["mace_relaxed_ev"]),
+                mace_unrelaxed_ev=to_float(cell["mace_unrelaxed_ev"]),
                 notes=tuple(notes),
             )
         )
@@ -210,7 +209,7 @@ def parse_complete_rows(rows: Sequence[Sequence[Any]]) -> list[TabulationRow]:
 
 def read_tabulation(data_dir: Path | str | None = None) -> list[TabulationRow]:
     """Read and normalise ``COMPLETE-TABUATION`` (619 rows for the published file)."""
-    return parse_complete_rows(_sheet_rows(_tabulation_path(data_dir), SHEET_COMPLETE))
+    return parse_complete_rows(sheet_rows(tabulation_path(data_dir), SHEET_COMPLETE))
 
 
 def join_records(
@@ -304,124 +303,3 @@ def join_records(
         unmatched_rows=unmatched_rows,
     )
     return matches, report
-
-
-def _map_prediction_rows(
-    rows: Sequence[Sequence[Any]],
-    sheet: str,
-    split: str,
-    data_dir: Path | str | None,
-    extra: dict[str, str],
-) -> pd.DataFrame:
-    """Map prediction rows (jid, …, SYS_NAME, TARGET, …) to record ids of ``split``."""
-    import pandas as pd
-
-    from hopscreen.data.em_dataset import load_em_dataset
-
-    records = {
-        r.sys_name: r for r in load_em_dataset(data_dir, splits=(split,), with_structures=False)
-    }
-    col = _column_index(rows[0], ["JID", "SYS_NAME", "TARGET", *extra], sheet)
-    out, problems = [], []
-    for n, raw in enumerate(rows[1:], start=2):
-        name = clean_text(raw[col["SYS_NAME"]])
-        if name is None:
-            continue
-        target = _to_float(raw[col["TARGET"]])
-        rec = records.get(name)
-        if rec is None:
-            problems.append(f"row {n} ({name}): no {split} record with this sys_name")
-            continue
-        if target is None or abs(rec.barrier_ev - target) > BARRIER_TOL_EV:
-            problems.append(f"row {n} ({name}): TARGET {target} != E_m {rec.barrier_ev}")
-            continue
-        jid = _to_float(raw[col["JID"]])
-        if jid is None or int(jid) != rec.index:
-            problems.append(f"row {n} ({name}): jid {jid} != index {rec.index}")
-            continue
-        entry = {
-            "record_id": rec.record_id,
-            "index": rec.index,
-            "sys_name": name,
-            "barrier_ev": rec.barrier_ev,
-        }
-        entry.update({field: _to_float(raw[col[key]]) for key, field in extra.items()})
-        out.append(entry)
-    if problems:
-        raise HopscreenDataError(
-            f"{sheet}: {len(problems)} row(s) do not map to {split} "
-            f"records: " + "; ".join(problems[:10])
-        )
-    return pd.DataFrame(out)
-
-
-def load_paper_test_predictions(data_dir: Path | str | None = None) -> pd.DataFrame:
-    """The paper's Model-3 predictions on the 60 test hops.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``record_id`` (test split), ``index``, ``sys_name``, ``barrier_ev`` (DFT E_m,
-        eV), ``predicted_ev`` (Model-3, eV) and ``error_ev_sheet`` (the sheet's ERROR column,
-        which differs from ``predicted_ev - barrier_ev`` by up to a few meV).
-
-    """
-    rows = _sheet_rows(_tabulation_path(data_dir), SHEET_TEST_PREDICTIONS)
-    return _map_prediction_rows(
-        rows,
-        SHEET_TEST_PREDICTIONS,
-        "test",
-        data_dir,
-        {"PREDICTION": "predicted_ev", "ERROR": "error_ev_sheet"},
-    )
-
-
-def load_paper_training_predictions(data_dir: Path | str | None = None) -> pd.DataFrame:
-    """The paper's Models 1–4 predictions on the 559 training hops.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``record_id`` (train split), ``index``, ``sys_name``, ``barrier_ev`` and
-        ``model1_ev`` … ``model4_ev`` (eV).
-
-    """
-    rows = _sheet_rows(_tabulation_path(data_dir), SHEET_TRAINING_PREDICTIONS)
-    extra = {f"MODEL-{k}": f"model{k}_ev" for k in (1, 2, 3, 4)}
-    return _map_prediction_rows(rows, SHEET_TRAINING_PREDICTIONS, "train", data_dir, extra)
-
-
-def load_mace_neb(data_dir: Path | str | None = None) -> pd.DataFrame:
-    """MACE NEB barriers of the spreadsheet, per joined record.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per record (train then test): ``record_id``, ``split``, ``sys_name``,
-        ``xc_functional``, ``barrier_ev`` (DFT), ``mace_relaxed_ev`` (endpoints relaxed with
-        MACE first) and ``mace_unrelaxed_ev``, eV; NaN where the sheet has no value
-        (3 relaxed and 7 unrelaxed values are missing in the published file).
-
-    """
-    import pandas as pd
-
-    from hopscreen.data.em_dataset import join_tabulation, load_em_dataset
-
-    matches, _ = join_tabulation(data_dir)
-    out = []
-    for rec in load_em_dataset(data_dir, with_structures=False):
-        row = matches.get(rec.record_id)
-        relaxed = None if row is None else row.mace_relaxed_ev
-        unrelaxed = None if row is None else row.mace_unrelaxed_ev
-        out.append(
-            {
-                "record_id": rec.record_id,
-                "split": rec.split,
-                "sys_name": rec.sys_name,
-                "xc_functional": rec.xc_functional,
-                "barrier_ev": rec.barrier_ev,
-                "mace_relaxed_ev": math.nan if relaxed is None else relaxed,
-                "mace_unrelaxed_ev": math.nan if unrelaxed is None else unrelaxed,
-            }
-        )
-    return pd.DataFrame(out)

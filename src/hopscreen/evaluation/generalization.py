@@ -46,10 +46,10 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from hopscreen.data.atoms import SYMBOL_TO_Z, Atoms
 from hopscreen.evaluation.splits import framework_formula, normalise_sys_name
 from hopscreen.schemas.base import Document
 from hopscreen.schemas.data import EmRecord
+from hopscreen.schemas.structure import SYMBOL_TO_Z, Crystal
 
 N_ION_COPIES = 5
 Scenario = Literal["pathway", "composition", "chemistry"]
@@ -91,7 +91,7 @@ class GeneralizationSplit(Document):
         return len(self.test_ids)
 
 
-def _band(record: EmRecord) -> Atoms:
+def _band(record: EmRecord) -> Crystal:
     if record.band is None:
         raise ValueError(f"{record.record_id} has no band; load the records with structures")
     return record.band

@@ -122,7 +122,7 @@ def published_test_baselines(data_dir: Path | str | None = None) -> dict[str, di
         without a published value is absent from the inner dict.
     """
     from hopscreen.data.em_dataset import join_tabulation
-    from hopscreen.data.tabulation import load_paper_test_predictions
+    from hopscreen.data.published import load_paper_test_predictions
 
     paper = load_paper_test_predictions(data_dir)
     matches, _ = join_tabulation(data_dir)
@@ -241,7 +241,7 @@ def _paper_test(
 ) -> dict[str, Any]:
     from hopscreen.data.em_dataset import load_em_dataset
     from hopscreen.inference.predict import BarrierModel, predict
-    from hopscreen.models.registry import resolve_model_dir
+    from hopscreen.models.shipped import resolve_model_dir
 
     records = load_em_dataset(data_dir, splits=("test",))
     baselines = published_test_baselines(data_dir)
@@ -320,7 +320,7 @@ def _cv_from_model(
     out_dir: Path | str | None,
 ) -> dict[str, Any]:
     from hopscreen.models.bundle import load_card, model_kind
-    from hopscreen.models.registry import resolve_model_dir
+    from hopscreen.models.shipped import resolve_model_dir
 
     backbone = None
     model_info = None
@@ -328,7 +328,7 @@ def _cv_from_model(
     if model_dir is not None:
         folder = resolve_model_dir(model_dir)
     else:
-        from hopscreen.models.registry import default_model_dir
+        from hopscreen.models.shipped import default_model_dir
 
         folder = default_model_dir() if default_model_dir().is_dir() else None
     if folder is not None and model_kind(folder) == "chgnet-head":

@@ -39,7 +39,7 @@ from typing import Protocol
 
 import numpy as np
 
-from hopscreen.data.atoms import Z_TO_SYMBOL, Atoms
+from hopscreen.schemas.structure import Z_TO_SYMBOL, Crystal
 
 N_ION_COPIES = 5
 _HOP_SUFFIX = re.compile(r"(_\d+)+$")
@@ -49,7 +49,7 @@ class HostRecord(Protocol):
     """What :func:`host_groups` needs of a record (an ``EmRecord`` has all of it)."""
 
     @property
-    def band(self) -> Atoms | None:  # noqa: D102
+    def band(self) -> Crystal | None:  # noqa: D102
         ...
 
     @property
@@ -70,12 +70,12 @@ def reduced_formula(counts: dict[str, int]) -> str:
     return "".join(f"{el}{n // g if n // g > 1 else ''}" for el, n in sorted(counts.items()))
 
 
-def framework_formula(band: Atoms, working_ion: str) -> str:
+def framework_formula(band: Crystal, working_ion: str) -> str:
     """Reduced formula of a band's host atoms without any atom of the working ion.
 
     Parameters
     ----------
-    band : Atoms
+    band : Crystal
         A Model-3 band: five ion copies (atoms 0–4), then the host supercell.
     working_ion : str
         Element of the migrating ion.

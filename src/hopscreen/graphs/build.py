@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hopscreen.data.atoms import Atoms
 from hopscreen.schemas.base import Config
+from hopscreen.schemas.structure import Crystal
 
 
 class GraphConfig(Config):
@@ -76,7 +76,7 @@ def _image_range(lattice: np.ndarray, radius: float) -> list[np.ndarray]:
     return [np.arange(-r, r + 1) for r in reach]
 
 
-def _neighbors_within(atoms: Atoms, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _neighbors_within(atoms: Crystal, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All (i, j, image) with 0 < |r_j + image·L − r_i| ≤ radius, as flat arrays."""
     frac = np.mod(atoms.frac_coords, 1.0)
     cart = frac @ atoms.lattice
@@ -103,7 +103,7 @@ def _neighbors_within(atoms: Atoms, radius: float) -> tuple[np.ndarray, np.ndarr
     )
 
 
-def build_graph(atoms: Atoms, config: GraphConfig | None = None) -> CrystalGraph:
+def build_graph(atoms: Crystal, config: GraphConfig | None = None) -> CrystalGraph:
     """Build the k-nearest-neighbour graph of a periodic structure.
 
     Parameters

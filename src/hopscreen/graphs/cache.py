@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from hopscreen.data.atoms import Atoms
 from hopscreen.graphs.build import CrystalGraph, GraphConfig, build_graph
+from hopscreen.schemas.structure import Crystal
 
 
-def graph_key(atoms: Atoms, config: GraphConfig) -> str:
+def graph_key(atoms: Crystal, config: GraphConfig) -> str:
     """Cache key of the graph of ``atoms`` under ``config``."""
     return hashlib.sha256(f"{atoms.fingerprint()}|{config.key()}".encode()).hexdigest()
 
@@ -61,7 +61,7 @@ class GraphCache:
         assert self.root is not None
         return self.root / self.config.key() / key[:2] / f"{key}.npz"
 
-    def get(self, atoms: Atoms) -> CrystalGraph:
+    def get(self, atoms: Crystal) -> CrystalGraph:
         """The graph of ``atoms``, from memory, disk, or built (and stored) now."""
         key = graph_key(atoms, self.config)
         graph = self._memory.get(key)
@@ -85,7 +85,7 @@ class GraphCache:
         return graph
 
     def get_many(
-        self, structures: Sequence[Atoms], *, workers: int = 1, progress: bool = False
+        self, structures: Sequence[Crystal], *, workers: int = 1, progress: bool = False
     ) -> list[CrystalGraph]:
         """Graphs of many structures; ``workers > 1`` builds the missing ones in processes."""
         if workers <= 1:

@@ -19,12 +19,12 @@ from hopscreen.hops.band import (
 )
 from hopscreen.hops.enumerate import (
     DEFAULT_MAX_HOP_LENGTH_ANGSTROM,
-    Hop,
     HopOptions,
     HopsResult,
     enumerate_hops,
     hops_for_structure,
 )
+from hopscreen.hops.hop import Hop
 from hopscreen.hops.hop_id import compute_hop_id, hop_descriptor, hop_id, host_fingerprint
 from hopscreen.hops.idpp import idpp_images
 from hopscreen.hops.supercell import (

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pymatgen.core import Element, Structure
 
-from hopscreen.data.atoms import Atoms
 from hopscreen.hops.supercell import SupercellOptions, supercell_endpoints
+from hopscreen.schemas.structure import Crystal
 
 if TYPE_CHECKING:
-    from hopscreen.hops.enumerate import Hop
+    from hopscreen.hops.hop import Hop
 
 #: Number of ion copies in a band and their path parameters.
 N_ION_COPIES = 5
@@ -30,8 +30,8 @@ class BandError(ValueError):
     """Endpoints from which no band can be built (different cells, no moving ion, ...)."""
 
 
-def _as_atoms(structure: Atoms | Structure) -> Atoms:
-    return structure if isinstance(structure, Atoms) else Atoms.from_structure(structure)
+def _as_atoms(structure: Crystal | Structure) -> Crystal:
+    return structure if isinstance(structure, Crystal) else Crystal.from_structure(structure)
 
 
 def _min_image_frac(delta: np.ndarray) -> np.ndarray:
@@ -48,7 +48,7 @@ def _nearest_distances(frac_a: np.ndarray, frac_b: np.ndarray, lattice: np.ndarr
     return dist.min(axis=1)
 
 
-def find_moving_ion(initial: Atoms, final: Atoms, working_ion: str) -> tuple[int, int]:
+def find_moving_ion(initial: Crystal, final: Crystal, working_ion: str) -> tuple[int, int]:
     """Indices of the migrating ion in ``initial`` and in ``final``.
 
     The migrating ion is the working ion of ``initial`` farthest from every working ion of
@@ -57,7 +57,7 @@ def find_moving_ion(initial: Atoms, final: Atoms, working_ion: str) -> tuple[int
 
     Parameters
     ----------
-    initial, final : Atoms
+    initial, final : Crystal
         Vacancy-mode endpoints on the same lattice.
     working_ion : str
         Element symbol of the migrating ion.
@@ -88,17 +88,17 @@ def find_moving_ion(initial: Atoms, final: Atoms, working_ion: str) -> tuple[int
 
 
 def build_band(
-    initial: Atoms | Structure,
-    final: Atoms | Structure,
+    initial: Crystal | Structure,
+    final: Crystal | Structure,
     working_ion: str,
     *,
     lattice_tol_angstrom: float = 1e-3,
-) -> Atoms:
+) -> Crystal:
     """Build the Model-3 band from vacancy-mode endpoints.
 
     Parameters
     ----------
-    initial, final : Atoms or pymatgen.core.Structure
+    initial, final : Crystal or pymatgen.core.Structure
         The supercell with the migrating ion at the initial / final site (and the other site
         empty). Atom orders may differ; other atoms may be slightly relaxed.
     working_ion : str
@@ -108,7 +108,7 @@ def build_band(
 
     Returns
     -------
-    Atoms
+    Crystal
         ``len(initial) + 4`` atoms on the initial lattice: five ion copies (t = 0, ¼, ½, ¾, 1)
         first, then the atoms of ``initial`` other than the migrating ion, in their order.
 
@@ -128,7 +128,7 @@ def build_band(
     step = _min_image_frac(fin.frac_coords[f_idx] - start)
     copies = start[None, :] + BAND_FRACTIONS[:, None] * step[None, :]
     host = np.delete(np.arange(len(ini)), i_idx)
-    return Atoms(
+    return Crystal(
         lattice=ini.lattice,
         frac_coords=np.concatenate([copies, ini.frac_coords[host]]),
         numbers=np.concatenate([np.full(N_ION_COPIES, ini.numbers[i_idx]), ini.numbers[host]]),
@@ -140,7 +140,7 @@ def band_from_hop(
     options: SupercellOptions | None = None,
     *,
     length_tol_angstrom: float = 1e-3,
-) -> Atoms:
+) -> Crystal:
     """Build the band of an enumerated hop in a vacancy-mode supercell.
 
     Parameters
@@ -154,7 +154,7 @@ def band_from_hop(
 
     Returns
     -------
-    Atoms
+    Crystal
         The band (n + 3 atoms for an n-atom supercell; ion copies at indices 0–4).
 
     Raises
@@ -176,17 +176,17 @@ def band_from_hop(
     return band
 
 
-def endpoints_from_band(band: Atoms) -> tuple[Atoms, Atoms]:
+def endpoints_from_band(band: Crystal) -> tuple[Crystal, Crystal]:
     """Recover the vacancy-mode endpoints from a band.
 
     Parameters
     ----------
-    band : Atoms
+    band : Crystal
         A band (ion copies at indices 0–4, host atoms after).
 
     Returns
     -------
-    tuple of Atoms
+    tuple of Crystal
         (initial, final): ion copy 0 (resp. 4) followed by the host atoms; ``len(band) - 4``
         atoms each, in the layout of the published ``atoms_ini`` / ``atoms_fin`` records.
 
@@ -197,7 +197,7 @@ def endpoints_from_band(band: Atoms) -> tuple[Atoms, Atoms]:
     out = []
     for k in (0, N_ION_COPIES - 1):
         out.append(
-            Atoms(
+            Crystal(
                 lattice=band.lattice,
                 frac_coords=np.concatenate([band.frac_coords[k : k + 1], band.frac_coords[host]]),
                 numbers=np.concatenate([band.numbers[k : k + 1], band.numbers[host]]),

@@ -16,15 +16,15 @@ from pydantic import Field
 from pymatgen.analysis.diffusion.neb.full_path_mapper import MigrationGraph
 from pymatgen.core import Element
 
-from hopscreen.data.atoms import Atoms
 from hopscreen.hops.band import N_ION_COPIES, band_from_hop
+from hopscreen.hops.hop import DEFAULT_SYMPREC, Hop
 from hopscreen.hops.hop_id import compute_hop_id, host_fingerprint
 from hopscreen.hops.supercell import SupercellOptions
 from hopscreen.schemas.base import Config
 from hopscreen.schemas.hop import HopDoc, HopFailure
+from hopscreen.schemas.structure import Crystal
 
 if TYPE_CHECKING:
-    from pymatgen.analysis.diffusion.neb.pathfinder import MigrationHop
     from pymatgen.core import Structure
 
 #: Default longest hop considered, in Å. Nearest-neighbour hops of the working ion in
@@ -33,46 +33,6 @@ if TYPE_CHECKING:
 #: the number of hops, and of supercell/band constructions, small for large hosts.
 DEFAULT_MAX_HOP_LENGTH_ANGSTROM = 5.0
 
-#: Default symmetry precision (Å) for spglib, as in pymatgen-analysis-diffusion.
-DEFAULT_SYMPREC = 0.1
-
-
-@dataclass(frozen=True)
-class Hop:
-    """One symmetry-distinct hop of the working ion.
-
-    Attributes
-    ----------
-    structure : pymatgen.core.Structure
-        The host structure the hop was found in, with every working-ion site occupied.
-    working_ion : str
-        Element symbol of the migrating ion.
-    isite_frac, esite_frac : numpy.ndarray
-        (3,) fractional coordinates (in ``structure``'s cell) of the initial and end sites; the
-        end site may lie outside [0, 1) when the hop crosses the cell boundary.
-    length_angstrom : float
-        Straight-line length of the hop, in Å.
-    multiplicity : int or None
-        Number of symmetry-equivalent hops per primitive cell of the host (``None`` when the
-        cell is not a whole number of primitive cells).
-    hop_id : str
-        Content id (see :mod:`hopscreen.hops.hop_id`).
-    migration_hop : pymatgen.analysis.diffusion.neb.pathfinder.MigrationHop
-        The pymatgen object (used to build supercell endpoints); never use its hash as an id.
-    symprec : float
-        Symmetry precision (Å) used to find the hop.
-
-    """
-
-    structure: Structure = field(repr=False)
-    working_ion: str
-    isite_frac: np.ndarray
-    esite_frac: np.ndarray
-    length_angstrom: float
-    multiplicity: int | None
-    hop_id: str
-    migration_hop: MigrationHop = field(repr=False, compare=False)
-    symprec: float = DEFAULT_SYMPREC
 
 
 def _check_structure(structure: Structure, working_ion: str) -> Element:
@@ -201,7 +161,7 @@ class HopsResult:
         One document per distinct hop that succeeded.
     hops : list of Hop
         The hops of ``docs``, in the same order.
-    bands : list of Atoms or None
+    bands : list of Crystal or None
         The band of each hop (``None`` when bands were not requested).
     failures : list of HopFailure
         The host's failure, or one per hop whose band failed.
@@ -210,7 +170,7 @@ class HopsResult:
 
     docs: list[HopDoc] = field(default_factory=list)
     hops: list[Hop] = field(default_factory=list)
-    bands: list[Atoms | None] = field(default_factory=list)
+    bands: list[Crystal | None] = field(default_factory=list)
     failures: list[HopFailure] = field(default_factory=list)
 
 

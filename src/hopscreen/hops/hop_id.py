@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from pymatgen.core import Structure
 
-    from hopscreen.hops.enumerate import Hop
+    from hopscreen.hops.hop import Hop
 
 #: Radius (Å) of the local environments that describe a hop.
 ENVIRONMENT_RADIUS_ANGSTROM = 4.0
@@ -180,7 +180,7 @@ def compute_hop_id(
 
 
 def hop_id(hop: Hop, *, host: dict | None = None) -> str:
-    """Content id of an enumerated :class:`~hopscreen.hops.enumerate.Hop`.
+    """Content id of an enumerated :class:`~hopscreen.hops.hop.Hop`.
 
     Parameters
     ----------

@@ -11,17 +11,17 @@ from typing import Any
 from pymatgen.analysis.diffusion.neb.pathfinder import IDPPSolver
 from pymatgen.core import Structure
 
-from hopscreen.data.atoms import Atoms
 from hopscreen.hops.band import build_band, endpoints_from_band
+from hopscreen.schemas.structure import Crystal
 
 
-def _as_structure(structure: Atoms | Structure) -> Structure:
-    return structure.to_structure() if isinstance(structure, Atoms) else structure
+def _as_structure(structure: Crystal | Structure) -> Structure:
+    return structure.to_structure() if isinstance(structure, Crystal) else structure
 
 
 def idpp_images(
-    initial: Atoms | Structure,
-    final: Atoms | Structure,
+    initial: Crystal | Structure,
+    final: Crystal | Structure,
     n_images: int = 5,
     *,
     working_ion: str | None = None,
@@ -31,7 +31,7 @@ def idpp_images(
 
     Parameters
     ----------
-    initial, final : Atoms or pymatgen.core.Structure
+    initial, final : Crystal or pymatgen.core.Structure
         The two endpoints on the same lattice.
     n_images : int
         Total number of structures returned, endpoints included (at least 2). The default, 5,

@@ -20,7 +20,7 @@ from hopscreen.schemas.base import Config
 if TYPE_CHECKING:
     from pymatgen.core import Structure
 
-    from hopscreen.hops.enumerate import Hop
+    from hopscreen.hops.hop import Hop
 
 
 class SupercellOptions(Config):

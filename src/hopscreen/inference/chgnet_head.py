@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from hopscreen.data.atoms import Atoms
 from hopscreen.inference.predict import Prediction
 from hopscreen.models.chgnet_bundle import ChgnetHeadCard, load_chgnet_head
 from hopscreen.models.trees import TreeEnsemble
+from hopscreen.schemas.structure import Crystal
 from hopscreen.training.chgnet_head import inverse_target
 
 log = logging.getLogger(__name__)
@@ -101,12 +101,12 @@ class ChgnetHeadModel:
         raw = np.vstack([m.predict(x) for m in self.members])
         return inverse_target(raw, self.card.target_transform)
 
-    def predict(self, bands: Iterable[Atoms], *, chunk_size: int = 256) -> Iterator[Prediction]:
+    def predict(self, bands: Iterable[Crystal], *, chunk_size: int = 256) -> Iterator[Prediction]:
         """Predict E_m for any number of bands, streaming in chunks (bounded memory).
 
         Parameters
         ----------
-        bands : iterable of Atoms
+        bands : iterable of Crystal
             Model-3 bands (five ion copies first).
         chunk_size : int
             Bands whose hop vectors are held in memory at once.

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hopscreen.data.atoms import Atoms
 from hopscreen.inference.predict import BarrierModel, predict
 from hopscreen.schemas.hop import HopDoc
 from hopscreen.schemas.prediction import PredictionDoc
+from hopscreen.schemas.structure import Crystal
 
 
 def predict_hops(
     hops: Sequence[HopDoc],
-    bands: Sequence[Atoms],
+    bands: Sequence[Crystal],
     *,
     model: BarrierModel,
     batch_size: int = 32,

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from hopscreen.data.atoms import Atoms
 from hopscreen.graphs.batch import collate
 from hopscreen.graphs.build import CrystalGraph, build_graph
 from hopscreen.models.alignn import ALIGNN
 from hopscreen.models.bundle import ModelCard, load_bundle, model_kind
+from hopscreen.schemas.structure import Crystal
 
 if TYPE_CHECKING:
     from hopscreen.inference.chgnet_head import ChgnetHeadModel
@@ -45,7 +45,7 @@ class BarrierModel:
         ``feature_cache_dir`` caches its hop vectors on disk).
         """
         from hopscreen.inference.device import resolve_device
-        from hopscreen.models.registry import default_model_dir
+        from hopscreen.models.shipped import default_model_dir
 
         folder = Path(model_dir) if model_dir else default_model_dir()
         if model_kind(folder) == "chgnet-head":
@@ -92,7 +92,7 @@ def predict_graphs(
 
 
 def predict(
-    bands: Iterable[Atoms],
+    bands: Iterable[Crystal],
     *,
     model: BarrierModel | ChgnetHeadModel,
     batch_size: int = 32,

@@ -74,8 +74,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from pydantic import Field
 
-from hopscreen.data.atoms import Atoms
 from hopscreen.schemas.base import Config
+from hopscreen.schemas.structure import Crystal
 
 if TYPE_CHECKING:
     from chgnet.model import CHGNet
@@ -122,18 +122,18 @@ class StructureEmbedding:
     energy_ev: float
 
 
-def hop_structures(band: Atoms) -> dict[str, Atoms]:
+def hop_structures(band: Crystal) -> dict[str, Crystal]:
     """The initial, midpoint and final structures of a band, ion first.
 
     Parameters
     ----------
-    band : Atoms
+    band : Crystal
         A Model-3 band: n atoms, the five ion copies (0–4) first, then n − 5 host atoms.
 
     Returns
     -------
     dict
-        ``{"init", "mid", "final"}`` -> Atoms of n − 4 atoms: ion copy 0, 2 or 4, then the
+        ``{"init", "mid", "final"}`` -> Crystal of n − 4 atoms: ion copy 0, 2 or 4, then the
         host atoms in band order.
     """
     if len(band) <= N_ION_COPIES:
@@ -144,7 +144,7 @@ def hop_structures(band: Atoms) -> dict[str, Atoms]:
     out = {}
     for name, copy in _COPY_OF.items():
         idx = np.r_[copy, host]
-        out[name] = Atoms(band.lattice, band.frac_coords[idx], band.numbers[idx])
+        out[name] = Crystal(band.lattice, band.frac_coords[idx], band.numbers[idx])
     return out
 
 
@@ -203,7 +203,7 @@ def feature_names(dim: int = 64) -> list[str]:
 
 
 def hop_vector(
-    structures: dict[str, Atoms],
+    structures: dict[str, Crystal],
     embeddings: dict[str, StructureEmbedding],
     *,
     local_width_angstrom: float = 0.5,
@@ -288,7 +288,7 @@ def load_chgnet(model_name: str = "0.3.0") -> CHGNet:
 
 
 def embed_structures(
-    model: CHGNet, structures: Sequence[Atoms], *, batch_size: int = 3
+    model: CHGNet, structures: Sequence[Crystal], *, batch_size: int = 3
 ) -> list[StructureEmbedding]:
     """Run CHGNet (energy and magmoms, no forces) on structures and keep its per-atom outputs.
 
@@ -296,7 +296,7 @@ def embed_structures(
     ----------
     model : chgnet.model.CHGNet
         From :func:`load_chgnet`.
-    structures : sequence of Atoms
+    structures : sequence of Crystal
         Any ordered periodic structures.
     batch_size : int
         Structures per forward pass.
@@ -331,13 +331,13 @@ def embed_structures(
 
 
 def hop_features(
-    band: Atoms, *, model: CHGNet, config: ChgnetFeatureConfig | None = None
+    band: Crystal, *, model: CHGNet, config: ChgnetFeatureConfig | None = None
 ) -> np.ndarray:
     """The CHGNet hop vector of one band (no cache).
 
     Parameters
     ----------
-    band : Atoms
+    band : Crystal
         A Model-3 band (ion copies 0–4 first).
     model : chgnet.model.CHGNet
         From :func:`load_chgnet`.
@@ -404,7 +404,7 @@ class FeatureTable:
 
 
 def extract_hop_features(
-    bands: Sequence[Atoms],
+    bands: Sequence[Crystal],
     *,
     config: ChgnetFeatureConfig | None = None,
     cache_dir: Path | str | None = None,
@@ -414,7 +414,7 @@ def extract_hop_features(
 
     Parameters
     ----------
-    bands : sequence of Atoms
+    bands : sequence of Crystal
         Model-3 bands.
     config : ChgnetFeatureConfig, optional
         Feature settings (defaults if None).

@@ -29,10 +29,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from hopscreen.data.atoms import Atoms
 from hopscreen.graphs.batch import N_MARKED_COPIES, GraphBatch, collate
 from hopscreen.graphs.build import CrystalGraph
 from hopscreen.models.alignn import ALIGNNBackbone, ALIGNNConfig, Head, mean_pool, scatter_sum
+from hopscreen.schemas.structure import Crystal
 
 Combine = Literal["concat", "add", "subtract", "delta"]
 VariantName = Literal[
@@ -50,7 +50,7 @@ LOCAL_CUTOFF_ANGSTROM = 3.0
 LOCAL_NEIGHBORS = 6
 
 
-def endpoints_from_band(band: Atoms) -> tuple[Atoms, Atoms]:
+def endpoints_from_band(band: Crystal) -> tuple[Crystal, Crystal]:
     """Initial (host + ion copy 0) and final (host + ion copy 4) structures of a band."""
     from hopscreen.data.em_dataset import endpoint_atoms
 

@@ -186,7 +186,7 @@ class ModelRegistry:
         for entry in self._read():
             if entry.promoted:
                 return entry
-        from hopscreen.models.registry import default_model_dir
+        from hopscreen.models.shipped import default_model_dir
 
         shipped = default_model_dir()
         return entry_from_card(read_card(shipped), shipped, shipped=True)

@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, computed_field, field_serializer
 
-from hopscreen.data.atoms import Atoms
 from hopscreen.schemas.base import Document
+from hopscreen.schemas.structure import Crystal
 
 
 class EmRecord(Document):
@@ -27,11 +27,11 @@ class EmRecord(Document):
     formula: str = Field(description="Formula of the band as stored, e.g. 'Ho16 Mg11 S32'.")
     working_ion: str = Field(description="Element of the migrating ion (atoms 0–4).")
     barrier_ev: float = Field(description="DFT-NEB migration barrier E_m, eV (the target).")
-    band_hash: str = Field(description="sha256 fingerprint of the band arrays (Atoms).")
-    band: Atoms | None = Field(
+    band_hash: str = Field(description="sha256 fingerprint of the band arrays (Crystal).")
+    band: Crystal | None = Field(
         default=None, description="The band; None when loaded with with_structures=False."
     )
-    n_atoms_band: int = Field(ge=6, description="Atoms in the band (host + 5 ion copies).")
+    n_atoms_band: int = Field(ge=6, description="Crystal in the band (host + 5 ion copies).")
     composition: str | None = Field(default=None, description="Host label of the spreadsheet.")
     path_info: str | None = Field(default=None, description="Pathway label of the spreadsheet.")
     space_group: str | None = Field(default=None, description="Space group as tabulated.")
@@ -42,7 +42,7 @@ class EmRecord(Document):
     source: str = Field(description="Citation / dataset id of the record.")
 
     @field_serializer("band", when_used="json")
-    def _band_to_json(self, band: Atoms | None) -> dict[str, Any] | None:
+    def _band_to_json(self, band: Crystal | None) -> dict[str, Any] | None:
         if band is None:
             return None
         return {
@@ -50,23 +50,6 @@ class EmRecord(Document):
             "frac_coords": band.frac_coords.tolist(),
             "numbers": band.numbers.tolist(),
         }
-
-    def _require_band(self) -> Atoms:
-        if self.band is None:
-            raise ValueError(f"{self.record_id} was loaded without structures")
-        return self.band
-
-    def initial_atoms(self) -> Atoms:
-        """Initial endpoint: host atoms plus ion copy 0 (t = 0)."""
-        from hopscreen.data.em_dataset import endpoint_atoms
-
-        return endpoint_atoms(self._require_band(), "initial")
-
-    def final_atoms(self) -> Atoms:
-        """Final endpoint: host atoms plus ion copy 4 (t = 1)."""
-        from hopscreen.data.em_dataset import endpoint_atoms
-
-        return endpoint_atoms(self._require_band(), "final")
 
 
 class FileStatus(Document):

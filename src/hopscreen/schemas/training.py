@@ -22,30 +22,30 @@ from pydantic import Field
 from hopscreen.schemas.base import Config, Document
 
 if TYPE_CHECKING:
-    from hopscreen.data.atoms import Atoms
+    from hopscreen.schemas.structure import Crystal
 
 
 class BandArrays(Document):
-    """A Model-3 band as plain arrays (JSON friendly): the fields of :class:`Atoms`."""
+    """A Model-3 band as plain arrays (JSON friendly): the fields of :class:`Crystal`."""
 
     lattice: list[list[float]] = Field(description="(3, 3) lattice vectors as rows, in Å.")
     frac_coords: list[list[float]] = Field(description="(n, 3) fractional coordinates.")
     numbers: list[int] = Field(description="(n,) atomic numbers; atoms 0-4 are the ion copies.")
 
     @classmethod
-    def from_atoms(cls, atoms: Atoms) -> BandArrays:
-        """Arrays of an :class:`~hopscreen.data.atoms.Atoms` band."""
+    def from_atoms(cls, atoms: Crystal) -> BandArrays:
+        """Arrays of an :class:`~hopscreen.schemas.structure.Crystal` band."""
         return cls(
             lattice=atoms.lattice.tolist(),
             frac_coords=atoms.frac_coords.tolist(),
             numbers=[int(z) for z in atoms.numbers],
         )
 
-    def to_atoms(self) -> Atoms:
-        """The band as :class:`~hopscreen.data.atoms.Atoms`."""
-        from hopscreen.data.atoms import Atoms
+    def to_atoms(self) -> Crystal:
+        """The band as :class:`~hopscreen.schemas.structure.Crystal`."""
+        from hopscreen.schemas.structure import Crystal
 
-        return Atoms(self.lattice, self.frac_coords, self.numbers)
+        return Crystal(self.lattice, self.frac_coords, self.numbers)
 
 
 class TrainingRecord(Document):
@@ -81,8 +81,8 @@ class TrainingRecord(Document):
         "verification was selected with), if known.",
     )
 
-    def atoms(self) -> Atoms:
-        """The band as :class:`~hopscreen.data.atoms.Atoms` (raises if only a reference)."""
+    def atoms(self) -> Crystal:
+        """The band as :class:`~hopscreen.schemas.structure.Crystal` (raises if only a reference)."""
         if self.band is None:
             raise ValueError(f"record {self.record_id} has no inline band ({self.band_ref})")
         return self.band.to_atoms()

@@ -209,7 +209,7 @@ def resolve_parent(model: str | Path | None, registry: Any) -> Path:
     ``model`` is a folder, a registered version or name, a shipped model name, or None for
     the registry's current model (its promoted version, else the shipped default).
     """
-    from hopscreen.models.registry import resolve_model_dir
+    from hopscreen.models.shipped import resolve_model_dir
     from hopscreen.registry import UnknownModelError
 
     if model is None:
@@ -313,7 +313,7 @@ def finetune_on_feedback(
     from hopscreen.models.bundle import model_kind
     from hopscreen.models.chgnet_bundle import CHGNET_HEAD_KIND
     from hopscreen.models.kinds import read_card
-    from hopscreen.models.registry import default_model_dir
+    from hopscreen.models.shipped import default_model_dir
     from hopscreen.registry import ModelRegistry
     from hopscreen.training.feedback import records_from_verifications
     from hopscreen.training.finetune import finetune_ensemble

@@ -314,7 +314,7 @@ def train_chgnet_head_model(
 
     Parameters
     ----------
-    bands : sequence of Atoms
+    bands : sequence of Crystal
         Model-3 bands of the training hops.
     barriers_ev : sequence of float
         Their barriers, eV.

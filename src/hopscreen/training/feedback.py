@@ -18,15 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from hopscreen.data.atoms import Atoms
 from hopscreen.schemas.candidate import CandidateDoc
 from hopscreen.schemas.hop import HopDoc, HopFailure
+from hopscreen.schemas.structure import Crystal
 from hopscreen.schemas.training import BandArrays, FeedbackReport, LevelPolicy, TrainingRecord
 from hopscreen.schemas.verification import LevelOfTheory
 
 RebuildBands = Callable[
     [Sequence[HopDoc], Sequence[CandidateDoc]],
-    tuple[list[HopDoc], list[Atoms], list[HopFailure]],
+    tuple[list[HopDoc], list[Crystal], list[HopFailure]],
 ]
 """Signature of :func:`hopscreen.jobs.rebuild_bands` (hops, hosts) -> (kept, bands, failures)."""
 
@@ -205,7 +205,7 @@ def records_from_verifications(
 
         def rebuild_band(
             hops: Sequence[HopDoc], hosts: Sequence[CandidateDoc]
-        ) -> tuple[list[HopDoc], list[Atoms], list[HopFailure]]:
+        ) -> tuple[list[HopDoc], list[Crystal], list[HopFailure]]:
             return rebuild_bands(hops, hosts, hop_options)
 
     with open_results_store(store_dir) as store:
@@ -257,7 +257,7 @@ def records_from_verifications(
     wanted = [h for h in hops if h.hop_id in best]
     missing = sorted(set(best) - {h.hop_id for h in wanted})
     failures = [f"{hop_id}: hop document not found" for hop_id in missing]
-    bands: dict[str, Atoms] = {}
+    bands: dict[str, Crystal] = {}
     if wanted:
         kept_hops, built, failed = rebuild_band(wanted, hosts)
         bands = {h.hop_id: b for h, b in zip(kept_hops, built, strict=True)}

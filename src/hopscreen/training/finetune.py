@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from hopscreen.data.atoms import Atoms
 from hopscreen.graphs.cache import GraphCache
 from hopscreen.models.alignn import ALIGNN
 from hopscreen.models.bundle import ModelCard, load_bundle, save_bundle
+from hopscreen.schemas.structure import Crystal
 from hopscreen.training.config import Preset
 from hopscreen.training.loop import fit
 from hopscreen.training.pretrain import load_backbone_into
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def finetune_ensemble(
-    bands: Sequence[Atoms],
+    bands: Sequence[Crystal],
     barriers_ev: Sequence[float],
     record_ids: Sequence[str],
     preset: Preset,

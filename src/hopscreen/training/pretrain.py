@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from hopscreen.data.atoms import Atoms
 from hopscreen.graphs.cache import GraphCache
 from hopscreen.models.alignn import ALIGNN
+from hopscreen.schemas.structure import Crystal
 from hopscreen.training.config import Preset
 from hopscreen.training.loop import FitResult, fit
 
@@ -22,7 +22,7 @@ BACKBONE_NAME = "backbone.safetensors"
 
 
 def pretrain(
-    structures: Sequence[Atoms],
+    structures: Sequence[Crystal],
     targets: np.ndarray,
     preset: Preset,
     out_dir: Path,

@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
-from hopscreen.data.atoms import Atoms
 from hopscreen.schemas.base import Config
+from hopscreen.schemas.structure import Crystal
 
 PROGRESS = Callable[[str], None]
 
@@ -248,11 +248,11 @@ def _prediction_docs(
 
 
 def run_replay(
-    pool_bands: Sequence[Atoms],
+    pool_bands: Sequence[Crystal],
     pool_y: Sequence[float],
     pool_ids: Sequence[str],
     pool_hosts: Sequence[str],
-    test_bands: Sequence[Atoms],
+    test_bands: Sequence[Crystal],
     test_y: Sequence[float],
     config: ReplayConfig | None = None,
     *,
@@ -587,7 +587,7 @@ def plot_replay(result: dict[str, Any], path: Path | str) -> Path:
     return path
 
 
-def measure_costs(bands: Sequence[Atoms], config: ReplayConfig) -> dict[str, float]:
+def measure_costs(bands: Sequence[Crystal], config: ReplayConfig) -> dict[str, float]:
     """Per-band seconds of graph building, one training epoch and one prediction (one member).
 
     Times a short probe on ``bands`` (16 are enough) on this machine, for

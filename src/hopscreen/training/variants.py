@@ -17,7 +17,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from hopscreen.data.atoms import Atoms
 from hopscreen.graphs.cache import GraphCache
 from hopscreen.models.variants import (
     VariantName,
@@ -25,6 +24,7 @@ from hopscreen.models.variants import (
     endpoints_from_band,
     reads_endpoints,
 )
+from hopscreen.schemas.structure import Crystal
 from hopscreen.training.config import Preset
 from hopscreen.training.loop import FitResult, collate_for, fit
 from hopscreen.training.pretrain import load_backbone_into
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 
 def variant_samples(
-    name: VariantName, bands: Sequence[Atoms], cache: GraphCache, *, progress: bool = False
+    name: VariantName, bands: Sequence[Crystal], cache: GraphCache, *, progress: bool = False
 ) -> list[Any]:
     """What variant ``name`` reads for each band: a band graph or an (initial, final) pair."""
     if not reads_endpoints(name):

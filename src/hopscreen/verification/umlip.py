@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from ase import Atoms
     from pymatgen.core import Structure
 
-    from hopscreen.hops.enumerate import Hop
+    from hopscreen.hops.hop import Hop
 
 
 class UmlipNebConfig(Config):
@@ -330,7 +330,7 @@ def hop_endpoints(hop: Hop, options: SupercellOptions) -> tuple[Structure, Struc
     """
     ends = supercell_endpoints(hop, options)
     band = build_band(ends.initial, ends.final, hop.working_ion)
-    initial, final = endpoints_from_band(band)  # hopscreen.data.atoms.Atoms
+    initial, final = endpoints_from_band(band)  # hopscreen.schemas.structure.Crystal
     return initial.to_structure(), final.to_structure()
 
 

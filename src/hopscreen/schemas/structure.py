@@ -1,7 +1,7 @@
 """A light, array-based crystal representation shared by the data, hop and graph stages.
 
 Building pymatgen ``Structure`` objects for tens of thousands of records is slow and not
-needed for graph construction; :class:`Atoms` keeps just the arrays a graph needs and converts
+needed for graph construction; :class:`Crystal` keeps just the arrays a graph needs and converts
 to and from pymatgen on demand.
 """
 
@@ -40,7 +40,7 @@ def _parse(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
-class Atoms:
+class Crystal:
     """A periodic crystal as arrays.
 
     Attributes
@@ -81,7 +81,7 @@ class Atoms:
         return [Z_TO_SYMBOL[int(z)] for z in self.numbers]
 
     @classmethod
-    def from_jarvis_dict(cls, d: dict[str, Any]) -> Atoms:
+    def from_jarvis_dict(cls, d: dict[str, Any]) -> Crystal:
         """Build from a JARVIS ``Atoms.to_dict()`` layout (as stored in the published data).
 
         Handles both real lists and the stringified lists of the migration-barrier files.
@@ -96,7 +96,7 @@ class Atoms:
         return cls(lattice, coords, numbers)
 
     @classmethod
-    def from_structure(cls, structure: Structure) -> Atoms:
+    def from_structure(cls, structure: Structure) -> Crystal:
         """Build from an ordered pymatgen ``Structure``."""
         if not structure.is_ordered:
             raise ValueError("structure has partial occupancies; order it first")
