@@ -46,7 +46,7 @@ def save_tiny_bundle(out, *, members: int = 2, config: ALIGNNConfig = TINY, name
     from hopscreen.graphs.build import GraphConfig
     from hopscreen.models.alignn import ALIGNN
     from hopscreen.models.bundle import save_bundle
-    from hopscreen.training.scaling import TargetScaler
+    from hopscreen.models.scaling import TargetScaler
 
     torch.manual_seed(0)
     save_bundle(

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from hopscreen.inference.load import load_model
+
 
 def machine_description() -> dict[str, Any]:
     """CPU, core count, memory, Python and torch versions of this machine."""
@@ -79,9 +81,9 @@ def bench_inference(
     """
     from hopscreen.data.em_dataset import load_em_dataset
     from hopscreen.graphs.build import build_graph
-    from hopscreen.inference.predict import BarrierModel, predict_graphs
+    from hopscreen.inference.alignn import predict_graphs
 
-    model = BarrierModel.load(model_dir, device="cpu")
+    model = load_model(model_dir, device="cpu")
     bands = [r.band for r in load_em_dataset(data_dir)]
     rss_before = _peak_rss_mib()
     t_graph = t_fwd = 0.0

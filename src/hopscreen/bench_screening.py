@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hopscreen.inference.load import load_model
+
 if TYPE_CHECKING:
     from hopscreen.hops import Hop
     from hopscreen.schemas.structure import Crystal
@@ -101,7 +103,7 @@ def _time_surrogate(hop: Hop, model: Any, repeats: int) -> tuple[float, float, f
     """Median seconds of band + graph + ensemble forward for one hop; E_m, σ, band atoms."""
     from hopscreen.graphs.build import build_graph
     from hopscreen.hops import HopOptions, band_from_hop
-    from hopscreen.inference.predict import predict_graphs
+    from hopscreen.inference.alignn import predict_graphs
 
     supercell = HopOptions().supercell  # the bands a screening round builds
     times = []
@@ -178,7 +180,6 @@ def _surrogate_vs_neb(
     """Body of :func:`bench_surrogate_vs_neb` (threads already set)."""
     import torch
 
-    from hopscreen.inference.predict import BarrierModel
     from hopscreen.verification.umlip import UmlipNebConfig, chgnet_level_of_theory, verify_hop
 
     config = neb_config or UmlipNebConfig()
@@ -189,7 +190,7 @@ def _surrogate_vs_neb(
 
     progress("loading the surrogate model")
     start = time.perf_counter()
-    model = BarrierModel.load(model_dir, device="cpu")
+    model = load_model(model_dir, device="cpu")
     model_load_s = time.perf_counter() - start
     _time_surrogate(picked[0][1], model, 1)  # warm-up: first forward pass allocates
 
@@ -366,11 +367,11 @@ def _memory_worker(spec: dict[str, Any]) -> dict[str, Any]:
     import torch
 
     from hopscreen.bench import _peak_rss_mib
-    from hopscreen.inference.predict import BarrierModel, predict
+    from hopscreen.inference.predict import predict
     from hopscreen.models.alignn import ALIGNN, ALIGNNConfig
     from hopscreen.models.bundle import save_bundle
+    from hopscreen.models.scaling import TargetScaler
     from hopscreen.training.config import get_preset
-    from hopscreen.training.scaling import TargetScaler
 
     if spec.get("threads"):
         torch.set_num_threads(int(spec["threads"]))
@@ -390,7 +391,7 @@ def _memory_worker(spec: dict[str, Any]) -> dict[str, Any]:
             notes="random weights: memory/throughput benchmark only",
         )
         del members
-        model = BarrierModel.load(tmp, device="cpu")
+        model = load_model(tmp, device="cpu")
 
     source = spec["source"]
     note = None

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from jobflow import Flow, Response, job
 from pydantic import Field
 
+from hopscreen.inference.load import load_model
 from hopscreen.schemas.base import Document
 from hopscreen.schemas.candidate import CandidateBatch, CandidateDoc, CandidateFailure
 from hopscreen.schemas.hop import HopDoc, HopFailure
@@ -473,9 +474,8 @@ def predict_barriers(
             hops_per_job=hops_per_job,
         )
     from hopscreen.inference.hops import predict_hops
-    from hopscreen.inference.predict import BarrierModel
 
-    loaded = BarrierModel.load(resolve_model_dir(model), device=device)
+    loaded = load_model(model, device=device)
     kept, bands, failures = rebuild_bands(hops, candidates, hop_options)
     docs = predict_hops(kept, bands, model=loaded, batch_size=batch_size) if kept else []
     return PredictionsOutput(

@@ -19,7 +19,7 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
     from hopscreen.graphs.build import GraphConfig
     from hopscreen.models.alignn import ALIGNN, ALIGNNConfig
     from hopscreen.models.bundle import save_bundle
-    from hopscreen.training.scaling import TargetScaler
+    from hopscreen.models.scaling import TargetScaler
 
     torch.manual_seed(0)
     out = tmp_path_factory.mktemp("tiny-model")

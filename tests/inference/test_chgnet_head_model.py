@@ -7,7 +7,8 @@ import pytest
 from tests.model_fixtures import tiny_band
 
 from hopscreen.inference.chgnet_head import ChgnetHeadModel
-from hopscreen.inference.predict import BarrierModel, predict
+from hopscreen.inference.load import load_model
+from hopscreen.inference.predict import predict
 from hopscreen.models.shipped import resolve_model_dir
 from hopscreen.schemas.structure import Crystal
 
@@ -16,7 +17,7 @@ pytest.importorskip("chgnet")
 
 @pytest.fixture(scope="module")
 def shipped():
-    model = BarrierModel.load(resolve_model_dir("chgnet-gbr"))
+    model = load_model(resolve_model_dir("chgnet-gbr"))
     assert isinstance(model, ChgnetHeadModel)
     return model
 

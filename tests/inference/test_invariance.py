@@ -7,10 +7,10 @@ from hopscreen.candidates import load_demo_candidates
 from hopscreen.graphs.build import GraphConfig
 from hopscreen.hops import hops_for_structure
 from hopscreen.inference.hops import predict_hops
-from hopscreen.inference.predict import BarrierModel
+from hopscreen.inference.load import load_model
 from hopscreen.models.alignn import ALIGNN
 from hopscreen.models.bundle import save_bundle
-from hopscreen.training.scaling import TargetScaler
+from hopscreen.models.scaling import TargetScaler
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def tiny_model(tmp_path_factory):
         graph=GraphConfig(),
         scaler=TargetScaler(minimum=0.0, maximum=3.0),
     )
-    return BarrierModel.load(folder, device="cpu")
+    return load_model(folder, device="cpu")
 
 
 def _predictions_by_hop(structure, model):

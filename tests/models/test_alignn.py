@@ -7,8 +7,8 @@ from hopscreen.graphs.batch import collate
 from hopscreen.graphs.build import GraphConfig, build_graph
 from hopscreen.models.alignn import ALIGNN, EdgeGatedGraphConv, count_parameters
 from hopscreen.models.bundle import ModelLoadError, combine_members, load_bundle, save_bundle
+from hopscreen.models.scaling import TargetScaler
 from hopscreen.schemas.structure import Crystal
-from hopscreen.training.scaling import TargetScaler
 
 
 def test_edge_gated_conv_matches_alignn_pure_layer():

@@ -9,7 +9,7 @@ import pytest
 from sklearn.ensemble import GradientBoostingRegressor
 
 from hopscreen.inference.chgnet_head import ChgnetHeadModel
-from hopscreen.inference.predict import BarrierModel
+from hopscreen.inference.load import load_model
 from hopscreen.models.bundle import CARD_NAME, ModelLoadError, model_kind
 from hopscreen.models.chgnet_backbone import ChgnetFeatureConfig, feature_names
 from hopscreen.models.chgnet_bundle import load_chgnet_head, save_chgnet_head
@@ -59,7 +59,7 @@ def test_card_round_trip(tmp_path):
 
 def test_dispatch_and_feature_prediction(tmp_path):
     _save(tmp_path)
-    model = BarrierModel.load(tmp_path, device="cpu")
+    model = load_model(tmp_path, device="cpu")
     assert isinstance(model, ChgnetHeadModel)
     X = np.zeros((3, len(NAMES)))
     X[1, NAMES.index("e_dmid_ev")] = np.nan  # filled with 0.5
@@ -83,8 +83,8 @@ def test_checksum_mismatch_and_edited_card_are_refused(tmp_path):
     card["fill_values"][0] = 9.0
     (tmp_path / CARD_NAME).write_text(json.dumps(card))
     with pytest.raises(ModelLoadError, match="card was edited"):
-        BarrierModel.load(tmp_path)
+        load_model(tmp_path)
     (tmp_path / CARD_NAME).write_text("{}")
     assert model_kind(tmp_path) == "alignn"
     with pytest.raises(ModelLoadError, match="invalid model card"):
-        BarrierModel.load(tmp_path)
+        load_model(tmp_path)

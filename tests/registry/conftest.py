@@ -15,7 +15,7 @@ def make_model(out: Path, seed: int, **card_fields: object) -> Path:
     from hopscreen.graphs.build import GraphConfig
     from hopscreen.models.alignn import ALIGNN
     from hopscreen.models.bundle import save_bundle
-    from hopscreen.training.scaling import TargetScaler
+    from hopscreen.models.scaling import TargetScaler
 
     torch.manual_seed(seed)
     save_bundle(

@@ -9,7 +9,8 @@ import pytest
 from tests.model_fixtures import TINY, save_tiny_bundle, tiny_band
 from tests.store.store_docs import candidate, hop, verification
 
-from hopscreen.inference.predict import BarrierModel, predict
+from hopscreen.inference.load import load_model
+from hopscreen.inference.predict import predict
 from hopscreen.models.bundle import load_card
 from hopscreen.schemas.candidate import CandidateDoc
 from hopscreen.schemas.hop import HopDoc, HopFailure
@@ -54,9 +55,9 @@ def test_warm_start_continues_from_the_parent(parent, tmp_path):
     assert card.parent_version == pcard.model_version != card.model_version
     assert card.architecture == pcard.architecture and card.scaler == pcard.scaler
     assert card.ensemble_size == 2 and card.training["init_from"] == pcard.model_version
-    old = [p.member_barriers_ev for p in predict(BANDS, model=BarrierModel.load(parent))]
+    old = [p.member_barriers_ev for p in predict(BANDS, model=load_model(parent))]
     new = [
-        p.member_barriers_ev for p in predict(BANDS, model=BarrierModel.load(tmp_path / "child"))
+        p.member_barriers_ev for p in predict(BANDS, model=load_model(tmp_path / "child"))
     ]
     np.testing.assert_allclose(new, old, atol=1e-4)
 

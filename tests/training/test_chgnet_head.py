@@ -5,12 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hopscreen.training.chgnet_head import (
-    ChgnetHeadConfig,
-    cross_validate_head,
-    fit_head,
-    select_columns,
-)
+from hopscreen.models.head_config import ChgnetHeadConfig, select_columns
+from hopscreen.training.chgnet_head import cross_validate_head, fit_head
 
 NAMES = [f"ion_init_{i}" for i in range(6)] + ["e_dmid_ev", "geo_hop_length_angstrom"]
 

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from hopscreen.cli.main import app
 from hopscreen.inference.chgnet_head import ChgnetHeadModel
-from hopscreen.inference.predict import BarrierModel, predict
+from hopscreen.inference.load import load_model
+from hopscreen.inference.predict import predict
 from hopscreen.models.chgnet_backbone import extract_hop_features
 from hopscreen.training.chgnet_head import GBR_RECIPE, fit_head
 
@@ -33,7 +34,7 @@ def test_cli_builds_folder_that_predicts_like_the_head(tmp_path, monkeypatch):
         app, ["train", "chgnet-head", "--out", str(out), "--cache-dir", str(cache)]
     )
     assert result.exit_code == 0, result.output
-    model = BarrierModel.load(out)
+    model = load_model(out)
     assert isinstance(model, ChgnetHeadModel)
     assert model.card.train_record_ids == [r.record_id for r in records]
     assert model.card.model_version in result.output

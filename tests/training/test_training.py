@@ -4,13 +4,14 @@ import torch
 from tests.model_fixtures import TINY, rocksalt, tiny_band
 
 from hopscreen.graphs.build import build_graph
-from hopscreen.inference.predict import BarrierModel, predict
+from hopscreen.inference.load import load_model
+from hopscreen.inference.predict import predict
 from hopscreen.models.alignn import ALIGNN
+from hopscreen.models.scaling import TargetScaler
 from hopscreen.training.config import Preset, TrainConfig, get_preset
 from hopscreen.training.finetune import finetune_ensemble
 from hopscreen.training.loop import fit, masked_l1, split_train_val
 from hopscreen.training.pretrain import pretrain
-from hopscreen.training.scaling import TargetScaler
 
 BANDS = [tiny_band(i) for i in range(8)]
 GRAPHS = [build_graph(b) for b in BANDS]
@@ -117,7 +118,7 @@ def test_pretrain_masks_missing_properties_and_finetune_reuses_backbone(tmp_path
     assert card.ensemble_size == 2 and card.architecture.mark_ion_copies
     assert card.train_record_ids == [f"r{i}" for i in range(8)]
     assert card.pretrained_backbone == str(backbone)
-    model = BarrierModel.load(tmp_path / "ft", device="cpu")
+    model = load_model(tmp_path / "ft", device="cpu")
     preds = list(predict(BANDS[:3], model=model, batch_size=2, chunk_size=2))
     assert len(preds) == 3
     assert all(np.isfinite(p.barrier_ev) and p.sigma_ev >= 0 for p in preds)

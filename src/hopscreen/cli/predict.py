@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from hopscreen.inference.load import load_model
+
 
 def predict(
     files: Annotated[list[Path], typer.Argument(help="Structure files, folders or globs.")],
@@ -31,13 +33,11 @@ def predict(
     from hopscreen.candidates import load_local_candidates
     from hopscreen.hops import HopOptions, hops_for_structure
     from hopscreen.inference.hops import predict_hops
-    from hopscreen.inference.predict import BarrierModel
     from hopscreen.models.bundle import ModelLoadError
-    from hopscreen.models.shipped import resolve_model_dir
 
     err = Console(stderr=True)
     try:
-        barrier_model = BarrierModel.load(resolve_model_dir(model), device=device)
+        barrier_model = load_model(model, device=device)
     except (ModelLoadError, FileNotFoundError) as exc:
         err.print(f"[red]Error:[/red] {exc}")
         raise typer.Exit(2) from None

@@ -39,6 +39,7 @@ from hopscreen.evaluation.metrics import (
 )
 from hopscreen.evaluation.splits import grouped_kfold, host_groups
 from hopscreen.inference.device import resolve_device
+from hopscreen.inference.load import load_model
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +241,7 @@ def _paper_test(
     ci: float,
 ) -> dict[str, Any]:
     from hopscreen.data.em_dataset import load_em_dataset
-    from hopscreen.inference.predict import BarrierModel, predict
+    from hopscreen.inference.predict import predict
     from hopscreen.models.shipped import resolve_model_dir
 
     records = load_em_dataset(data_dir, splits=("test",))
@@ -258,7 +259,7 @@ def _paper_test(
             "pass a model folder or name"
         )
     t0 = time.perf_counter()
-    model = BarrierModel.load(folder, device=resolve_device(device))
+    model = load_model(folder, device=resolve_device(device))
     t_load = time.perf_counter() - t0
     t0 = time.perf_counter()
     preds = list(predict((r.band for r in records), model=model, batch_size=batch_size))
@@ -501,7 +502,7 @@ def cross_validate(
         ``folds`` (per fold: ``fold``, ``n_train``, ``n_val``, ``n_hosts_val``, ``mae_ev``,
         ``seconds``) and, per prediction, ``host`` and ``fold``.
     """
-    from hopscreen.inference.predict import BarrierModel, predict
+    from hopscreen.inference.predict import predict
     from hopscreen.training.config import get_preset
     from hopscreen.training.finetune import finetune_ensemble
 
@@ -550,7 +551,7 @@ def cross_validate(
                     device=dev,
                     cache_dir=root / "graphs",
                 )
-                model = BarrierModel.load(root / f"fold{f}", device=dev)
+                model = load_model(root / f"fold{f}", device=dev)
             out = list(
                 predict((records[i].band for i in val_idx), model=model, batch_size=batch_size)
             )

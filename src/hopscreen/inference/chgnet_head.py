@@ -1,10 +1,9 @@
 """Barrier prediction with a chgnet-head model folder (:mod:`hopscreen.models.chgnet_bundle`).
 
-Same interface as the ALIGNN :class:`~hopscreen.inference.predict.BarrierModel`:
-:meth:`ChgnetHeadModel.predict` yields one :class:`~hopscreen.inference.predict.Prediction`
-per band (mean of the members' barriers, their spread σ, both eV), and
-:func:`hopscreen.inference.predict.predict` dispatches to it. CHGNet runs on the CPU and is
-loaded on the first prediction, not at load time.
+A :class:`~hopscreen.inference.base.BarrierModel`: :meth:`ChgnetHeadModel.predict` yields one
+:class:`~hopscreen.inference.base.Prediction` per band (mean of the members' barriers, their
+spread σ, both eV). CHGNet runs on the CPU and is loaded on the first prediction, not at load
+time.
 """
 
 from __future__ import annotations
@@ -18,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from hopscreen.inference.predict import Prediction
+from hopscreen.inference.base import Prediction
 from hopscreen.models.chgnet_bundle import ChgnetHeadCard, load_chgnet_head
+from hopscreen.models.head_config import inverse_target
 from hopscreen.models.trees import TreeEnsemble
 from hopscreen.schemas.structure import Crystal
-from hopscreen.training.chgnet_head import inverse_target
 
 log = logging.getLogger(__name__)
 
@@ -101,13 +100,17 @@ class ChgnetHeadModel:
         raw = np.vstack([m.predict(x) for m in self.members])
         return inverse_target(raw, self.card.target_transform)
 
-    def predict(self, bands: Iterable[Crystal], *, chunk_size: int = 256) -> Iterator[Prediction]:
+    def predict(
+        self, bands: Iterable[Crystal], *, batch_size: int = 32, chunk_size: int = 256
+    ) -> Iterator[Prediction]:
         """Predict E_m for any number of bands, streaming in chunks (bounded memory).
 
         Parameters
         ----------
         bands : iterable of Crystal
             Model-3 bands (five ion copies first).
+        batch_size : int
+            Unused: CHGNet reads one structure at a time (faster than batches on a CPU).
         chunk_size : int
             Bands whose hop vectors are held in memory at once.
 
@@ -133,9 +136,4 @@ class ChgnetHeadModel:
             )
             values = self.predict_features(table.X, table.names)
             for col in values.T:
-                sigma = float(col.std(ddof=1)) if len(col) > 1 else 0.0
-                yield Prediction(
-                    barrier_ev=float(col.mean()),
-                    sigma_ev=sigma,
-                    member_barriers_ev=tuple(col.tolist()),
-                )
+                yield Prediction.from_members(col)

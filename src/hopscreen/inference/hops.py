@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hopscreen.inference.predict import BarrierModel, predict
+from hopscreen.inference.base import BarrierModel
+from hopscreen.inference.predict import predict
 from hopscreen.schemas.hop import HopDoc
 from hopscreen.schemas.prediction import PredictionDoc
 from hopscreen.schemas.structure import Crystal

@@ -19,12 +19,16 @@ from pydantic import Field
 
 from hopscreen.graphs.build import GraphConfig
 from hopscreen.models.alignn import ALIGNN, ALIGNNConfig
+from hopscreen.models.scaling import TargetScaler
 from hopscreen.schemas.base import Document
-from hopscreen.training.scaling import TargetScaler
 
 CardT = TypeVar("CardT", bound=Document)
 
 CARD_NAME = "model_card.json"
+
+
+ALIGNN_KIND = "alignn"
+"""Model kind of an ALIGNN ensemble folder (cards without a ``kind`` field are this kind)."""
 
 
 class ModelLoadError(RuntimeError):
@@ -155,8 +159,8 @@ def model_kind(model_dir: Path | str) -> str:
     try:
         data = json.loads((Path(model_dir) / CARD_NAME).read_text())
     except (OSError, ValueError):
-        return "alignn"
-    return str(data.get("kind", "alignn")) if isinstance(data, dict) else "alignn"
+        return ALIGNN_KIND
+    return str(data.get("kind", ALIGNN_KIND)) if isinstance(data, dict) else ALIGNN_KIND
 
 
 def load_bundle(

@@ -32,6 +32,7 @@ from hopscreen.models.bundle import (
     verify_member_file,
 )
 from hopscreen.models.chgnet_backbone import ChgnetFeatureConfig
+from hopscreen.models.head_config import ChgnetHeadConfig
 from hopscreen.models.trees import (
     TreeEnsemble,
     TreeFileError,
@@ -40,7 +41,6 @@ from hopscreen.models.trees import (
     save_trees,
 )
 from hopscreen.schemas.base import Document
-from hopscreen.training.chgnet_head import ChgnetHeadConfig
 
 CHGNET_HEAD_KIND = "chgnet-head"
 

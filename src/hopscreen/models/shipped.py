@@ -25,7 +25,7 @@ def resolve_model_dir(name_or_path: str | Path | None) -> Path:
     """A model given as a folder path, a shipped model name, or None for the default."""
     if name_or_path is None:
         return default_model_dir()
-    path = Path(name_or_path)
+    path = Path(name_or_path).expanduser()
     if path.is_dir():
         return path
     shipped = SHIPPED_DIR / str(name_or_path)

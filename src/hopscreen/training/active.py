@@ -34,6 +34,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
+from hopscreen.inference.load import load_model
 from hopscreen.schemas.base import Config
 from hopscreen.schemas.candidate import CandidateDoc
 from hopscreen.schemas.hop import HopDoc
@@ -160,7 +161,7 @@ def paper_test_metrics(
     """
     from hopscreen.data.em_dataset import load_em_dataset
     from hopscreen.evaluation.metrics import evaluate_predictions, paired_bootstrap_difference
-    from hopscreen.inference.predict import BarrierModel, predict
+    from hopscreen.inference.predict import predict
 
     records = load_em_dataset(data_dir, splits=("test",))
     if limit is not None:
@@ -168,7 +169,7 @@ def paper_test_metrics(
     y = np.array([r.barrier_ev for r in records])
     preds = []
     for folder in (new_dir, parent_dir):
-        model = BarrierModel.load(folder, device=device, feature_cache_dir=feature_cache_dir)
+        model = load_model(folder, device=device, feature_cache_dir=feature_cache_dir)
         out = predict([r.band for r in records], model=model)
         preds.append(np.array([p.barrier_ev for p in out]))
     new, parent = (
@@ -518,7 +519,6 @@ def repredict_unverified(
         (the new prediction documents, ``"hop_id: reason"`` for hops without a band).
     """
     from hopscreen.inference.hops import predict_hops
-    from hopscreen.inference.predict import BarrierModel
     from hopscreen.store import open_results_store
 
     with open_results_store(results_dir) as store:
@@ -541,7 +541,7 @@ def repredict_unverified(
     failures = [f"{f.hop_id}: {f.reason}" for f in failed]
     if not kept:
         return [], failures
-    model = BarrierModel.load(Path(model_dir), device=device)
+    model = load_model(Path(model_dir), device=device)
     docs = predict_hops(kept, bands, model=model, batch_size=batch_size)
     with open_results_store(results_dir) as store:
         store.write("predictions", docs)

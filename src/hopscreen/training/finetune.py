@@ -11,11 +11,11 @@ import numpy as np
 from hopscreen.graphs.cache import GraphCache
 from hopscreen.models.alignn import ALIGNN
 from hopscreen.models.bundle import ModelCard, load_bundle, save_bundle
+from hopscreen.models.scaling import TargetScaler
 from hopscreen.schemas.structure import Crystal
 from hopscreen.training.config import Preset
 from hopscreen.training.loop import fit
 from hopscreen.training.pretrain import load_backbone_into
-from hopscreen.training.scaling import TargetScaler
 
 log = logging.getLogger(__name__)
 

@@ -14,13 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
+from hopscreen.inference.load import load_model
+
 
 def quickscore(model_dir: Path, data_dir: Path | None = None) -> dict[str, float]:
     """Point estimates on the 60 test hops (the full report is ``hopscreen evaluate``)."""
     from hopscreen.data.em_dataset import load_em_dataset
-    from hopscreen.inference.predict import BarrierModel, predict
+    from hopscreen.inference.predict import predict
 
-    model = BarrierModel.load(model_dir)
+    model = load_model(model_dir)
     records = load_em_dataset(data_dir, splits=("test",))
     preds = list(predict([r.band for r in records], model=model, batch_size=16))
     y = np.array([r.barrier_ev for r in records])

@@ -210,9 +210,9 @@ def _new_ensemble(config: ReplayConfig, y_seed: np.ndarray, seed: int) -> _Ensem
     import torch
 
     from hopscreen.models.alignn import ALIGNN
+    from hopscreen.models.scaling import TargetScaler
     from hopscreen.training.config import get_preset
     from hopscreen.training.pretrain import load_backbone_into
-    from hopscreen.training.scaling import TargetScaler
 
     preset = get_preset(config.preset)
     arch = preset.model.model_copy(update={**config.architecture, "n_heads": 1})

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from hopscreen.graphs.cache import GraphCache
+from hopscreen.models.scaling import TargetScaler
 from hopscreen.models.variants import (
     VariantName,
     build_variant,
@@ -28,7 +29,6 @@ from hopscreen.schemas.structure import Crystal
 from hopscreen.training.config import Preset
 from hopscreen.training.loop import FitResult, collate_for, fit
 from hopscreen.training.pretrain import load_backbone_into
-from hopscreen.training.scaling import TargetScaler
 
 log = logging.getLogger(__name__)
 
