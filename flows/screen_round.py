@@ -1,6 +1,6 @@
 """Build one screening round from a campaign file and run it locally or submit it to FireWorks.
 
-Composition only: the jobs and Makers live in ``hopscreen.jobs`` / ``hopscreen.makers`` (FireWorks
+Composition only: the jobs and Makers live in ``hopscreen.workflow.jobs`` / ``hopscreen.workflow.makers`` (FireWorks
 workers import them by module path from the installed package).
 
 Usage::
@@ -17,12 +17,8 @@ from typing import Any
 
 from jobflow import Flow
 
-from hopscreen.campaign import (
-    CampaignConfig,
-    run_round_locally,
-    submit_to_launchpad,
-)
-from hopscreen.campaign import build_round as _build_round
+from hopscreen.workflow.campaign import CampaignConfig, run_round_locally, submit_to_launchpad
+from hopscreen.workflow.campaign import build_round as _build_round
 
 
 def build_round(config: CampaignConfig) -> Flow:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hopscreen.campaign import CampaignConfig
+from hopscreen.workflow.campaign import CampaignConfig
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.yaml"))
 

@@ -2,7 +2,12 @@ from __future__ import annotations
 
 import pytest
 
-from hopscreen.campaign import CampaignConfig, CampaignConfigError, build_round, demo_config
+from hopscreen.workflow.campaign import (
+    CampaignConfig,
+    CampaignConfigError,
+    build_round,
+    demo_config,
+)
 
 
 def test_yaml_round_trip(tmp_path):

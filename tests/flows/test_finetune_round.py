@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from hopscreen.campaign import CampaignConfig, build_round, run_round_locally
 from hopscreen.models.bundle import load_card
 from hopscreen.registry import ModelRegistry
 from hopscreen.store import open_results_store
+from hopscreen.workflow.campaign import CampaignConfig, build_round, run_round_locally
 
 FAKE_LEVEL = "CHGNet/CI-NEB"  # level key of the fake verifier's documents
 

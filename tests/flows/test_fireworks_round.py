@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from hopscreen.campaign import CampaignConfig, build_round, submit_to_launchpad
 from hopscreen.store import open_results_store
+from hopscreen.workflow.campaign import CampaignConfig, build_round, submit_to_launchpad
 
 
 @pytest.fixture

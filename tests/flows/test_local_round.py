@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hopscreen.campaign import CampaignConfig, build_round, run_round_locally
 from hopscreen.store import open_results_store
+from hopscreen.workflow.campaign import CampaignConfig, build_round, run_round_locally
 
 COLLECTIONS = ("candidates", "hops", "predictions", "selections", "verifications", "failures")
 

@@ -8,13 +8,15 @@ import pytest
 from jobflow import JobStore
 from maggma.stores import MemoryStore
 
-from hopscreen import jobs
-from hopscreen.campaign import CampaignConfig, build_round, run_round_locally
-from hopscreen.makers import PredictMaker
 from hopscreen.schemas.hop import HopDoc
+from hopscreen.schemas.round import PredictionsOutput
+from hopscreen.screening.round import hop_batches
 from hopscreen.store import jobflow_store, open_results_store
+from hopscreen.workflow import jobs
+from hopscreen.workflow.campaign import CampaignConfig, build_round, run_round_locally
+from hopscreen.workflow.makers import PredictMaker
 
-DEMO = Path(jobs.__file__).parent / "candidates" / "demo"
+DEMO = Path(jobs.__file__).parent.parent / "candidates" / "demo"
 
 
 def five_hop_config(results_dir: Path, model: str, hops_per_job: int | None) -> CampaignConfig:
@@ -49,15 +51,15 @@ def _hop(i: int, name: str = "host") -> HopDoc:
 
 def test_hop_batches():
     hops = [_hop(i) for i in range(5)]
-    batches = jobs.hop_batches(hops, 2)
+    batches = hop_batches(hops, 2)
     assert [[h.hop_id for h in b] for b in batches] == [
         ["hop-0", "hop-1"],
         ["hop-2", "hop-3"],
         ["hop-4"],
     ]
-    assert jobs.hop_batches(hops, 5) == [hops]
+    assert hop_batches(hops, 5) == [hops]
     with pytest.raises(ValueError, match="at least 1"):
-        jobs.hop_batches(hops, 0)
+        hop_batches(hops, 0)
     with pytest.raises(ValueError, match="at least 1"):
         PredictMaker(hops_per_job=0).make([], [])
 
@@ -83,7 +85,7 @@ def test_split_job_replaces_itself_and_keeps_routing():
 
 
 def test_merge_records_a_failed_batch_and_keeps_the_others():
-    pred = jobs.PredictionsOutput(model_version="m1")
+    pred = PredictionsOutput(model_version="m1")
     out = jobs.merge_predictions.original(
         [pred, None], [[("hop-0", "A")], [("hop-1", "B"), ("hop-2", "B")]]
     )
@@ -92,7 +94,7 @@ def test_merge_records_a_failed_batch_and_keeps_the_others():
     assert all(f.reason == "prediction job failed" for f in out.failures)
     with pytest.raises(ValueError, match="different models"):
         jobs.merge_predictions.original(
-            [pred, jobs.PredictionsOutput(model_version="m2")], [[], []]
+            [pred, PredictionsOutput(model_version="m2")], [[], []]
         )
 
 

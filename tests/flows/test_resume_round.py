@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from hopscreen.campaign import CampaignConfig, build_round, run_round_locally
 from hopscreen.store import open_results_store
+from hopscreen.workflow.campaign import CampaignConfig, build_round, run_round_locally
 
 COLLECTIONS = ("candidates", "hops", "predictions", "selections", "verifications", "failures")
 KEY_FIELDS = {

@@ -6,12 +6,12 @@ from jobflow import JobStore
 from jobflow.managers.fireworks import flow_to_workflow
 from maggma.stores import MemoryStore
 
-from hopscreen.campaign import CampaignConfig, build_round
 from hopscreen.candidates import load_demo_candidates
 from hopscreen.hops import hops_for_structure
-from hopscreen.makers import VerifyMaker
 from hopscreen.schemas.prediction import PredictionDoc
 from hopscreen.selection import SelectionConfig, select_hops
+from hopscreen.workflow.campaign import CampaignConfig, build_round
+from hopscreen.workflow.makers import VerifyMaker
 
 
 def test_workflow_specs_route_prediction_to_gpu(tmp_path):

@@ -15,6 +15,7 @@ from hopscreen.schemas.hop import HopDoc, HopFailure
 from hopscreen.schemas.structure import Crystal
 from hopscreen.schemas.training import LevelPolicy, TrainingRecord
 from hopscreen.schemas.verification import LevelOfTheory
+from hopscreen.screening.feedback import records_from_verifications
 from hopscreen.store import open_results_store
 from hopscreen.training.feedback import (
     LevelPolicyError,
@@ -23,7 +24,6 @@ from hopscreen.training.feedback import (
     dataset_records,
     learn_level_offset,
     level_key,
-    records_from_verifications,
 )
 
 CHGNET = "CHGNet/CI-NEB"  # level key of the store_docs CHGNet verifications (no version)
@@ -32,7 +32,7 @@ CHGNET = "CHGNet/CI-NEB"  # level key of the store_docs CHGNet verifications (no
 def fake_rebuild(
     hops: Sequence[HopDoc], hosts: Sequence[CandidateDoc]
 ) -> tuple[list[HopDoc], list[Crystal], list[HopFailure]]:
-    """Bands for every hop except 'h2' (stands in for hopscreen.jobs.rebuild_bands)."""
+    """Bands for every hop except 'h2' (stands in for hopscreen.screening.round.rebuild_bands)."""
     known = {c.candidate_id for c in hosts}
     kept, bands, failures = [], [], []
     for i, h in enumerate(hops):
@@ -140,7 +140,7 @@ def test_unknown_level_error(results_dir: Path) -> None:
 def test_default_rebuild_is_the_jobs_one(
     results_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import hopscreen.jobs
+    import hopscreen.screening.feedback
 
     seen = {}
 
@@ -148,7 +148,7 @@ def test_default_rebuild_is_the_jobs_one(
         seen["options"] = hop_options
         return fake_rebuild(hops, hosts)
 
-    monkeypatch.setattr(hopscreen.jobs, "rebuild_bands", spy)
+    monkeypatch.setattr(hopscreen.screening.feedback, "rebuild_bands", spy)
     records, _ = records_from_verifications(results_dir, hop_options={"symprec": 0.1})
     assert seen["options"] == {"symprec": 0.1}
     assert len(records) == 2

@@ -27,7 +27,6 @@ from vasp_recording import (
     write_outputs,
 )
 
-from hopscreen.jobs import vasp_neb_verification_flow
 from hopscreen.schemas.verification import VerificationDoc
 from hopscreen.verification.vasp_outputs import (
     functional_from_incar,
@@ -35,6 +34,7 @@ from hopscreen.verification.vasp_outputs import (
     level_of_theory_from_neb_dir,
     neb_image_problems,
 )
+from hopscreen.workflow.jobs import vasp_neb_verification_flow
 
 REF_PATHS = {
     "NEB endpoint relax endpoint 1": "relax_endpoint_1",

@@ -54,7 +54,7 @@ def replay_cmd(
     """Replay active learning on the published data with its labels as the oracle."""
     from rich.console import Console
 
-    from hopscreen.bench_sections import update_section
+    from hopscreen.benchmarks.sections import update_section
     from hopscreen.data.paths import HopscreenDataError
     from hopscreen.selection.policies import POLICIES
     from hopscreen.training import replay as rp

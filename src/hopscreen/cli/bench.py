@@ -41,9 +41,9 @@ def bench(
     """
     from rich.console import Console
 
-    from hopscreen.bench import render_markdown, run_benchmarks
-    from hopscreen.bench_models import SECTION, render_shipped_models, run_shipped_models
-    from hopscreen.bench_sections import machine_line, update_section
+    from hopscreen.benchmarks.bench import render_markdown, run_benchmarks
+    from hopscreen.benchmarks.models import SECTION, render_shipped_models, run_shipped_models
+    from hopscreen.benchmarks.sections import machine_line, update_section
     from hopscreen.data.paths import HopscreenDataError
     from hopscreen.models.bundle import load_card
     from hopscreen.models.shipped import alignn_model_dir
@@ -80,7 +80,7 @@ def bench(
         raise typer.Exit(2) from None
     if note:
         results["note"] = note
-    from hopscreen.bench_sections import sections
+    from hopscreen.benchmarks.sections import sections
 
     kept = "".join("\n" + block for block in sections(out).values())
     out.write_text(render_markdown(results, load_card(alignn_model_dir())) + kept)

@@ -55,9 +55,14 @@ def reproduce(
     """
     from rich.console import Console
 
+    from hopscreen.benchmarks.reproduce import (
+        ROW_NAMES,
+        ReproduceConfig,
+        render_markdown,
+        run_reproduce,
+    )
     from hopscreen.data.paths import HopscreenDataError
     from hopscreen.inference.device import resolve_device
-    from hopscreen.reproduce import ROW_NAMES, ReproduceConfig, render_markdown, run_reproduce
 
     console = Console(stderr=True)
     if backbone is not None and not backbone.exists():
@@ -90,7 +95,7 @@ def reproduce(
     if benchmarks is not None:
         import shutil
 
-        from hopscreen.bench_sections import machine_line, update_section
+        from hopscreen.benchmarks.sections import machine_line, update_section
 
         image = benchmarks.parent / "docs" / "reproduce_parity.png"
         image.parent.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,8 @@
 """``hopscreen screen``: run (or submit) one screening round and print its summary.
 
-Only parses options, builds a :class:`hopscreen.campaign.CampaignConfig` and calls
-:func:`hopscreen.campaign.build_round` / :func:`~hopscreen.campaign.run_round_locally` /
-:func:`~hopscreen.campaign.submit_to_launchpad`.
+Only parses options, builds a :class:`hopscreen.workflow.campaign.CampaignConfig` and calls
+:func:`hopscreen.workflow.campaign.build_round` / :func:`~hopscreen.workflow.campaign.run_round_locally` /
+:func:`~hopscreen.workflow.campaign.submit_to_launchpad`.
 Exit codes: 0 success, 1 bad options or configuration, 2 the round did not finish.
 """
 
@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from hopscreen.campaign import (
+from hopscreen.workflow.campaign import (
     CampaignConfig,
     CampaignConfigError,
     build_round,

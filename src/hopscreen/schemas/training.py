@@ -167,7 +167,7 @@ class ModelVersionDoc(Document):
 
 
 class FinetuneResult(Document):
-    """What one fine-tuning on verification feedback did (see ``training.active``)."""
+    """What one fine-tuning on verification feedback did (see ``screening.finetune``)."""
 
     status: Literal["finetuned", "skipped", "failed"] = Field(
         description="'skipped': too few new accepted labels; 'failed': see reason."

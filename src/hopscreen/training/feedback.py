@@ -11,24 +11,15 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from hopscreen.schemas.candidate import CandidateDoc
-from hopscreen.schemas.hop import HopDoc, HopFailure
-from hopscreen.schemas.structure import Crystal
-from hopscreen.schemas.training import BandArrays, FeedbackReport, LevelPolicy, TrainingRecord
+from hopscreen.schemas.training import BandArrays, LevelPolicy, TrainingRecord
 from hopscreen.schemas.verification import LevelOfTheory
-
-RebuildBands = Callable[
-    [Sequence[HopDoc], Sequence[CandidateDoc]],
-    tuple[list[HopDoc], list[Crystal], list[HopFailure]],
-]
-"""Signature of :func:`hopscreen.jobs.rebuild_bands` (hops, hosts) -> (kept, bands, failures)."""
 
 # Functional names of VASP runs -> the dataset's xc_functional spelling.
 _FUNCTIONAL_ALIASES = {"PBE": "GGA", "GGA": "GGA", "PE": "GGA"}
@@ -137,7 +128,7 @@ def apply_policy(
     return kept, counts
 
 
-def _usable(record: dict[str, Any]) -> bool:
+def usable_verification(record: dict[str, Any]) -> bool:
     barrier = record.get("barrier_ev")
     return (
         record.get("status") == "ok"
@@ -147,13 +138,13 @@ def _usable(record: dict[str, Any]) -> bool:
     )
 
 
-def _stamp(record: dict[str, Any]) -> tuple[str, str]:
+def write_stamp(record: dict[str, Any]) -> tuple[str, str]:
     stamp = record.get("last_updated")
     text = stamp.replace(tzinfo=None).isoformat() if isinstance(stamp, datetime) else ""
     return text, str(record.get("verification_id", ""))
 
 
-def _rank(level: str, policy: LevelPolicy) -> int:
+def level_rank(level: str, policy: LevelPolicy) -> int:
     """Preference of a level: accepted levels in policy order, then offset ones, then others."""
     if level in policy.accept:
         return policy.accept.index(level)
@@ -162,125 +153,6 @@ def _rank(level: str, policy: LevelPolicy) -> int:
     return len(policy.accept) + 1
 
 
-def records_from_verifications(
-    store_dir: Path | str,
-    policy: LevelPolicy | None = None,
-    *,
-    rebuild_band: RebuildBands | None = None,
-    hop_options: dict[str, Any] | None = None,
-) -> tuple[list[TrainingRecord], FeedbackReport]:
-    """Training records from the converged verifications of a results folder.
-
-    Parameters
-    ----------
-    store_dir
-        Results folder (``open_results_store``) with candidates, hops, predictions and
-        verifications.
-    policy
-        Level policy; default :class:`LevelPolicy` (published DFT GGA and GGA+U only).
-    rebuild_band
-        Rebuilds the bands of hops from their hosts; default
-        :func:`hopscreen.jobs.rebuild_bands` with ``hop_options``.
-    hop_options
-        The ``HopOptions`` fields the hops were enumerated with (default rebuild only).
-
-    Returns
-    -------
-    tuple
-        (records, one per verified hop with its band inline; a :class:`FeedbackReport`).
-        A hop verified at several levels gives one record: the most preferred level of the
-        policy (accepted levels in order, then offset ones), the latest write on a tie.
-
-    Raises
-    ------
-    LevelPolicyError
-        When ``policy.unknown == "error"`` and a usable label has an unknown level.
-
-    """
-    from hopscreen.store import open_results_store
-
-    policy = policy or LevelPolicy()
-    if rebuild_band is None:
-        from hopscreen.jobs import rebuild_bands
-
-        def rebuild_band(
-            hops: Sequence[HopDoc], hosts: Sequence[CandidateDoc]
-        ) -> tuple[list[HopDoc], list[Crystal], list[HopFailure]]:
-            return rebuild_bands(hops, hosts, hop_options)
-
-    with open_results_store(store_dir) as store:
-        verifications = store.read("verifications")
-        usable = [v for v in verifications if _usable(v)]
-        hop_ids = sorted({v["hop_id"] for v in usable})
-        hops = store.read_docs("hops", HopDoc, {"hop_id": {"$in": hop_ids}}) if hop_ids else []
-        cand_ids = sorted({h.candidate_id for h in hops if h.candidate_id})
-        hosts = (
-            store.read_docs("candidates", CandidateDoc, {"candidate_id": {"$in": cand_ids}})
-            if cand_ids
-            else []
-        )
-        predictions = store.read("predictions", {"hop_id": {"$in": hop_ids}}) if hop_ids else []
-
-    report = FeedbackReport(
-        n_verifications=len(verifications), n_not_usable=len(verifications) - len(usable)
-    )
-    # raw records, one per usable verification (policy applied below, then one per hop)
-    latest_model = {p["hop_id"]: p.get("model_version") for p in sorted(predictions, key=_stamp)}
-    raw = [
-        TrainingRecord(
-            record_id=v["hop_id"],
-            source="verification",
-            band_ref=f"hop:{v['hop_id']}",
-            barrier_ev=float(v["barrier_ev"]),
-            raw_barrier_ev=float(v["barrier_ev"]),
-            level_of_theory=level_key(v["level_of_theory"]),
-            candidate_id=v.get("candidate_id"),
-            verification_id=v.get("verification_id"),
-            model_version=latest_model.get(v["hop_id"]),
-        )
-        for v in sorted(usable, key=_stamp)
-    ]
-    kept, counts = apply_policy(raw, policy)
-    report.accepted_by_level = counts["accepted"]
-    report.corrected_by_level = counts["corrected"]
-    report.excluded_by_level = counts["excluded"]
-
-    best: dict[str, TrainingRecord] = {}
-    for record in kept:  # time order: a later record of an equally preferred level wins
-        old = best.get(record.record_id)
-        if old is None or _rank(record.level_of_theory, policy) <= _rank(
-            old.level_of_theory, policy
-        ):
-            best[record.record_id] = record
-    report.n_superseded = len(kept) - len(best)
-
-    wanted = [h for h in hops if h.hop_id in best]
-    missing = sorted(set(best) - {h.hop_id for h in wanted})
-    failures = [f"{hop_id}: hop document not found" for hop_id in missing]
-    bands: dict[str, Crystal] = {}
-    if wanted:
-        kept_hops, built, failed = rebuild_band(wanted, hosts)
-        bands = {h.hop_id: b for h, b in zip(kept_hops, built, strict=True)}
-        failures += [f"{f.hop_id}: {f.reason}" for f in failed]
-    records = []
-    for hop_id, record in best.items():
-        band = bands.get(hop_id)
-        if band is None:
-            continue
-        hop = next(h for h in wanted if h.hop_id == hop_id)
-        records.append(
-            record.model_copy(
-                update={
-                    "band": BandArrays.from_atoms(band),
-                    "working_ion": hop.working_ion,
-                    "candidate_id": record.candidate_id or hop.candidate_id,
-                }
-            )
-        )
-    report.band_failures = failures
-    report.n_band_failures = len(best) - len(records)
-    report.n_records = len(records)
-    return records, report
 
 
 def dataset_records(

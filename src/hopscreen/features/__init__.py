@@ -1,0 +1,1 @@
+"""Physics features of a hop that transfer across chemistries (electrostatics, geometry)."""

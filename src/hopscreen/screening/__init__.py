@@ -1,0 +1,1 @@
+"""Screening rounds as plain functions: load, rebuild, verify, summarise, write; fine-tuning on feedback."""

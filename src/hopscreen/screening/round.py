@@ -1,0 +1,491 @@
+"""One screening round as plain, typed functions: the library under :mod:`hopscreen.workflow.jobs`.
+
+Nothing here knows about jobflow: every function takes and returns documents, and tests call
+them directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from hopscreen.candidates import fetch_mp_candidates, load_demo_candidates, load_local_candidates
+from hopscreen.hops import HopOptions, enumerate_hops, hops_for_structure
+from hopscreen.hops.hop import Hop
+from hopscreen.inference.hops import predict_hops
+from hopscreen.inference.load import load_model
+from hopscreen.schemas.base import Document
+from hopscreen.schemas.candidate import CandidateBatch, CandidateDoc
+from hopscreen.schemas.hop import HopDoc, HopFailure
+from hopscreen.schemas.prediction import PredictionDoc
+from hopscreen.schemas.round import (
+    CandidatesOutput,
+    HopsOutput,
+    PredictionsOutput,
+    RoundSummary,
+    VerificationsOutput,
+    strip_markers,
+)
+from hopscreen.schemas.selection import SelectionDoc
+from hopscreen.schemas.structure import Crystal
+from hopscreen.schemas.verification import LevelOfTheory, VerificationDoc
+from hopscreen.selection import SelectionConfig, select_hops
+from hopscreen.store import open_results_store
+from hopscreen.verification.result import verification_id
+from hopscreen.verification.umlip import UmlipNebConfig, verify_hop
+
+
+def load_candidates(
+    *,
+    demo: bool = False,
+    files: Sequence[str] = (),
+    mp_chemsys: Sequence[str] = (),
+    working_ion: str | None = None,
+) -> CandidateBatch:
+    """Load candidates from every requested source into one de-duplicated batch.
+
+    Parameters
+    ----------
+    demo
+        Include the bundled demo hosts (all of them, each with its own ion, when
+        ``working_ion`` is None).
+    files
+        Paths or globs of local structure files (CIF, POSCAR, pymatgen JSON).
+    mp_chemsys
+        Materials Project chemical systems, e.g. ``["Li-Fe-P-O"]`` (needs ``MP_API_KEY``).
+    working_ion
+        Element of the migrating ion; required for ``files`` and ``mp_chemsys``.
+
+    Returns
+    -------
+    CandidateBatch
+        Candidates and failures of all sources; repeated structures become ``duplicate``.
+
+    """
+    if (files or mp_chemsys) and working_ion is None:
+        raise ValueError("a working ion is needed to screen files or Materials Project data")
+    batch = CandidateBatch()
+    if demo:
+        batch.extend(load_demo_candidates(working_ion))
+    if files:
+        batch.extend(load_local_candidates(list(files), working_ion))
+    for chemsys in mp_chemsys:
+        batch.extend(fetch_mp_candidates(working_ion, chemsys=chemsys))
+    return batch
+
+
+def hop_options_from(hop_options: dict[str, Any] | None, *, build_bands: bool) -> HopOptions:
+    """The :class:`~hopscreen.hops.HopOptions` of a round, with or without bands."""
+    values = dict(hop_options or {})
+    values["build_bands"] = build_bands
+    return HopOptions(**values)
+
+
+def rebuild_bands(
+    hops: Sequence[HopDoc],
+    candidates: Sequence[CandidateDoc],
+    hop_options: dict[str, Any] | None = None,
+) -> tuple[list[HopDoc], list[Crystal], list[HopFailure]]:
+    """Rebuild the Model-3 band of each hop from its host candidate.
+
+    Parameters
+    ----------
+    hops
+        Hop documents; their ``candidate_id`` must be one of ``candidates``.
+    candidates
+        The host documents.
+    hop_options
+        The :class:`~hopscreen.hops.HopOptions` fields the hops were enumerated with.
+
+    Returns
+    -------
+    tuple
+        (hops kept, their bands in the same order, failures for hops whose band was not
+        rebuilt).
+
+    """
+    options = hop_options_from(hop_options, build_bands=True)
+    by_candidate: dict[str | None, list[HopDoc]] = {}
+    for hop in hops:
+        by_candidate.setdefault(hop.candidate_id, []).append(hop)
+    hosts = {c.candidate_id: c for c in candidates}
+    kept: list[HopDoc] = []
+    bands: list[Crystal] = []
+    failures: list[HopFailure] = []
+    for cid, wanted in by_candidate.items():
+        host = hosts.get(cid) if cid is not None else None
+        if host is None:
+            failures += [
+                HopFailure(
+                    candidate_name=h.candidate_name, reason="host not found", hop_id=h.hop_id
+                )
+                for h in wanted
+            ]
+            continue
+        result = hops_for_structure(
+            host.get_structure(),
+            host.working_ion,
+            host.name,
+            candidate_id=host.candidate_id,
+            options=options,
+        )
+        found = {d.hop_id: b for d, b in zip(result.docs, result.bands, strict=True)}
+        for hop in wanted:
+            band = found.get(hop.hop_id)
+            if band is None:
+                failures.append(
+                    HopFailure(
+                        candidate_name=hop.candidate_name,
+                        reason="band could not be rebuilt (hop not found again)",
+                        hop_id=hop.hop_id,
+                    )
+                )
+                continue
+            kept.append(hop)
+            bands.append(band)
+    return kept, bands, failures
+
+
+def find_hop(candidate: CandidateDoc, hop_id: str, hop_options: dict[str, Any] | None) -> Hop:
+    """Enumerate the hops of ``candidate`` again and return the one with ``hop_id``.
+
+    Raises
+    ------
+    LookupError
+        If the host has no hop with that id under these options.
+
+    """
+    options = hop_options_from(hop_options, build_bands=False)
+    for hop in enumerate_hops(
+        candidate.get_structure(),
+        candidate.working_ion,
+        max_hop_length_angstrom=options.max_hop_length_angstrom,
+        symprec=options.symprec,
+    ):
+        if hop.hop_id == hop_id:
+            return hop
+    raise LookupError(f"hop {hop_id[:12]} not found in {candidate.name}")
+
+
+def failed_verification(
+    hop_id: str, candidate_id: str | None, reason: str, tier: Literal["umlip", "vasp"] = "umlip"
+) -> VerificationDoc:
+    """A ``status="failed"`` verification document for a hop that could not be verified."""
+    level = (
+        LevelOfTheory(method="CI-NEB", code="CHGNet")
+        if tier == "umlip"
+        else LevelOfTheory(method="CI-NEB", code="VASP")
+    )
+    return VerificationDoc(
+        verification_id=verification_id(hop_id, level),
+        hop_id=hop_id,
+        candidate_id=candidate_id,
+        tier=tier,
+        status="failed",
+        reason=reason,
+        level_of_theory=level,
+    )
+
+
+def verify_one(
+    hop: HopDoc,
+    candidate: CandidateDoc,
+    *,
+    hop_options: dict[str, Any] | None = None,
+    umlip: dict[str, Any] | None = None,
+) -> VerificationDoc:
+    """Verify one hop with a uMLIP NEB; never raises (failures are ``status="failed"``).
+
+    Parameters
+    ----------
+    hop
+        The hop to verify.
+    candidate
+        Its host.
+    hop_options
+        Options the hop was enumerated with (to find it again).
+    umlip
+        Fields of :class:`hopscreen.verification.UmlipNebConfig`.
+
+    Returns
+    -------
+    VerificationDoc
+        The NEB result (barrier, energies, level of theory, status).
+
+    """
+    config = UmlipNebConfig(**(umlip or {}))
+    try:
+        found = find_hop(candidate, hop.hop_id, hop_options)
+        return verify_hop(found, config=config, candidate_id=candidate.candidate_id)
+    except Exception as exc:  # one failed hop must not stop the round
+        return failed_verification(
+            hop.hop_id, candidate.candidate_id, f"{type(exc).__name__}: {exc}", "umlip"
+        )
+
+
+def summarise_round(
+    results_dir: str,
+    threshold_ev: float,
+    candidates: CandidatesOutput,
+    hops: HopsOutput,
+    predictions: PredictionsOutput,
+    selection: SelectionDoc,
+    verifications: VerificationsOutput,
+    written: dict[str, int] | None = None,
+) -> RoundSummary:
+    """Count what a round produced, and how often verification agrees with prediction."""
+    predicted = {p.hop_id: p.barrier_ev for p in predictions.predictions}
+    good = sum(1 for b in predicted.values() if b < threshold_ev)
+    ok = [v for v in verifications.verifications if v.barrier_ev is not None and v.status == "ok"]
+    agree = sum(
+        1
+        for v in ok
+        if v.hop_id in predicted
+        and (predicted[v.hop_id] < threshold_ev) == (v.barrier_ev < threshold_ev)
+    )
+    return RoundSummary(
+        results_dir=results_dir,
+        model_version=predictions.model_version,
+        threshold_ev=threshold_ev,
+        n_candidates=len(candidates.candidates),
+        n_candidate_failures=len(candidates.failures),
+        n_hops=len(hops.hops),
+        n_hop_failures=len(hops.failures) + len(predictions.failures),
+        n_predictions=len(predicted),
+        n_predicted_good=good,
+        n_predicted_bad=len(predicted) - good,
+        n_selected=len(selection.selected),
+        n_verified=len(ok),
+        n_verification_failed=len(verifications.verifications) - len(ok),
+        n_agree=agree,
+        written=written or {},
+    )
+
+
+def write_round(
+    results_dir: str | Path,
+    candidates: CandidatesOutput,
+    hops: HopsOutput,
+    predictions: PredictionsOutput,
+    selection: SelectionDoc | None,
+    verifications: VerificationsOutput,
+) -> dict[str, int]:
+    """Upsert every document of a round into the results store (idempotent: content ids).
+
+    ``selection`` is None when the selection job did not run; nothing is then written for it,
+    so that a re-run of the round leaves exactly one selection document.
+
+    Returns
+    -------
+    dict of str to int
+        Documents written per collection.
+
+    """
+    groups: dict[str, list[Document]] = {
+        "candidates": list(candidates.candidates),
+        "hops": list(hops.hops),
+        "predictions": list(predictions.predictions),
+        "selections": [selection] if selection is not None else [],
+        "verifications": list(verifications.verifications),
+        "failures": [*candidates.failures, *hops.failures, *predictions.failures],
+    }
+    with open_results_store(results_dir) as store:
+        for collection, docs in groups.items():
+            if docs:
+                store.write(collection, docs)
+    return {name: len(docs) for name, docs in groups.items()}
+
+
+def hop_batches(hops: Sequence[HopDoc], hops_per_job: int) -> list[list[HopDoc]]:
+    """Consecutive batches of at most ``hops_per_job`` hops (the last may be smaller).
+
+    Hops arrive host by host, so consecutive batches keep most hosts in one job (each job
+    enumerates the hops of its hosts again to rebuild the bands).
+    """
+    if hops_per_job < 1:
+        raise ValueError(f"hops_per_job must be at least 1, got {hops_per_job}")
+    return [list(hops[i : i + hops_per_job]) for i in range(0, len(hops), hops_per_job)]
+
+
+def eligible_predictions(
+    predictions: Sequence[PredictionDoc],
+    candidates: Sequence[CandidateDoc] | None,
+    max_host_sites: int | None,
+) -> list[PredictionDoc]:
+    """The predictions whose host has at most ``max_host_sites`` sites (all when None)."""
+    if max_host_sites is None:
+        return list(predictions)
+    sizes = {c.candidate_id: c.n_sites for c in candidates or ()}
+    return [
+        p
+        for p in predictions
+        if p.candidate_id in sizes and sizes[p.candidate_id] <= max_host_sites
+    ]
+
+
+def as_candidate(value: CandidateDoc | dict[str, Any]) -> CandidateDoc:
+    """A :class:`CandidateDoc` from itself or from its dict form as jobflow/FireWorks decode it.
+
+    A job created at run time carries its inputs inside the serialised job; when it is
+    loaded again monty turns the nested structure dict into a pymatgen ``Structure``, which
+    is converted back here.
+    """
+    if isinstance(value, CandidateDoc):
+        return value
+    data = strip_markers(dict(value))
+    structure = data.get("structure")
+    if hasattr(structure, "as_dict"):
+        data["structure"] = structure.as_dict()
+    return CandidateDoc.model_validate(data)
+
+
+def enumerate_round_hops(
+    candidates: Sequence[CandidateDoc], hop_options: dict[str, Any] | None = None
+) -> HopsOutput:
+    """Enumerate and check the hops of every candidate (bands built to check them, then dropped).
+
+    Parameters
+    ----------
+    candidates
+        The round's hosts.
+    hop_options
+        :class:`~hopscreen.hops.HopOptions` fields.
+
+    Returns
+    -------
+    HopsOutput
+        Hop documents of every host and the failures (per host or per hop).
+    """
+    options = hop_options_from(hop_options, build_bands=True)
+    out = HopsOutput()
+    for cand in candidates:
+        result = hops_for_structure(
+            cand.get_structure(),
+            cand.working_ion,
+            cand.name,
+            candidate_id=cand.candidate_id,
+            options=options,
+        )
+        out.hops.extend(result.docs)
+        out.failures.extend(result.failures)
+    return out
+
+
+def predict_round_hops(
+    hops: Sequence[HopDoc],
+    candidates: Sequence[CandidateDoc],
+    *,
+    hop_options: dict[str, Any] | None = None,
+    model: str | None = None,
+    batch_size: int = 32,
+    device: str | None = None,
+) -> PredictionsOutput:
+    """Predict E_m ± σ for hops, their bands rebuilt from their hosts.
+
+    Parameters
+    ----------
+    hops, candidates
+        Hop documents and their hosts.
+    hop_options
+        :class:`~hopscreen.hops.HopOptions` fields the hops were enumerated with.
+    model
+        A model folder, a shipped model name, or None for the shipped default.
+    batch_size, device
+        Passed to the model.
+
+    Returns
+    -------
+    PredictionsOutput
+        One prediction per hop whose band was rebuilt; the others as failures.
+    """
+    loaded = load_model(model, device=device)
+    kept, bands, failures = rebuild_bands(hops, candidates, hop_options)
+    docs = predict_hops(kept, bands, model=loaded, batch_size=batch_size) if kept else []
+    return PredictionsOutput(
+        model_version=loaded.model_version, predictions=docs, failures=failures
+    )
+
+
+def merge_prediction_parts(
+    parts: Sequence[PredictionsOutput | dict[str, Any] | None],
+    batch_hops: Sequence[Sequence[tuple[str, str]]],
+) -> PredictionsOutput:
+    """Concatenate the outputs of prediction batches, in batch order.
+
+    ``parts`` are the batch outputs (None for a batch whose job failed: its hops become
+    failures), ``batch_hops`` the ``(hop_id, candidate_name)`` pairs of each batch.
+
+    Raises
+    ------
+    ValueError
+        If the batches were predicted by different model versions.
+    """
+    merged = PredictionsOutput(model_version="none")
+    versions: list[str] = []
+    for part, pairs in zip(parts, batch_hops, strict=True):
+        if part is None:
+            merged.failures.extend(
+                HopFailure(candidate_name=name, reason="prediction job failed", hop_id=hop_id)
+                for hop_id, name in pairs
+            )
+            continue
+        out = part if isinstance(part, PredictionsOutput) else PredictionsOutput.from_dict(part)
+        versions.append(out.model_version)
+        merged.predictions.extend(out.predictions)
+        merged.failures.extend(out.failures)
+    if len(set(versions)) > 1:
+        raise ValueError(f"prediction batches used different models: {sorted(set(versions))}")
+    if versions:
+        merged.model_version = versions[0]
+    return merged
+
+
+def gather_verification_docs(
+    results: Sequence[Any],
+    hop_ids: Sequence[str],
+    candidate_ids: Sequence[str | None],
+    tier: Literal["umlip", "vasp"] = "umlip",
+) -> VerificationsOutput:
+    """One verification document per selected hop; a missing result becomes ``status="failed"``."""
+    docs = []
+    for result, hop_id, cid in zip(results, hop_ids, candidate_ids, strict=True):
+        if isinstance(result, VerificationDoc):
+            docs.append(result)
+        elif isinstance(result, dict) and result.get("hop_id") == hop_id:
+            docs.append(VerificationDoc(**result))
+        else:
+            docs.append(failed_verification(hop_id, cid, "verification job failed", tier))
+    return VerificationsOutput(verifications=docs)
+
+
+def collect_round_docs(
+    results_dir: str,
+    threshold_ev: float,
+    candidates: CandidatesOutput | None,
+    hops: HopsOutput | None,
+    predictions: PredictionsOutput | None,
+    selection: SelectionDoc | None,
+    verifications: VerificationsOutput | None,
+) -> RoundSummary:
+    """Write every document of a round into the results store and summarise the round.
+
+    A missing stage output (None: its job failed) counts as empty. Idempotent: documents are
+    upserted by their content ids, so re-running a killed round writes no duplicates.
+    """
+    cands = candidates or CandidatesOutput()
+    hop_out = hops or HopsOutput()
+    preds = predictions or PredictionsOutput(model_version="none")
+    sel = selection or select_hops([], SelectionConfig(threshold_ev=threshold_ev, budget=0))
+    verifs = verifications or VerificationsOutput()
+    written = write_round(results_dir, cands, hop_out, preds, selection, verifs)
+    return summarise_round(
+        str(results_dir), threshold_ev, cands, hop_out, preds, sel, verifs, written=written
+    )
+
+
+RebuildBands = Callable[
+    [Sequence[HopDoc], Sequence[CandidateDoc]],
+    tuple[list[HopDoc], list[Crystal], list[HopFailure]],
+]
+"""Signature of :func:`rebuild_bands` (hops, hosts) -> (kept, bands, failures)."""

@@ -1,0 +1,332 @@
+"""A screening campaign: one YAML file that says what to screen, how, and where results go.
+
+Example ``campaign.yaml``::
+
+    sources:
+      demo: false
+      files: ["structures/*.cif"]
+      mp_chemsys: ["Li-Fe-P-O"]
+    ion: Li
+    results_dir: results/lfpo
+    model: null              # shipped default; or a folder / shipped model name
+    selection:
+      threshold_ev: 0.65
+      k_sigma: 1.0
+      budget: 10
+    verifier: umlip          # umlip | vasp | none
+    umlip: {neb_max_steps: 50}
+
+Unknown keys are rejected with the list of allowed ones, so a typo never passes silently.
+The functions here build the round's Flow and run it locally or submit it to FireWorks; the
+scripts in ``flows/`` and the ``hopscreen screen`` command only call them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field, ValidationError
+
+from hopscreen.hops import DEFAULT_MAX_HOP_LENGTH_ANGSTROM
+from hopscreen.schemas.base import Config
+from hopscreen.screening.finetune import FinetuneSettings
+
+if TYPE_CHECKING:
+    from jobflow import Flow
+
+    from hopscreen.schemas.round import RoundSummary
+    from hopscreen.workflow.makers import FinetuneRoundMaker, ScreenRoundMaker
+
+
+class CampaignConfigError(ValueError):
+    """A campaign file is unreadable, has unknown keys or invalid values."""
+
+
+class SourcesConfig(Config):
+    """Where the candidate hosts come from (any combination)."""
+
+    demo: bool = Field(False, description="The bundled demo hosts.")
+    files: list[str] = Field(default_factory=list, description="Structure files or globs.")
+    mp_chemsys: list[str] = Field(
+        default_factory=list, description="Materials Project chemical systems, e.g. Li-Fe-P-O."
+    )
+
+
+class HopsConfig(Config):
+    """Hop enumeration and band supercells."""
+
+    max_hop_length_angstrom: float = Field(DEFAULT_MAX_HOP_LENGTH_ANGSTROM, gt=0)
+    symprec: float = Field(0.1, gt=0, description="spglib symmetry precision, Å.")
+    supercell_min_atoms: int = Field(80, ge=1)
+    supercell_max_atoms: int = Field(240, ge=1)
+    supercell_min_length_angstrom: float = Field(10.0, gt=0)
+
+
+class PredictionConfig(Config):
+    """Batched inference."""
+
+    batch_size: int = Field(32, ge=1, description="Bands per forward pass.")
+    hops_per_job: int | None = Field(
+        1000, ge=1, description="Most hops per prediction job (more: several jobs); None: one."
+    )
+    device: str | None = Field(None, description="cpu / cuda; None picks CUDA when available.")
+
+
+class SelectionSettings(Config):
+    """Which hops are verified (see hopscreen.selection.SelectionConfig)."""
+
+    threshold_ev: float = Field(0.65, description="Good/bad barrier threshold, eV.")
+    k_sigma: float = Field(1.0, ge=0)
+    promising_margin_ev: float = Field(0.1, ge=0)
+    budget: int = Field(20, ge=0, description="Most hops verified in the round.")
+    max_per_candidate: int | None = Field(None, ge=1)
+    mix: float = Field(0.5, ge=0, le=1)
+    seed: int = 0
+    max_host_sites: int | None = Field(
+        None, ge=1, description="Verify only hops of hosts with at most this many sites."
+    )
+
+
+class RoutingConfig(Config):
+    """FireWorks workers (``_fworker``) of the GPU and DFT jobs."""
+
+    gpu_worker: str | None = "gpu"
+    dft_worker: str | None = "dft"
+
+
+class FinetuneConfig(FinetuneSettings):
+    """Fine-tuning after verification (see hopscreen.screening.finetune.FinetuneSettings)."""
+
+    enabled: bool = Field(
+        False, description="verification → fine-tune → re-predict the unverified hops."
+    )
+
+
+class CampaignConfig(Config):
+    """Everything one screening round needs."""
+
+    sources: SourcesConfig = Field(default_factory=SourcesConfig)
+    ion: str | None = Field(
+        None, description="Working ion; None only with demo sources (each host's own ion)."
+    )
+    results_dir: str = Field("results/round", description="Results folder (store).")
+    model: str | None = Field(None, description="Model folder or shipped name; None: default.")
+    hops: HopsConfig = Field(default_factory=HopsConfig)
+    prediction: PredictionConfig = Field(default_factory=PredictionConfig)
+    selection: SelectionSettings = Field(default_factory=SelectionSettings)
+    verifier: Literal["umlip", "vasp", "none"] = "umlip"
+    umlip: dict[str, Any] = Field(
+        default_factory=dict, description="hopscreen.verification.UmlipNebConfig fields."
+    )
+    vasp: dict[str, Any] = Field(
+        default_factory=dict, description="hopscreen.verification.VaspNebConfig fields."
+    )
+    routing: RoutingConfig = Field(default_factory=RoutingConfig)
+    registry: str | None = Field(
+        None,
+        description="Model registry folder (None: per-user default). With model: null the "
+        "round uses its promoted version; fine-tuned versions are registered here.",
+    )
+    finetune: FinetuneConfig = Field(default_factory=FinetuneConfig)
+
+    def check_sources(self) -> None:
+        """Raise :class:`CampaignConfigError` if nothing is to be screened or the ion is missing."""
+        src = self.sources
+        if not (src.demo or src.files or src.mp_chemsys):
+            raise CampaignConfigError("no candidate source: use demo, files or mp_chemsys")
+        if (src.files or src.mp_chemsys) and not self.ion:
+            raise CampaignConfigError("files and mp_chemsys sources need a working ion (ion:)")
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> CampaignConfig:
+        """Read a campaign file; unknown keys and bad values raise :class:`CampaignConfigError`."""
+        import yaml
+
+        try:
+            data = yaml.safe_load(Path(path).read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise CampaignConfigError(f"cannot read campaign file {path}: {exc}") from exc
+        if not isinstance(data, dict):
+            raise CampaignConfigError(f"{path}: expected a mapping at the top level")
+        return cls.from_dict(data, origin=str(path))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, origin: str = "campaign") -> CampaignConfig:
+        """Validate a mapping; errors name the offending key and the allowed ones."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise CampaignConfigError(_explain(exc, origin)) from exc
+
+    def to_maker(self) -> ScreenRoundMaker:
+        """The :class:`~hopscreen.workflow.makers.ScreenRoundMaker` of this campaign."""
+        from hopscreen.workflow.makers import (
+            HopsMaker,
+            PredictMaker,
+            ScreenRoundMaker,
+            SelectMaker,
+            VerifyMaker,
+        )
+
+        return ScreenRoundMaker(
+            hops=HopsMaker(**self.hops.model_dump()),
+            predict=PredictMaker(
+                model=self.model,
+                batch_size=self.prediction.batch_size,
+                hops_per_job=self.prediction.hops_per_job,
+                device=self.prediction.device,
+                fworker=self.routing.gpu_worker,
+            ),
+            select=SelectMaker(**self.selection.model_dump()),
+            verify=VerifyMaker(
+                tier=self.verifier,
+                umlip=dict(self.umlip),
+                vasp=dict(self.vasp),
+                fworker=self.routing.dft_worker,
+            ),
+        )
+
+
+def _allowed_keys(model: type[Config], loc: tuple[Any, ...]) -> list[str]:
+    current: Any = model
+    for part in loc[:-1]:
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        current = field.annotation
+    return sorted(getattr(current, "model_fields", {}))
+
+
+def _explain(exc: ValidationError, origin: str) -> str:
+    lines = [f"invalid campaign configuration ({origin}):"]
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        where = ".".join(str(p) for p in loc) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            allowed = ", ".join(_allowed_keys(CampaignConfig, loc))
+            lines.append(f"  unknown key {where!r}; allowed here: {allowed}")
+        else:
+            lines.append(f"  {where}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def demo_config(results_dir: str = "results/demo") -> CampaignConfig:
+    """The settings of ``make screen``: every demo host, a CPU-sized CHGNet verification.
+
+    Two hops at most are verified, only in hosts of at most 12 sites, with the capped
+    :class:`hopscreen.verification.umlip.UmlipNebConfig` defaults (supercell ≥ 6 Å, ≤ 120 atoms,
+    3 images, at most 50 NEB steps): this finishes in minutes on two CPU cores.
+    """
+    return CampaignConfig(
+        sources=SourcesConfig(demo=True),
+        results_dir=results_dir,
+        selection=SelectionSettings(budget=2, max_host_sites=12),
+        verifier="umlip",
+    )
+
+
+def round_model(config: CampaignConfig) -> str | None:
+    """The round's model: ``config.model``, else the registry's promoted version, else None.
+
+    None means the shipped default. A promoted version (``hopscreen models promote``, or a
+    fine-tuning round's promotion) is thus what the next round predicts with.
+    """
+    if config.model is not None:
+        return config.model
+    from hopscreen.registry import ModelRegistry
+
+    promoted = [e for e in ModelRegistry(config.registry).list() if e.promoted]
+    return promoted[0].path if promoted else None
+
+
+def to_finetune_maker(config: CampaignConfig) -> FinetuneRoundMaker:
+    """The :class:`~hopscreen.workflow.makers.FinetuneRoundMaker` of a campaign with fine-tuning."""
+    from hopscreen.workflow.makers import FinetuneMaker, FinetuneRoundMaker
+
+    settings = config.finetune.model_dump(mode="json", exclude={"enabled"})
+    return FinetuneRoundMaker(
+        round=config.to_maker(),
+        finetune=FinetuneMaker(
+            settings=settings,
+            registry=config.registry,
+            batch_size=config.prediction.batch_size,
+            device=config.prediction.device,
+            fworker=config.routing.gpu_worker,
+        ),
+    )
+
+
+def build_round(config: CampaignConfig) -> Flow:
+    """The Flow of one screening round of ``config`` (checks the sources first).
+
+    With ``finetune.enabled`` the round goes on with fine-tuning and re-prediction (its
+    output is then a :class:`~hopscreen.schemas.round.FinetuneRoundSummary`).
+    """
+    config.check_sources()
+    src = config.sources
+    model = round_model(config)
+    if model != config.model:
+        config = config.model_copy(update={"model": model})
+    maker = to_finetune_maker(config) if config.finetune.enabled else config.to_maker()
+    return maker.make(
+        str(Path(config.results_dir).resolve()),
+        demo=src.demo,
+        files=list(src.files),
+        mp_chemsys=list(src.mp_chemsys),
+        working_ion=config.ion,
+    )
+
+
+def run_round_locally(flow: Flow, results_dir: str | Path, *, log: bool = False) -> RoundSummary:
+    """Run a round with ``jobflow.run_locally`` on the on-disk job store of ``results_dir``.
+
+    Returns
+    -------
+    RoundSummary
+        The collector's summary.
+
+    Raises
+    ------
+    RuntimeError
+        If the collector did not run.
+
+    """
+    from jobflow import run_locally
+
+    from hopscreen.schemas.round import RoundSummary
+    from hopscreen.store import jobflow_store
+
+    Path(results_dir).mkdir(parents=True, exist_ok=True)
+    responses = run_locally(flow, store=jobflow_store(results_dir), log=log)
+    final = responses.get(flow.output.uuid)
+    if not final:
+        raise RuntimeError("the round did not finish: its collector job did not run")
+    output = final[max(final)].output
+    return output if isinstance(output, RoundSummary) else RoundSummary(**output)
+
+
+def submit_to_launchpad(flow: Flow, results_dir: str | Path, launchpad: Any = None) -> list[int]:
+    """Add a round to a FireWorks LaunchPad; workers write to the job store of ``results_dir``.
+
+    The job store travels inside each Firework (serialised), so ``results_dir`` must be on a
+    file system the workers see; ``launchpad`` defaults to ``LaunchPad.auto_load()``.
+
+    Returns
+    -------
+    list of int
+        The Firework ids.
+
+    """
+    from jobflow.managers.fireworks import flow_to_workflow
+
+    from hopscreen.store import jobflow_store
+
+    if launchpad is None:
+        from fireworks import LaunchPad
+
+        launchpad = LaunchPad.auto_load()
+    Path(results_dir).mkdir(parents=True, exist_ok=True)
+    workflow = flow_to_workflow(flow, store=jobflow_store(results_dir))
+    mapping = launchpad.add_wf(workflow)
+    return sorted(int(v) for v in mapping.values())

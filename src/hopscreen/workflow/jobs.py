@@ -1,0 +1,490 @@
+"""Thin jobflow ``@job`` s over the library stages of one screening round.
+
+Every job calls plain library functions and returns one pydantic document (its
+``output_schema``), so that the outputs are validated by jobflow and land in the job store as
+plain documents. The data flow of a round is::
+
+    fetch_candidates ─► enumerate_hops ─► predict_barriers ─► select_for_verification
+                                          (split at run time into one     │
+                                           job per batch of hops +        │
+                                           merge_predictions)             │
+                           collect_round ◄── verify_selected (replaced at run time by one
+                                              verify_hop_job per selected hop + gather)
+
+Bands are **not** stored between jobs: a band of a 170-atom supercell is ~10 kB of JSON per hop
+and is a deterministic function of (host structure, hop options, hop_id). The prediction and
+verification jobs rebuild the bands/endpoints they need from the candidate documents with
+:func:`hopscreen.hops.hops_for_structure`, keeping only the requested ``hop_id`` s.
+
+Jobs never raise for a bad input item: failures become documents (``CandidateFailure``,
+``HopFailure``, a ``VerificationDoc`` with ``status="failed"``) so that the collector always runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from jobflow import CURRENT_JOB, Flow, OnMissing, Response, job
+
+from hopscreen.hops import supercell_endpoints
+from hopscreen.schemas.candidate import CandidateDoc
+from hopscreen.schemas.hop import HopDoc, HopFailure
+from hopscreen.schemas.prediction import PredictionDoc
+from hopscreen.schemas.round import (
+    CandidatesOutput,
+    FinetuneRoundSummary,
+    HopsOutput,
+    PredictionsOutput,
+    RoundSummary,
+    VerificationsOutput,
+)
+from hopscreen.schemas.selection import SelectionDoc
+from hopscreen.schemas.training import FinetuneResult
+from hopscreen.schemas.verification import VerificationDoc
+from hopscreen.screening.finetune import (
+    FinetuneSettings,
+    finetune_on_feedback,
+    repredict_unverified,
+)
+from hopscreen.screening.round import (
+    as_candidate,
+    collect_round_docs,
+    eligible_predictions,
+    enumerate_round_hops,
+    find_hop,
+    gather_verification_docs,
+    hop_batches,
+    hop_options_from,
+    load_candidates,
+    merge_prediction_parts,
+    predict_round_hops,
+    verify_one,
+)
+from hopscreen.selection import SelectionConfig, select_hops
+from hopscreen.verification import VaspNebConfig, make_vasp_neb_flow, parse_vasp_neb_output
+
+VerifierTier = Literal["umlip", "vasp", "none"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Jobs
+# ---------------------------------------------------------------------------------------------
+@job(output_schema=CandidatesOutput)
+def fetch_candidates(
+    demo: bool = False,
+    files: list[str] | None = None,
+    mp_chemsys: list[str] | None = None,
+    working_ion: str | None = None,
+) -> CandidatesOutput:
+    """Job: load the candidate hosts of a round (see :func:`load_candidates`)."""
+    batch = load_candidates(
+        demo=demo, files=files or (), mp_chemsys=mp_chemsys or (), working_ion=working_ion
+    )
+    return CandidatesOutput(candidates=batch.candidates, failures=batch.failures)
+
+
+@job(output_schema=HopsOutput)
+def enumerate_hops_job(
+    candidates: list[CandidateDoc], hop_options: dict[str, Any] | None = None
+) -> HopsOutput:
+    """Job: enumerate and check the hops of every candidate (see :func:`enumerate_round_hops`)."""
+    return enumerate_round_hops(candidates, hop_options)
+
+
+@job(output_schema=PredictionsOutput)
+def predict_barriers(
+    hops: list[HopDoc],
+    candidates: list[CandidateDoc],
+    hop_options: dict[str, Any] | None = None,
+    model: str | None = None,
+    batch_size: int = 32,
+    device: str | None = None,
+    hops_per_job: int | None = None,
+) -> Response | PredictionsOutput:
+    """Job: predict E_m ± σ for a batch of hops (one job for many hops; bands rebuilt here).
+
+    ``model`` is a model folder, a registered model name, or None for the shipped default.
+    With ``hops_per_job`` and more hops than that, the job is replaced at run time by
+    ``ceil(len(hops) / hops_per_job)`` prediction jobs and a merger (see
+    :func:`split_prediction`); the run-time jobs keep this job's routing (``_fworker``).
+    """
+    if hops_per_job is not None and len(hops) > hops_per_job:
+        return split_prediction(
+            hops,
+            candidates,
+            hop_options=hop_options,
+            model=model,
+            batch_size=batch_size,
+            device=device,
+            hops_per_job=hops_per_job,
+        )
+    return predict_round_hops(
+        hops,
+        candidates,
+        hop_options=hop_options,
+        model=model,
+        batch_size=batch_size,
+        device=device,
+    )
+
+
+def split_prediction(
+    hops: Sequence[HopDoc],
+    candidates: Sequence[CandidateDoc],
+    *,
+    hop_options: dict[str, Any] | None,
+    model: str | None,
+    batch_size: int,
+    device: str | None,
+    hops_per_job: int,
+) -> Response:
+    """Replace the running prediction job by one job per batch of hops and a merger.
+
+    The merger takes the running job's uuid, so that references to the prediction output
+    (selection, collector) resolve to the merged :class:`PredictionsOutput`.
+    """
+    batches = hop_batches(hops, hops_per_job)
+    new_jobs: list[Any] = []
+    for i, batch in enumerate(batches):
+        hosts = {h.candidate_id for h in batch}
+        part = predict_barriers(
+            batch,
+            [c for c in candidates if c.candidate_id in hosts],
+            hop_options=hop_options,
+            model=model,
+            batch_size=batch_size,
+            device=device,
+        )
+        part.name = f"predict batch {i + 1}/{len(batches)}"
+        new_jobs.append(part)
+    merge = merge_predictions(
+        [j.output for j in new_jobs],
+        [[(h.hop_id, h.candidate_name) for h in batch] for batch in batches],
+    )
+    merge.name = "merge predictions"
+    merge.update_config({"on_missing_references": OnMissing.NONE})
+    current = CURRENT_JOB.job
+    if current is not None:
+        merge.set_uuid(current.uuid)
+        merge.index = current.index + 1
+        merge.metadata.update(current.metadata)
+    return Response(replace=Flow([*new_jobs, merge], output=None, name="prediction batches"))
+
+
+@job(output_schema=PredictionsOutput)
+def merge_predictions(parts: list[Any], batch_hops: list[list[Any]]) -> PredictionsOutput:
+    """Job: concatenate the outputs of the prediction batches, in batch order.
+
+    ``parts`` are the batch outputs, ``batch_hops`` the ``(hop_id, candidate_name)`` pairs of
+    each batch. Runs with ``on_missing_references="none"``: a batch whose job failed arrives
+    as None and its hops are recorded as failures (the round goes on).
+    """
+    return merge_prediction_parts(parts, batch_hops)
+
+
+@job(output_schema=SelectionDoc)
+def select_for_verification(
+    predictions: list[PredictionDoc],
+    selection: dict[str, Any] | None = None,
+    candidates: list[CandidateDoc] | None = None,
+    max_host_sites: int | None = None,
+) -> SelectionDoc:
+    """Job: choose the hops to verify (borderline and promising, within the budget).
+
+    With ``max_host_sites``, only hops of hosts with at most that many sites (``candidates``
+    gives the sizes) may be verified, e.g. to keep uMLIP NEB affordable on a laptop.
+    """
+    pool = eligible_predictions(predictions, candidates, max_host_sites)
+    return select_hops(pool, SelectionConfig(**(selection or {})))
+
+
+@job(output_schema=VerificationDoc)
+def verify_hop_job(
+    hop: HopDoc,
+    candidate: dict[str, Any],
+    hop_options: dict[str, Any] | None = None,
+    umlip: dict[str, Any] | None = None,
+) -> VerificationDoc:
+    """Job: uMLIP NEB of one hop (never raises; see :func:`verify_one`).
+
+    ``candidate`` is the host document as a dict (see :func:`as_candidate`).
+    """
+    return verify_one(hop, as_candidate(candidate), hop_options=hop_options, umlip=umlip)
+
+
+@job(output_schema=VerificationsOutput)
+def gather_verifications(
+    results: list[Any],
+    hop_ids: list[str],
+    candidate_ids: list[str | None],
+    tier: Literal["umlip", "vasp"] = "umlip",
+) -> VerificationsOutput:
+    """Job: collect the verification documents; a missing one becomes ``status="failed"``.
+
+    Runs with ``on_missing_references="none"`` so that a crashed verification job (its output
+    is None) still leaves a record.
+    """
+    return gather_verification_docs(results, hop_ids, candidate_ids, tier)
+
+
+@job(output_schema=VerificationsOutput)
+def verify_selected(
+    selection: SelectionDoc | None,
+    hops: list[HopDoc],
+    candidates: list[CandidateDoc],
+    tier: VerifierTier = "umlip",
+    hop_options: dict[str, Any] | None = None,
+    umlip: dict[str, Any] | None = None,
+    vasp: dict[str, Any] | None = None,
+) -> Response | VerificationsOutput:
+    """Job: fan out one verification job per selected hop, then gather them.
+
+    Replaced at run time by ``Flow([verify_hop_job ..., gather_verifications])``; the new jobs
+    take the routing in this job's ``response_manager_config`` (set by the Makers).
+    """
+    if tier == "none" or selection is None or not selection.selected:
+        return VerificationsOutput()
+    hop_by_id = {h.hop_id: h for h in hops}
+    host_by_id = {c.candidate_id: c for c in candidates}
+    jobs: list[Any] = []
+    outputs: list[Any] = []
+    hop_ids: list[str] = []
+    cids: list[str | None] = []
+    for sel in selection.selected:
+        hop = hop_by_id.get(sel.hop_id)
+        host = host_by_id.get(hop.candidate_id) if hop is not None else None
+        hop_ids.append(sel.hop_id)
+        cids.append(sel.candidate_id)
+        if hop is None or host is None:
+            outputs.append(None)  # recorded as failed by the gatherer
+            continue
+        if tier == "umlip":
+            new = verify_hop_job(
+                hop, host.model_dump(mode="json"), hop_options=hop_options, umlip=umlip
+            )
+            new.name = f"verify {host.name} {hop.hop_id[:8]}"
+            jobs.append(new)
+            outputs.append(new.output)
+        else:
+            new_flow = vasp_verification_flow(hop, host, hop_options=hop_options, vasp=vasp)
+            jobs.append(new_flow)
+            outputs.append(new_flow.output)
+    gather = gather_verifications(outputs, hop_ids, cids, tier=tier)
+    gather.update_config({"on_missing_references": OnMissing.NONE})
+    gather.name = "gather verifications"
+    # The gatherer takes this job's uuid (next index), so references to this job's output
+    # resolve to the gathered documents. jobflow's own mapping for a Flow with an output
+    # (a ``store_inputs`` job) fails the output_schema check, hence output=None here.
+    current = CURRENT_JOB.job
+    if current is not None:
+        gather.set_uuid(current.uuid)
+        gather.index = current.index + 1
+        gather.metadata.update(current.metadata)
+    return Response(replace=Flow([*jobs, gather], output=None, name="verification"))
+
+
+def vasp_verification_flow(
+    hop: HopDoc,
+    candidate: CandidateDoc,
+    *,
+    hop_options: dict[str, Any] | None = None,
+    vasp: dict[str, Any] | None = None,
+) -> Flow:
+    """The DFT NEB flow of one hop (atomate2 VASP; runs on a DFT worker)."""
+    found = find_hop(candidate, hop.hop_id, hop_options)
+    ends = supercell_endpoints(found, hop_options_from(hop_options, build_bands=False).supercell)
+    return vasp_neb_verification_flow(
+        ends.initial,
+        ends.final,
+        hop_id=hop.hop_id,
+        candidate_id=candidate.candidate_id,
+        vasp=vasp,
+    )
+
+
+def vasp_neb_verification_flow(
+    initial: Any,
+    final: Any,
+    *,
+    hop_id: str,
+    candidate_id: str | None = None,
+    vasp: dict[str, Any] | None = None,
+) -> Flow:
+    """atomate2's VASP NEB flow of one hop followed by :func:`parse_vasp_neb_job`.
+
+    Parameters
+    ----------
+    initial, final : pymatgen.core.Structure
+        Supercell endpoints, migrating ion first (see
+        :func:`hopscreen.verification.make_vasp_neb_flow`).
+    hop_id, candidate_id
+        Ids recorded in the verification document.
+    vasp
+        Fields of :class:`hopscreen.verification.VaspNebConfig`.
+
+    Returns
+    -------
+    jobflow.Flow
+        Output: the :class:`VerificationDoc` of the hop (``status="failed"`` with a reason
+        when a VASP job failed, since the parser runs on missing references too).
+
+    """
+    config = VaspNebConfig(**(vasp or {}))
+    neb = make_vasp_neb_flow(initial, final, hop_id=hop_id, config=config)
+    parse = parse_vasp_neb_job(
+        neb.output, hop_id, candidate_id=candidate_id, vasp=config.model_dump()
+    )
+    parse.name = f"parse VASP NEB {hop_id[:8]}"
+    parse.update_config({"on_missing_references": OnMissing.NONE})
+    parse.metadata.update({"hop_id": hop_id, "hopscreen_tier": "vasp"})
+    return Flow([neb, parse], output=parse.output, name=neb.name)
+
+
+@job(output_schema=VerificationDoc)
+def parse_vasp_neb_job(
+    task_doc: Any,
+    hop_id: str,
+    candidate_id: str | None = None,
+    vasp: dict[str, Any] | None = None,
+) -> VerificationDoc:
+    """Job: the VerificationDoc of a VASP NEB; never raises.
+
+    See :func:`hopscreen.verification.parse_vasp_neb_output`; a ``task_doc`` of None (the
+    NEB flow failed) gives ``status="failed"`` with the reason.
+    """
+    return parse_vasp_neb_output(
+        task_doc, hop_id=hop_id, config=VaspNebConfig(**(vasp or {})), candidate_id=candidate_id
+    )
+
+
+@job(output_schema=RoundSummary)
+def collect_round(
+    results_dir: str,
+    threshold_ev: float,
+    candidates: CandidatesOutput | None,
+    hops: HopsOutput | None,
+    predictions: PredictionsOutput | None,
+    selection: SelectionDoc | None,
+    verifications: VerificationsOutput | None,
+) -> RoundSummary:
+    """Job: write every document of the round into the results store and summarise it.
+
+    Runs even when an upstream job failed (``on_missing_references="none"``: a missing output
+    arrives as None and counts as empty). Idempotent: documents are upserted by their content
+    ids, so re-running a killed round writes no duplicates.
+    """
+    return collect_round_docs(
+        results_dir, threshold_ev, candidates, hops, predictions, selection, verifications
+    )
+
+
+ALL_JOBS = (
+    fetch_candidates,
+    enumerate_hops_job,
+    predict_barriers,
+    merge_predictions,
+    select_for_verification,
+    verify_hop_job,
+    gather_verifications,
+    verify_selected,
+    parse_vasp_neb_job,
+    collect_round,
+)
+"""Every job of this module (tests check each one enforces an ``output_schema``)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Active learning: fine-tuning on the round's verifications, then re-prediction
+# ---------------------------------------------------------------------------------------------
+
+
+@job(output_schema=FinetuneResult)
+def finetune_on_feedback_job(
+    results_dir: str,
+    round_summary: Any = None,
+    parent_model: str | None = None,
+    settings: dict[str, Any] | None = None,
+    registry: str | None = None,
+    data_dir: str | None = None,
+    hop_options: dict[str, Any] | None = None,
+) -> FinetuneResult:
+    """Job: fine-tune the round's model on the store's verifications into a new version.
+
+    ``round_summary`` only orders this job after the round's collector (which writes the
+    verifications). Never raises: an error becomes ``status="failed"`` with its reason.
+    See :func:`hopscreen.screening.finetune.finetune_on_feedback`.
+    """
+    try:
+        return finetune_on_feedback(
+            results_dir,
+            parent_model=parent_model,
+            settings=FinetuneSettings(**(settings or {})),
+            registry=registry,
+            data_dir=data_dir,
+            hop_options=hop_options,
+        )
+    except Exception as exc:  # the round's results stay usable; the reason is recorded
+        return FinetuneResult(status="failed", reason=f"{type(exc).__name__}: {exc}")
+
+
+@job(output_schema=PredictionsOutput)
+def repredict_unverified_job(
+    results_dir: str,
+    finetune: FinetuneResult | None,
+    hop_options: dict[str, Any] | None = None,
+    batch_size: int = 32,
+    device: str | None = None,
+) -> PredictionsOutput:
+    """Job: predict the store's not-yet-verified hops with the fine-tuned version.
+
+    Does nothing (empty output) when fine-tuning made no new version. The new predictions
+    are written to the results store next to the old ones (keyed by hop and model version).
+    """
+    if finetune is None or finetune.model_dir is None:
+        return PredictionsOutput(model_version="none")
+    docs, failures = repredict_unverified(
+        results_dir,
+        finetune.model_dir,
+        hop_options=hop_options,
+        batch_size=batch_size,
+        device=device,
+    )
+    return PredictionsOutput(
+        model_version=str(finetune.model_version),
+        predictions=docs,
+        failures=[
+            HopFailure(candidate_name="?", reason=f.split(": ", 1)[-1], hop_id=f.split(":")[0])
+            for f in failures
+        ],
+    )
+
+
+@job(output_schema=FinetuneRoundSummary)
+def collect_finetune_round(
+    summary: RoundSummary | None,
+    finetune: FinetuneResult | None,
+    repredicted: PredictionsOutput | None,
+) -> FinetuneRoundSummary:
+    """Job: the round's summary with the fine-tuning and re-prediction results added.
+
+    Runs with ``on_missing_references="none"``: a failed upstream job arrives as None.
+    """
+    base = summary.model_dump() if summary is not None else {}
+    base.setdefault("results_dir", "")
+    base.setdefault("threshold_ev", 0.65)
+    for name in RoundSummary.model_fields:
+        if name not in base and RoundSummary.model_fields[name].is_required():
+            base[name] = 0
+    return FinetuneRoundSummary(
+        **base,
+        finetune=finetune,
+        n_repredicted=len(repredicted.predictions) if repredicted else 0,
+        repredicted_model_version=(
+            repredicted.model_version if repredicted and repredicted.predictions else None
+        ),
+    )
+
+
+FEEDBACK_JOBS = (finetune_on_feedback_job, repredict_unverified_job, collect_finetune_round)
+"""The jobs of the fine-tuning step of a round (each enforces an ``output_schema``)."""

@@ -1,0 +1,417 @@
+"""jobflow ``Maker`` s of a screening round: their fields are the scientific parameters.
+
+Each Maker's ``make()`` returns one job (or, for :class:`ScreenRoundMaker`, the whole round as
+a ``Flow``) from :mod:`hopscreen.workflow.jobs`.
+
+Routing (FireWorks)
+-------------------
+Batched GNN inference goes to a GPU worker and NEB to DFT workers through the FireWorks spec key
+``_fworker`` in each job's ``manager_config``:
+
+* the prediction job gets ``{"_fworker": PredictMaker.fworker}`` (default ``"gpu"``); the
+  batch jobs it is split into at run time inherit it;
+* the verification fan-out job creates its NEB jobs at run time; they would inherit the fan-out
+  job's own routing, so the fan-out sets ``response_manager_config={"_fworker": "dft"}`` (a
+  :class:`jobflow.JobConfig` field) and every job of its replacement goes to the DFT worker.
+
+Jobs without ``_fworker`` (candidates, hops, selection, collection) run on any worker.
+``run_locally`` ignores routing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from jobflow import Flow, Job, Maker
+
+from hopscreen.hops import DEFAULT_MAX_HOP_LENGTH_ANGSTROM
+from hopscreen.workflow import jobs
+
+GPU_WORKER = "gpu"
+DFT_WORKER = "dft"
+
+
+@dataclass
+class CandidatesMaker(Maker):
+    """Load the candidate hosts of a round.
+
+    Parameters
+    ----------
+    name
+        Job name.
+    """
+
+    name: str = "candidates"
+
+    def make(
+        self,
+        *,
+        demo: bool = False,
+        files: list[str] | None = None,
+        mp_chemsys: list[str] | None = None,
+        working_ion: str | None = None,
+    ) -> Job:
+        """The candidates job for these sources (see :func:`hopscreen.screening.round.load_candidates`)."""
+        new = jobs.fetch_candidates(
+            demo=demo, files=files or [], mp_chemsys=mp_chemsys or [], working_ion=working_ion
+        )
+        new.name = self.name
+        return new
+
+
+@dataclass
+class HopsMaker(Maker):
+    """Enumerate the symmetry-distinct hops of each host and check their bands.
+
+    Parameters
+    ----------
+    max_hop_length_angstrom
+        Longest hop considered, Å.
+    symprec
+        spglib symmetry precision, Å.
+    supercell_min_atoms, supercell_max_atoms, supercell_min_length_angstrom
+        Size of the vacancy-mode supercell of the bands (see
+        :class:`hopscreen.hops.SupercellOptions`).
+    """
+
+    name: str = "hops"
+    max_hop_length_angstrom: float = DEFAULT_MAX_HOP_LENGTH_ANGSTROM
+    symprec: float = 0.1
+    supercell_min_atoms: int = 80
+    supercell_max_atoms: int = 240
+    supercell_min_length_angstrom: float = 10.0
+
+    def hop_options(self) -> dict[str, Any]:
+        """The :class:`~hopscreen.hops.HopOptions` fields, as a JSON-able dict."""
+        return {
+            "max_hop_length_angstrom": self.max_hop_length_angstrom,
+            "symprec": self.symprec,
+            "supercell": {
+                "min_atoms": self.supercell_min_atoms,
+                "max_atoms": self.supercell_max_atoms,
+                "min_length_angstrom": self.supercell_min_length_angstrom,
+            },
+        }
+
+    def make(self, candidates: Any) -> Job:
+        """The hops job over a list of candidate documents (or a reference to one)."""
+        new = jobs.enumerate_hops_job(candidates, hop_options=self.hop_options())
+        new.name = self.name
+        return new
+
+
+@dataclass
+class PredictMaker(Maker):
+    """Batched barrier prediction: one job per batch of many hops, never one job per hop.
+
+    The hops of a round are known only when the hops job has run, so the prediction job
+    splits itself at run time: with more than ``hops_per_job`` hops it is replaced by
+    ``ceil(n_hops / hops_per_job)`` prediction jobs and a merger whose output (one
+    :class:`~hopscreen.schemas.round.PredictionsOutput`) is what selection and collection read.
+
+    Parameters
+    ----------
+    model
+        Model folder or shipped model name; None for the shipped default.
+    batch_size
+        Bands per forward pass.
+    hops_per_job
+        Most hops predicted by one job (bounds the memory of a job: its bands are rebuilt in
+        it); None for one job however many hops.
+    device
+        ``"cpu"``, ``"cuda"`` …; None picks CUDA when available.
+    fworker
+        FireWorks worker the job is routed to (``_fworker``); None for any worker.
+    """
+
+    name: str = "predict"
+    model: str | None = None
+    batch_size: int = 32
+    hops_per_job: int | None = 1000
+    device: str | None = None
+    fworker: str | None = GPU_WORKER
+
+    def make(self, hops: Any, candidates: Any, hop_options: dict[str, Any] | None = None) -> Job:
+        """The prediction job for a list of hops and their hosts (or references to them).
+
+        The batch jobs created at run time inherit this job's ``_fworker``.
+        """
+        if self.hops_per_job is not None and self.hops_per_job < 1:
+            raise ValueError(f"hops_per_job must be at least 1, got {self.hops_per_job}")
+        new = jobs.predict_barriers(
+            hops,
+            candidates,
+            hop_options=hop_options,
+            model=self.model,
+            batch_size=self.batch_size,
+            device=self.device,
+            hops_per_job=self.hops_per_job,
+        )
+        new.name = self.name
+        if self.fworker:
+            new.update_config({"manager_config": {"_fworker": self.fworker}})
+        return new
+
+
+@dataclass
+class SelectMaker(Maker):
+    """Choose the hops to verify (see :class:`hopscreen.selection.SelectionConfig`).
+
+    Parameters
+    ----------
+    threshold_ev
+        Good/bad barrier threshold, eV.
+    k_sigma
+        Width of the uncertainty interval, in σ.
+    promising_margin_ev
+        How far below the threshold a promising hop must lie, eV.
+    budget
+        Most hops verified in the round.
+    max_per_candidate
+        Hops of one host before the others get a turn (None: no limit).
+    mix
+        Fraction of the budget meant for borderline hops.
+    seed
+        Seed of the tie-breaking order.
+    max_host_sites
+        Only hops of hosts with at most this many sites (in the candidate cell) may be
+        verified; None for all. Keeps uMLIP NEB affordable on a small machine.
+    """
+
+    name: str = "select"
+    threshold_ev: float = 0.65
+    k_sigma: float = 1.0
+    promising_margin_ev: float = 0.1
+    budget: int = 20
+    max_per_candidate: int | None = None
+    mix: float = 0.5
+    seed: int = 0
+    max_host_sites: int | None = None
+
+    def selection_config(self) -> dict[str, Any]:
+        """The :class:`~hopscreen.selection.SelectionConfig` fields, as a dict."""
+        return {
+            "threshold_ev": self.threshold_ev,
+            "k_sigma": self.k_sigma,
+            "promising_margin_ev": self.promising_margin_ev,
+            "budget": self.budget,
+            "max_per_candidate": self.max_per_candidate,
+            "mix": self.mix,
+            "seed": self.seed,
+        }
+
+    def make(self, predictions: Any, candidates: Any = None) -> Job:
+        """The selection job over predictions (and the hosts, for ``max_host_sites``)."""
+        new = jobs.select_for_verification(
+            predictions,
+            selection=self.selection_config(),
+            candidates=candidates if self.max_host_sites is not None else None,
+            max_host_sites=self.max_host_sites,
+        )
+        new.name = self.name
+        return new
+
+
+@dataclass
+class VerifyMaker(Maker):
+    """NEB verification of the selected hops, one job per hop created at run time.
+
+    Parameters
+    ----------
+    tier
+        ``"umlip"`` (CHGNet NEB, runs anywhere), ``"vasp"`` (atomate2 DFT NEB on HPC) or
+        ``"none"``.
+    umlip
+        Fields of :class:`hopscreen.verification.UmlipNebConfig` (potential, images, caps …).
+    vasp
+        Fields of :class:`hopscreen.verification.VaspNebConfig`.
+    fworker
+        FireWorks worker of the NEB jobs (``_fworker`` of the run-time jobs).
+    """
+
+    name: str = "verify"
+    tier: Literal["umlip", "vasp", "none"] = "umlip"
+    umlip: dict[str, Any] = field(default_factory=dict)
+    vasp: dict[str, Any] = field(default_factory=dict)
+    fworker: str | None = DFT_WORKER
+
+    def make(
+        self,
+        selection: Any,
+        hops: Any,
+        candidates: Any,
+        hop_options: dict[str, Any] | None = None,
+    ) -> Job:
+        """The fan-out job: replaced at run time by one NEB job per selected hop + a gatherer."""
+        new = jobs.verify_selected(
+            selection,
+            hops,
+            candidates,
+            tier=self.tier,
+            hop_options=hop_options,
+            umlip=self.umlip,
+            vasp=self.vasp,
+        )
+        new.name = self.name
+        if self.fworker:
+            new.update_config({"response_manager_config": {"_fworker": self.fworker}})
+        return new
+
+
+@dataclass
+class ScreenRoundMaker(Maker):
+    """One screening round: candidates → hops → prediction → selection → verification → store.
+
+    Parameters
+    ----------
+    candidates, hops, predict, select, verify
+        The Makers of each step.
+    """
+
+    name: str = "screen round"
+    candidates: CandidatesMaker = field(default_factory=CandidatesMaker)
+    hops: HopsMaker = field(default_factory=HopsMaker)
+    predict: PredictMaker = field(default_factory=PredictMaker)
+    select: SelectMaker = field(default_factory=SelectMaker)
+    verify: VerifyMaker = field(default_factory=VerifyMaker)
+
+    def make(
+        self,
+        results_dir: str,
+        *,
+        demo: bool = False,
+        files: list[str] | None = None,
+        mp_chemsys: list[str] | None = None,
+        working_ion: str | None = None,
+    ) -> Flow:
+        """The round as a Flow whose output is the :class:`~hopscreen.schemas.round.RoundSummary`.
+
+        Parameters
+        ----------
+        results_dir
+            Results folder (the results store) the collector writes into; it must be visible
+            to the worker that runs the collector.
+        demo, files, mp_chemsys, working_ion
+            Candidate sources (see :func:`hopscreen.screening.round.load_candidates`).
+        """
+        cands = self.candidates.make(
+            demo=demo, files=files, mp_chemsys=mp_chemsys, working_ion=working_ion
+        )
+        hop_options = self.hops.hop_options()
+        hops = self.hops.make(cands.output.candidates)
+        preds = self.predict.make(hops.output.hops, cands.output.candidates, hop_options)
+        sel = self.select.make(preds.output.predictions, cands.output.candidates)
+        ver = self.verify.make(sel.output, hops.output.hops, cands.output.candidates, hop_options)
+        collect = jobs.collect_round(
+            str(results_dir),
+            self.select.threshold_ev,
+            cands.output,
+            hops.output,
+            preds.output,
+            sel.output,
+            ver.output,
+        )
+        collect.name = "collect"
+        from jobflow import OnMissing
+
+        collect.update_config({"on_missing_references": OnMissing.NONE})
+        return Flow([cands, hops, preds, sel, ver, collect], output=collect.output, name=self.name)
+
+
+@dataclass
+class FinetuneMaker(Maker):
+    """Fine-tune the round's model on verified hops and re-predict the unverified ones.
+
+    Parameters
+    ----------
+    settings
+        Fields of :class:`hopscreen.screening.finetune.FinetuneSettings` (level policy, epochs,
+        replay, promotion rule …).
+    registry
+        Model registry folder; None for the per-user default.
+    data_dir
+        Folder of the published dataset (replay and test split); None: resolved.
+    batch_size, device
+        Inference settings of the re-prediction.
+    fworker
+        FireWorks worker of both jobs (training and inference want the GPU worker).
+    """
+
+    name: str = "finetune"
+    settings: dict[str, Any] = field(default_factory=dict)
+    registry: str | None = None
+    data_dir: str | None = None
+    batch_size: int = 32
+    device: str | None = None
+    fworker: str | None = GPU_WORKER
+
+    def make(
+        self,
+        results_dir: str,
+        round_summary: Any,
+        parent_model: str | None,
+        hop_options: dict[str, Any] | None = None,
+    ) -> tuple[Job, Job]:
+        """(fine-tune job, re-prediction job), the first ordered after ``round_summary``."""
+        settings = dict(self.settings)
+        if self.device is not None:
+            settings.setdefault("device", self.device)
+        tune = jobs.finetune_on_feedback_job(
+            results_dir,
+            round_summary,
+            parent_model=parent_model,
+            settings=settings,
+            registry=self.registry,
+            data_dir=self.data_dir,
+            hop_options=hop_options,
+        )
+        tune.name = self.name
+        again = jobs.repredict_unverified_job(
+            results_dir,
+            tune.output,
+            hop_options=hop_options,
+            batch_size=self.batch_size,
+            device=self.device,
+        )
+        again.name = "re-predict unverified"
+        if self.fworker:
+            for new in (tune, again):
+                new.update_config({"manager_config": {"_fworker": self.fworker}})
+        return tune, again
+
+
+@dataclass
+class FinetuneRoundMaker(Maker):
+    """A screening round followed by fine-tuning on its verifications and re-prediction.
+
+    verification → fine-tune (new registry version, promoted by the rule of
+    :mod:`hopscreen.screening.finetune`) → re-predict the not-yet-verified hops with it. The
+    Flow's output is a :class:`hopscreen.schemas.round.FinetuneRoundSummary`.
+
+    Parameters
+    ----------
+    round
+        The screening round (its ``predict.model`` is the parent of the new version).
+    finetune
+        The fine-tuning step.
+    """
+
+    name: str = "screen round + finetune"
+    round: ScreenRoundMaker = field(default_factory=ScreenRoundMaker)
+    finetune: FinetuneMaker = field(default_factory=FinetuneMaker)
+
+    def make(self, results_dir: str, **sources: Any) -> Flow:
+        """The round (see :meth:`ScreenRoundMaker.make`, same arguments) plus fine-tuning."""
+        from jobflow import OnMissing
+
+        screen = self.round.make(results_dir, **sources)
+        hop_options = self.round.hops.hop_options()
+        tune, again = self.finetune.make(
+            str(results_dir), screen.output, self.round.predict.model, hop_options
+        )
+        tune.update_config({"on_missing_references": OnMissing.NONE})
+        collect = jobs.collect_finetune_round(screen.output, tune.output, again.output)
+        collect.name = "collect finetune"
+        collect.update_config({"on_missing_references": OnMissing.NONE})
+        return Flow([screen, tune, again, collect], output=collect.output, name=self.name)
