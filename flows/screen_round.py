@@ -1,7 +1,8 @@
 """Build one screening round from a campaign file and run it locally or submit it to FireWorks.
 
-Composition only: the jobs and Makers live in ``hopscreen.workflow.jobs`` / ``hopscreen.workflow.makers`` (FireWorks
-workers import them by module path from the installed package).
+Composition only: the jobs and Makers live in ``hopscreen.workflow.jobs`` /
+``hopscreen.workflow.makers`` (FireWorks workers import them by module path from the installed
+package).
 
 Usage::
 

@@ -15,7 +15,7 @@ from hopscreen.benchmarks.scenarios import (
     record_state,
     structure_type,
 )
-from hopscreen.evaluation.splits import framework_formula
+from hopscreen.data.splits import framework_formula
 from hopscreen.schemas.data import EmRecord
 
 EMPTY = [("Mn", (0.0, 0.0, 0.0)), ("O", (0.5, 0.5, 0.5))]

@@ -103,8 +103,12 @@ def test_endpoints_rebuild_published_endpoints(records, data_dir: Path):
     n_initial = n_final = 0
     for raw in both:
         rec = by_name[raw["sys_name"]]
-        n_initial += same(endpoint_atoms(rec.band, "initial"), Crystal.from_jarvis_dict(raw["atoms_ini"]))
-        n_final += same(endpoint_atoms(rec.band, "final"), Crystal.from_jarvis_dict(raw["atoms_fin"]))
+        n_initial += same(
+            endpoint_atoms(rec.band, "initial"), Crystal.from_jarvis_dict(raw["atoms_ini"])
+        )
+        n_final += same(
+            endpoint_atoms(rec.band, "final"), Crystal.from_jarvis_dict(raw["atoms_fin"])
+        )
     # the data README: exact except for 10 test hops whose endpoints were relaxed separately
     assert (n_initial, n_final) == (60, 50)
 

@@ -54,10 +54,10 @@ def fake_verify_hop(hop, *, candidate_id=None, config=None) -> VerificationDoc:
 
 @pytest.fixture
 def fake_verifier(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Replace CHGNet NEB by :func:`fake_verify_hop` (jobs look it up at run time)."""
-    import hopscreen.verification.umlip as umlip
+    """Replace CHGNet NEB by :func:`fake_verify_hop` where the round looks it up."""
+    import hopscreen.screening.round as screening_round
 
-    monkeypatch.setattr(umlip, "verify_hop", fake_verify_hop)
+    monkeypatch.setattr(screening_round, "verify_hop", fake_verify_hop)
 
 
 @pytest.fixture

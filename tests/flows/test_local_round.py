@@ -45,12 +45,12 @@ def test_round_runs_and_rerun_adds_no_duplicates(tiny_model, fake_verifier, resu
 
 
 def test_failed_verification_is_recorded_and_collector_runs(tiny_model, monkeypatch, results_dir):
-    import hopscreen.verification.umlip as umlip
+    import hopscreen.screening.round as screening_round
 
     def broken(*args, **kwargs):
         raise RuntimeError("NEB exploded")
 
-    monkeypatch.setattr(umlip, "verify_hop", broken)
+    monkeypatch.setattr(screening_round, "verify_hop", broken)
     summary = run_round_locally(build_round(small_config(results_dir, tiny_model)), results_dir)
     assert summary.n_verified == 0
     assert summary.n_verification_failed == 1

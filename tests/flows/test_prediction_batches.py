@@ -93,9 +93,7 @@ def test_merge_records_a_failed_batch_and_keeps_the_others():
     assert [(f.hop_id, f.candidate_name) for f in out.failures] == [("hop-1", "B"), ("hop-2", "B")]
     assert all(f.reason == "prediction job failed" for f in out.failures)
     with pytest.raises(ValueError, match="different models"):
-        jobs.merge_predictions.original(
-            [pred, PredictionsOutput(model_version="m2")], [[], []]
-        )
+        jobs.merge_predictions.original([pred, PredictionsOutput(model_version="m2")], [[], []])
 
 
 def test_five_hops_batch_two_gives_three_prediction_jobs(tiny_model, tmp_path):

@@ -106,14 +106,14 @@ def test_killed_while_writing_then_rerun(
 
 def _fail_prediction_then_rerun(tiny_model, monkeypatch, folder) -> dict[str, list[str]]:
     """Run a round whose prediction job raises once, then run it again; the stored keys."""
-    import hopscreen.inference.hops as inference_hops
+    import hopscreen.screening.round as screening_round
 
     config = round_config(folder, tiny_model)
 
     def boom(original, *args, **kwargs):
         raise RuntimeError("worker killed during prediction")
 
-    calls = _once(monkeypatch, inference_hops, "predict_hops", boom)
+    calls = _once(monkeypatch, screening_round, "predict_hops", boom)
     try:
         run_round_locally(build_round(config), folder)
     except RuntimeError:

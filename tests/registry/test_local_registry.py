@@ -88,9 +88,9 @@ def test_get_by_version_prefix_and_name(tmp_path: Path, models: dict[str, Path])
 def test_promote_exactly_one_and_current(
     tmp_path: Path, models: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import hopscreen.models.shipped as shipped
+    import hopscreen.registry.local as registry_local
 
-    monkeypatch.setattr(shipped, "default_model_dir", lambda: models["other"])
+    monkeypatch.setattr(registry_local, "default_model_dir", lambda: models["other"])
     reg = ModelRegistry(tmp_path)
     current = reg.current()
     assert current.shipped and current.model_version == _version(models["other"])

@@ -52,9 +52,7 @@ def test_warm_start_continues_from_the_parent(parent, tmp_path):
     assert card.architecture == pcard.architecture and card.scaler == pcard.scaler
     assert card.ensemble_size == 2 and card.training["init_from"] == pcard.model_version
     old = [p.member_barriers_ev for p in predict(BANDS, model=load_model(parent))]
-    new = [
-        p.member_barriers_ev for p in predict(BANDS, model=load_model(tmp_path / "child"))
-    ]
+    new = [p.member_barriers_ev for p in predict(BANDS, model=load_model(tmp_path / "child"))]
     np.testing.assert_allclose(new, old, atol=1e-4)
 
     # a real learning rate moves the weights

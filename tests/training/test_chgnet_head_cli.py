@@ -20,7 +20,7 @@ pytest.importorskip("chgnet")
 
 
 def test_cli_builds_folder_that_predicts_like_the_head(tmp_path, monkeypatch):
-    import hopscreen.data.em_dataset as em
+    import hopscreen.cli.train as train_cli
 
     bands = [tiny_band(s) for s in range(8)]
     barriers = np.linspace(0.2, 1.5, 8)
@@ -28,7 +28,7 @@ def test_cli_builds_folder_that_predicts_like_the_head(tmp_path, monkeypatch):
         SimpleNamespace(band=b, barrier_ev=float(y), record_id=f"r{i}")
         for i, (b, y) in enumerate(zip(bands, barriers, strict=True))
     ]
-    monkeypatch.setattr(em, "load_em_dataset", lambda data_dir=None, splits=None: records)
+    monkeypatch.setattr(train_cli, "load_em_dataset", lambda data_dir=None, splits=None: records)
     out, cache = tmp_path / "model", tmp_path / "features"
     result = CliRunner().invoke(
         app, ["train", "chgnet-head", "--out", str(out), "--cache-dir", str(cache)]

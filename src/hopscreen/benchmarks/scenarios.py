@@ -5,7 +5,7 @@ is built from the records themselves (structure and labels), is a pure function 
 records and a seed, puts every record on exactly one side, and says in its ``description``
 how it was built and how many hops each side holds.
 
-Keys read from a record (see also :mod:`hopscreen.evaluation.splits`)
+Keys read from a record (see also :mod:`hopscreen.data.splits`)
 ---------------------------------------------------------------------
 *structure* — one crystal studied with one working ion: the ``sys_name`` without its trailing
 hop numbers (``e-NaVOPO4_1`` / ``_2`` / ``_3`` → ``e-NaVOPO4``), the working ion and the
@@ -46,7 +46,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from hopscreen.evaluation.splits import framework_formula, normalise_sys_name
+from hopscreen.data.splits import framework_formula, normalise_sys_name
 from hopscreen.schemas.base import Document
 from hopscreen.schemas.data import EmRecord
 from hopscreen.schemas.structure import SYMBOL_TO_Z, Crystal

@@ -284,7 +284,8 @@ def bench_round_throughput(
 ) -> dict[str, Any]:
     """Hops per second of a demo round without verification, through the real round code.
 
-    Runs :func:`hopscreen.workflow.campaign.build_round` + :func:`~hopscreen.workflow.campaign.run_round_locally`
+    Runs :func:`hopscreen.workflow.campaign.build_round` +
+    :func:`~hopscreen.workflow.campaign.run_round_locally`
     (candidates → hops → bands → predictions → selection → store) on the demo settings with
     ``verifier: none``, in a temporary results folder unless ``results_dir`` is given.
 
@@ -363,7 +364,9 @@ def synthetic_bands(n: int, *, seed: int = 0) -> list[Crystal]:
         keep = np.ones(len(coords), bool)
         keep[[cations[0], cations[1]]] = False
         lattice = np.eye(3) * 2 * (4.2 + 0.2 * rng.random())
-        out.append(Crystal(lattice, np.vstack([copies, coords[keep]]), np.r_[[3] * 5, numbers[keep]]))
+        out.append(
+            Crystal(lattice, np.vstack([copies, coords[keep]]), np.r_[[3] * 5, numbers[keep]])
+        )
     return out
 
 

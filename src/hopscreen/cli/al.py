@@ -10,6 +10,11 @@ from typing import Annotated
 
 import typer
 
+from hopscreen.benchmarks import replay as rp
+from hopscreen.benchmarks.sections import update_section
+from hopscreen.data.paths import HopscreenDataError
+from hopscreen.selection.policies import POLICIES
+
 app = typer.Typer(
     help="Active learning: replay benchmark of selection policies.", no_args_is_help=True
 )
@@ -53,11 +58,6 @@ def replay_cmd(
 ) -> None:
     """Replay active learning on the published data with its labels as the oracle."""
     from rich.console import Console
-
-    from hopscreen.benchmarks.sections import update_section
-    from hopscreen.data.paths import HopscreenDataError
-    from hopscreen.selection.policies import POLICIES
-    from hopscreen.training import replay as rp
 
     console = Console(stderr=True)
     if backbone is not None and not backbone.exists():

@@ -8,6 +8,13 @@ from typing import Annotated
 
 import typer
 
+from hopscreen.benchmarks.bench import render_markdown, run_benchmarks
+from hopscreen.benchmarks.models import SECTION, render_shipped_models, run_shipped_models
+from hopscreen.benchmarks.sections import machine_line, sections, update_section
+from hopscreen.data.paths import HopscreenDataError
+from hopscreen.models.bundle import load_card
+from hopscreen.models.shipped import alignn_model_dir
+
 
 def bench(
     out: Annotated[Path, typer.Option(help="Markdown file to write.")] = Path("BENCHMARKS.md"),
@@ -41,13 +48,6 @@ def bench(
     """
     from rich.console import Console
 
-    from hopscreen.benchmarks.bench import render_markdown, run_benchmarks
-    from hopscreen.benchmarks.models import SECTION, render_shipped_models, run_shipped_models
-    from hopscreen.benchmarks.sections import machine_line, update_section
-    from hopscreen.data.paths import HopscreenDataError
-    from hopscreen.models.bundle import load_card
-    from hopscreen.models.shipped import alignn_model_dir
-
     console = Console(stderr=True)
 
     def progress(msg: str) -> None:
@@ -80,7 +80,6 @@ def bench(
         raise typer.Exit(2) from None
     if note:
         results["note"] = note
-    from hopscreen.benchmarks.sections import sections
 
     kept = "".join("\n" + block for block in sections(out).values())
     out.write_text(render_markdown(results, load_card(alignn_model_dir())) + kept)

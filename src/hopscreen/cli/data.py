@@ -12,6 +12,13 @@ from typing import Annotated
 
 import typer
 
+from hopscreen.data.download import diagnose, verify
+from hopscreen.data.download import download as fetch
+from hopscreen.data.em_dataset import join_tabulation, load_em_dataset, summarize_em_dataset
+from hopscreen.data.manifest import DATASETS
+from hopscreen.data.paths import HopscreenDataError, resolve_data_dir
+from hopscreen.data.pretrain import count_pretrain_records
+
 app = typer.Typer(
     help="Fetch and check the published migration-barrier dataset and pre-training corpus.",
     no_args_is_help=True,
@@ -51,10 +58,6 @@ def download(
     ] = True,
 ) -> None:
     """Download the upstream files at their pinned commit and verify their sha256."""
-    from hopscreen.data.download import download as fetch
-    from hopscreen.data.manifest import DATASETS
-    from hopscreen.data.paths import HopscreenDataError, resolve_data_dir
-
     root = resolve_data_dir(dest)
     names = list(DATASETS) if dataset is DatasetChoice.all else [dataset.value]
     errors = []
@@ -87,12 +90,6 @@ def info(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show the data directory, the check of every file and the record counts."""
-    from hopscreen.data.download import diagnose, verify
-    from hopscreen.data.em_dataset import join_tabulation, load_em_dataset, summarize_em_dataset
-    from hopscreen.data.manifest import DATASETS
-    from hopscreen.data.paths import HopscreenDataError, resolve_data_dir
-    from hopscreen.data.pretrain import count_pretrain_records
-
     root = resolve_data_dir(data_dir)
     statuses = verify(root)
     problem = diagnose(statuses, root)

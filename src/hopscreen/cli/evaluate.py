@@ -13,6 +13,10 @@ from typing import Annotated, Any
 
 import typer
 
+from hopscreen.data.paths import HopscreenDataError
+from hopscreen.evaluation.report import evaluate_model, write_predictions_csv
+from hopscreen.models.bundle import ModelLoadError
+
 
 class SplitChoice(StrEnum):
     """Evaluations ``hopscreen evaluate`` offers."""
@@ -170,10 +174,6 @@ def evaluate(
     On the paper's test split the paper's Model-3 and MACE NEB (both published) are scored
     on the same hops by the same code.
     """
-    from hopscreen.data.paths import HopscreenDataError
-    from hopscreen.evaluation.report import evaluate_model, write_predictions_csv
-    from hopscreen.models.bundle import ModelLoadError
-
     if device is not None and device not in ("cpu", "cuda") and not device.startswith("cuda:"):
         raise _fail(f"--device must be cpu or cuda, not {device!r}", code=1)
     try:

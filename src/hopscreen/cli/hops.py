@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from hopscreen.hops import HopOptions, hops_for_structure
+
 if TYPE_CHECKING:
     from pymatgen.core import Structure
 
@@ -45,8 +47,6 @@ def hops(
     Files that cannot be read or have no hop are reported on stderr; the exit code is 1 if
     anything failed.
     """
-    from hopscreen.hops import HopOptions, hops_for_structure
-
     options = HopOptions(max_hop_length_angstrom=max_length, build_bands=not no_bands)
     n_failed = 0
     for path in files:

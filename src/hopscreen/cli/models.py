@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-if TYPE_CHECKING:
-    from hopscreen.registry import ModelRegistry
+from hopscreen.models.bundle import ModelLoadError
+from hopscreen.models.kinds import read_card, shipped_versions
+from hopscreen.registry import ModelRegistry, UnknownModelError
 
 app = typer.Typer(
     help="Local model registry: versions, lineage and the promoted model.", no_args_is_help=True
@@ -27,8 +28,6 @@ def _fail(message: str) -> None:
 
 
 def _registry(root: Path | None) -> ModelRegistry:
-    from hopscreen.registry import ModelRegistry
-
     return ModelRegistry(root)
 
 
@@ -61,10 +60,6 @@ def show_cmd(
     registry: RegistryOption = None,
 ) -> None:
     """Show a version's model card and its lineage."""
-    from hopscreen.models.bundle import ModelLoadError
-    from hopscreen.models.kinds import read_card
-    from hopscreen.registry import UnknownModelError
-
     reg = _registry(registry)
     try:
         entry = reg.get(version)
@@ -84,7 +79,7 @@ def show_cmd(
     typer.echo("lineage:")
     for e in lineage:
         typer.echo(f"  {e.model_version}  {e.name}  {e.created_utc}")
-    shipped = _shipped_versions()
+    shipped = shipped_versions()
     for parent in missing:
         if parent in shipped:
             typer.echo(f"  {parent}  {shipped[parent]}  (shipped with hopscreen)")
@@ -98,8 +93,6 @@ def promote_cmd(
     registry: RegistryOption = None,
 ) -> None:
     """Make a registered version the current model."""
-    from hopscreen.registry import UnknownModelError
-
     try:
         entry = _registry(registry).promote(version)
     except UnknownModelError as exc:
@@ -115,27 +108,9 @@ def register_cmd(
     move: Annotated[bool, typer.Option(help="Move the folder instead of copying it.")] = False,
 ) -> None:
     """Verify a model folder and add it to the registry (idempotent)."""
-    from hopscreen.models.bundle import ModelLoadError
-
     try:
         entry = _registry(registry).register(model_dir, copy=not move)
     except ModelLoadError as exc:
         _fail(str(exc))
         return
     typer.echo(f"registered {entry.model_version} ({entry.name}) at {entry.path}")
-
-
-def _shipped_versions() -> dict[str, str]:
-    """model_version → name of every model folder shipped with the package."""
-    from hopscreen.models.bundle import ModelLoadError
-    from hopscreen.models.kinds import read_card
-    from hopscreen.models.shipped import SHIPPED_DIR
-
-    out = {}
-    for folder in sorted(p for p in SHIPPED_DIR.iterdir() if p.is_dir()):
-        try:
-            card = read_card(folder)
-        except ModelLoadError:
-            continue
-        out[card.model_version] = card.name
-    return out

@@ -8,7 +8,11 @@ from typing import Annotated
 
 import typer
 
+from hopscreen.candidates import load_local_candidates
+from hopscreen.hops import HopOptions, hops_for_structure
+from hopscreen.inference.hops import predict_hops
 from hopscreen.inference.load import load_model
+from hopscreen.models.bundle import ModelLoadError
 
 
 def predict(
@@ -29,11 +33,6 @@ def predict(
     """Predict the migration barrier E_m (± σ) of every distinct hop in the given structures."""
     from rich.console import Console
     from rich.table import Table
-
-    from hopscreen.candidates import load_local_candidates
-    from hopscreen.hops import HopOptions, hops_for_structure
-    from hopscreen.inference.hops import predict_hops
-    from hopscreen.models.bundle import ModelLoadError
 
     err = Console(stderr=True)
     try:

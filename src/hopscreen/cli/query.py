@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from hopscreen.store import query_results
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -96,8 +98,6 @@ def query(
     ] = OutputFormat.table,
 ) -> None:
     """Show the predicted (and verified) barriers of a results folder, lowest first."""
-    from hopscreen.store import query_results
-
     if not results.is_dir():
         typer.echo(
             f"error: results folder {results} does not exist (run a screening round first)",

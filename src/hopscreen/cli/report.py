@@ -11,14 +11,14 @@ from typing import Annotated
 
 import typer
 
+from hopscreen.report import write_report
+
 
 def report(
     results: Annotated[Path, typer.Option("--results", help="Results folder (store).")],
     out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
 ) -> None:
     """Write a self-contained HTML report (ranked hops, figures) of a results folder."""
-    from hopscreen.report import write_report
-
     if not results.is_dir():
         typer.echo(f"Error: no results folder {results}", err=True)
         raise typer.Exit(code=2)

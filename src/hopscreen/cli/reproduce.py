@@ -7,6 +7,16 @@ from typing import Annotated
 
 import typer
 
+from hopscreen.benchmarks.reproduce import (
+    ROW_NAMES,
+    ReproduceConfig,
+    render_markdown,
+    run_reproduce,
+)
+from hopscreen.benchmarks.sections import machine_line, update_section
+from hopscreen.data.paths import HopscreenDataError
+from hopscreen.inference.device import resolve_device
+
 _ROWS_HELP = (
     "Comma-separated rows: model3, model3-scratch, model1-concat, model1-add, model1-subtract, "
     "model2, model4, rf, gbr (default: all)."
@@ -55,15 +65,6 @@ def reproduce(
     """
     from rich.console import Console
 
-    from hopscreen.benchmarks.reproduce import (
-        ROW_NAMES,
-        ReproduceConfig,
-        render_markdown,
-        run_reproduce,
-    )
-    from hopscreen.data.paths import HopscreenDataError
-    from hopscreen.inference.device import resolve_device
-
     console = Console(stderr=True)
     if backbone is not None and not backbone.exists():
         console.print(f"[red]Error:[/red] backbone {backbone} does not exist")
@@ -94,8 +95,6 @@ def reproduce(
     typer.echo(table)
     if benchmarks is not None:
         import shutil
-
-        from hopscreen.benchmarks.sections import machine_line, update_section
 
         image = benchmarks.parent / "docs" / "reproduce_parity.png"
         image.parent.mkdir(parents=True, exist_ok=True)

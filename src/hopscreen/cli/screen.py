@@ -1,7 +1,8 @@
 """``hopscreen screen``: run (or submit) one screening round and print its summary.
 
 Only parses options, builds a :class:`hopscreen.workflow.campaign.CampaignConfig` and calls
-:func:`hopscreen.workflow.campaign.build_round` / :func:`~hopscreen.workflow.campaign.run_round_locally` /
+:func:`hopscreen.workflow.campaign.build_round` /
+:func:`~hopscreen.workflow.campaign.run_round_locally` /
 :func:`~hopscreen.workflow.campaign.submit_to_launchpad`.
 Exit codes: 0 success, 1 bad options or configuration, 2 the round did not finish.
 """
@@ -15,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 
+from hopscreen.verification.umlip import UmlipNebConfig
 from hopscreen.workflow.campaign import (
     CampaignConfig,
     CampaignConfigError,
@@ -218,8 +220,6 @@ def screen(
         console.print(f"Added a workflow of {len(ids)} Fireworks to the LaunchPad: {ids}")
         return
     if campaign.verifier == "umlip":
-        from hopscreen.verification.umlip import UmlipNebConfig
-
         caps = UmlipNebConfig(**campaign.umlip).capped_description()
         if caps:
             console.print(f"[yellow]uMLIP verification is capped:[/yellow] {caps}")

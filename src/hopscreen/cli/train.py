@@ -9,6 +9,15 @@ from typing import Annotated
 
 import typer
 
+from hopscreen.data.em_dataset import load_em_dataset
+from hopscreen.data.paths import HopscreenDataError
+from hopscreen.data.pretrain import load_pretrain_corpus
+from hopscreen.inference.device import resolve_device
+from hopscreen.training.chgnet_head import train_chgnet_head_model
+from hopscreen.training.config import get_preset
+from hopscreen.training.finetune import finetune_ensemble
+from hopscreen.training.pretrain import pretrain
+
 app = typer.Typer(
     help="Pre-train and fine-tune the Model-3 barrier network; fit the CHGNet head.",
     no_args_is_help=True,
@@ -27,8 +36,6 @@ def _setup_logging(out: Path) -> None:
 
 def _device(device: str | None) -> str:
     import torch
-
-    from hopscreen.inference.device import resolve_device
 
     device = resolve_device(device)
     if device.startswith("cuda"):
@@ -59,11 +66,6 @@ def pretrain_cmd(
     limit: Annotated[int | None, typer.Option(help="Use only the first N structures.")] = None,
 ) -> None:
     """Pre-train one backbone with seven property heads (masked L1 loss); resumable."""
-    from hopscreen.data.paths import HopscreenDataError
-    from hopscreen.data.pretrain import load_pretrain_corpus
-    from hopscreen.training.config import get_preset
-    from hopscreen.training.pretrain import pretrain
-
     _setup_logging(out)
     try:
         p = get_preset(preset)
@@ -114,11 +116,6 @@ def finetune_cmd(
     cache_dir: Annotated[Path | None, typer.Option(help="Graph cache folder.")] = None,
 ) -> None:
     """Fine-tune Model-3 on the authors' 559 training hops; writes a model folder."""
-    from hopscreen.data.em_dataset import load_em_dataset
-    from hopscreen.data.paths import HopscreenDataError
-    from hopscreen.training.config import get_preset
-    from hopscreen.training.finetune import finetune_ensemble
-
     _setup_logging(out)
     if backbone is not None and not backbone.exists():
         _fail(f"backbone {backbone} does not exist (run `hopscreen train pretrain` first)")
@@ -162,10 +159,6 @@ def chgnet_head_cmd(
     name: Annotated[str, typer.Option(help="Model name in the card.")] = "chgnet-gbr",
 ) -> None:
     """Fit the CHGNet-feature gradient-boosting head on the 559 training hops; writes a folder."""
-    from hopscreen.data.em_dataset import load_em_dataset
-    from hopscreen.data.paths import HopscreenDataError
-    from hopscreen.training.chgnet_head import train_chgnet_head_model
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         records = load_em_dataset(data_dir, splits=("train",))

@@ -106,6 +106,7 @@ def normalise_xc(value: Any) -> str | None:
 
 
 def to_float(value: Any) -> float | None:
+    """A spreadsheet cell as a float; None for an empty or non-numeric cell."""
     if value is None:
         return None
     if isinstance(value, int | float):
@@ -124,6 +125,7 @@ def _header_key(value: Any) -> str:
 
 
 def sheet_rows(path: Path, sheet: str) -> list[tuple[Any, ...]]:
+    """The rows of one sheet of the workbook at ``path`` (cached per file size and mtime)."""
     return list(_workbook_sheets(str(path), *_stamp(path))[sheet])
 
 
@@ -145,10 +147,12 @@ def _workbook_sheets(path: str, size: int, mtime_ns: int) -> dict[str, tuple[tup
 
 
 def tabulation_path(data_dir: Path | str | None) -> Path:
+    """The checked spreadsheet file of the E_m dataset in ``data_dir``."""
     return require_dataset("em_dataset", data_dir, files=[EM_TABULATION]) / EM_TABULATION
 
 
 def column_index(header: Sequence[Any], wanted: Sequence[str], sheet: str) -> dict[str, int]:
+    """Column of each ``wanted`` header (normalised) in ``header``; an error names any missing."""
     keys = [_header_key(h) for h in header]
     missing = [w for w in wanted if w not in keys]
     if missing:

@@ -31,15 +31,26 @@ from typing import Any, Literal
 
 import numpy as np
 
+from hopscreen.data.em_dataset import join_tabulation, load_em_dataset
+from hopscreen.data.published import load_paper_test_predictions
+from hopscreen.data.splits import grouped_kfold, host_groups
 from hopscreen.evaluation.metrics import (
     DEFAULT_N_BOOT,
     DEFAULT_THRESHOLDS_EV,
     evaluate_predictions,
     paired_bootstrap_difference,
 )
-from hopscreen.evaluation.splits import grouped_kfold, host_groups
+from hopscreen.inference.chgnet_head import ChgnetHeadModel
 from hopscreen.inference.device import resolve_device
 from hopscreen.inference.load import load_model
+from hopscreen.inference.predict import predict
+from hopscreen.models.bundle import ModelLoadError, load_card, model_kind
+from hopscreen.models.chgnet_backbone import default_feature_cache
+from hopscreen.models.chgnet_bundle import load_chgnet_head
+from hopscreen.models.shipped import default_model_dir, resolve_model_dir
+from hopscreen.training.chgnet_head import refit_like
+from hopscreen.training.config import get_preset
+from hopscreen.training.finetune import finetune_ensemble
 
 log = logging.getLogger(__name__)
 
@@ -122,9 +133,6 @@ def published_test_baselines(data_dir: Path | str | None = None) -> dict[str, di
         ``{"paper_model3": {record_id: eV}, "mace_neb_relaxed": {record_id: eV}}``; a hop
         without a published value is absent from the inner dict.
     """
-    from hopscreen.data.em_dataset import join_tabulation
-    from hopscreen.data.published import load_paper_test_predictions
-
     paper = load_paper_test_predictions(data_dir)
     matches, _ = join_tabulation(data_dir)
     mace = {
@@ -240,10 +248,6 @@ def _paper_test(
     seed: int,
     ci: float,
 ) -> dict[str, Any]:
-    from hopscreen.data.em_dataset import load_em_dataset
-    from hopscreen.inference.predict import predict
-    from hopscreen.models.shipped import resolve_model_dir
-
     records = load_em_dataset(data_dir, splits=("test",))
     baselines = published_test_baselines(data_dir)
     if limit is not None:
@@ -252,8 +256,6 @@ def _paper_test(
         raise ValueError("no test records to evaluate (limit must be positive)")
     folder = resolve_model_dir(model_dir)
     if not folder.is_dir():
-        from hopscreen.models.bundle import ModelLoadError
-
         raise ModelLoadError(
             f"model folder {folder} does not exist (no shipped default model yet?); "
             "pass a model folder or name"
@@ -320,17 +322,12 @@ def _cv_from_model(
     ensemble_size: int,
     out_dir: Path | str | None,
 ) -> dict[str, Any]:
-    from hopscreen.models.bundle import load_card, model_kind
-    from hopscreen.models.shipped import resolve_model_dir
-
     backbone = None
     model_info = None
     folder = None
     if model_dir is not None:
         folder = resolve_model_dir(model_dir)
     else:
-        from hopscreen.models.shipped import default_model_dir
-
         folder = default_model_dir() if default_model_dir().is_dir() else None
     if folder is not None and model_kind(folder) == "chgnet-head":
         return _cv_chgnet_head(
@@ -392,16 +389,10 @@ def _cv_chgnet_head(
     ``out_dir`` is given, else in the per-user cache (``chgnet-features`` beside the data
     cache), so only the first run pays the CHGNet passes.
     """
-    from hopscreen.inference.chgnet_head import ChgnetHeadModel
-    from hopscreen.models.chgnet_bundle import load_chgnet_head
-    from hopscreen.training.chgnet_head import refit_like
-
     card, _ = load_chgnet_head(folder)
     if out_dir is not None:
         feature_cache = Path(out_dir) / "chgnet-features"
     else:
-        from hopscreen.models.chgnet_backbone import default_feature_cache
-
         feature_cache = default_feature_cache()
 
     def fit_fold(train: list[Any], fold_dir: Path) -> ChgnetHeadModel:
@@ -461,8 +452,8 @@ def cross_validate(
 
     Each fold fine-tunes a fresh ensemble (:func:`~hopscreen.training.finetune.finetune_ensemble`)
     on the other folds and predicts its held-out hosts; the out-of-fold predictions are pooled
-    and scored once. Folds come from :func:`~hopscreen.evaluation.splits.host_groups` and
-    :func:`~hopscreen.evaluation.splits.grouped_kfold`, so no host is on both sides.
+    and scored once. Folds come from :func:`~hopscreen.data.splits.host_groups` and
+    :func:`~hopscreen.data.splits.grouped_kfold`, so no host is on both sides.
 
     Parameters
     ----------
@@ -502,13 +493,7 @@ def cross_validate(
         ``folds`` (per fold: ``fold``, ``n_train``, ``n_val``, ``n_hosts_val``, ``mae_ev``,
         ``seconds``) and, per prediction, ``host`` and ``fold``.
     """
-    from hopscreen.inference.predict import predict
-    from hopscreen.training.config import get_preset
-    from hopscreen.training.finetune import finetune_ensemble
-
     if records is None:
-        from hopscreen.data.em_dataset import load_em_dataset
-
         records = load_em_dataset(data_dir, splits=("train",))
     records = list(records)
     if limit is not None:

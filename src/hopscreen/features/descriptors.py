@@ -80,6 +80,7 @@ from functools import cache
 
 import numpy as np
 
+from hopscreen.data.em_dataset import working_ion
 from hopscreen.features.charges import ion_charge, nominal_charges
 from hopscreen.features.ewald import ewald_potentials, image_displacements
 from hopscreen.schemas.structure import SYMBOL_TO_Z, Crystal
@@ -148,8 +149,6 @@ def _ion_properties(ion: str) -> tuple[float, float, float, float]:
 
 
 def _infer_ion(band: Crystal) -> str:
-    from hopscreen.data.em_dataset import working_ion
-
     return working_ion(band)
 
 

@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 DEFAULT_MAX_HOP_LENGTH_ANGSTROM = 5.0
 
 
-
 def _check_structure(structure: Structure, working_ion: str) -> Element:
     """Raise a ``ValueError`` naming the problem when ``structure`` cannot host hops."""
     ion = Element(working_ion)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from hopscreen.inference.base import Prediction
+from hopscreen.models.chgnet_backbone import extract_hop_features, load_chgnet
 from hopscreen.models.chgnet_bundle import ChgnetHeadCard, load_chgnet_head
 from hopscreen.models.head_config import inverse_target
 from hopscreen.models.trees import TreeEnsemble
@@ -119,8 +120,6 @@ class ChgnetHeadModel:
         Prediction
             One per band, in input order; σ is the members' sample standard deviation.
         """
-        from hopscreen.models.chgnet_backbone import extract_hop_features, load_chgnet
-
         iterator = iter(bands)
         while True:
             chunk = list(itertools.islice(iterator, chunk_size))

@@ -62,5 +62,3 @@ def forward_target(y: np.ndarray, how: str) -> np.ndarray:
 def inverse_target(z: np.ndarray, how: str) -> np.ndarray:
     """Barriers (eV) from a head's target values (``how`` is ``target_transform``)."""
     return np.expm1(z) if how == "log1p" else z
-
-

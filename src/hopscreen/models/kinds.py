@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hopscreen.models.bundle import ModelCard, load_bundle, load_card, model_kind
+from hopscreen.models.bundle import ModelCard, ModelLoadError, load_bundle, load_card, model_kind
 from hopscreen.models.chgnet_bundle import (
     CHGNET_HEAD_KIND,
     ChgnetHeadCard,
     load_chgnet_head,
     read_chgnet_head_card,
 )
+from hopscreen.models.shipped import shipped_folders
 
 AnyCard = ModelCard | ChgnetHeadCard
 
@@ -60,3 +61,15 @@ def member_files(card: AnyCard) -> list[tuple[str, str]]:
     if isinstance(card, ChgnetHeadCard):
         return list(zip(card.arrays_files, card.arrays_sha256, strict=True))
     return list(zip(card.weights_files, card.weights_sha256, strict=True))
+
+
+def shipped_versions() -> dict[str, str]:
+    """``model_version`` -> name of every valid model folder shipped with the package."""
+    out = {}
+    for folder in shipped_folders():
+        try:
+            card = read_card(folder)
+        except ModelLoadError:
+            continue
+        out[card.model_version] = card.name
+    return out

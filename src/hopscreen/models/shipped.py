@@ -31,7 +31,12 @@ def resolve_model_dir(name_or_path: str | Path | None) -> Path:
     shipped = SHIPPED_DIR / str(name_or_path)
     if shipped.is_dir():
         return shipped
-    names = (
-        sorted(p.name for p in SHIPPED_DIR.iterdir() if p.is_dir()) if SHIPPED_DIR.exists() else []
-    )
+    names = [folder.name for folder in shipped_folders()]
     raise FileNotFoundError(f"no model folder {name_or_path!r}; shipped models: {names}")
+
+
+def shipped_folders() -> list[Path]:
+    """The model folders shipped with the package, sorted by name."""
+    if not SHIPPED_DIR.exists():
+        return []
+    return sorted(p for p in SHIPPED_DIR.iterdir() if p.is_dir())

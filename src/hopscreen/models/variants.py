@@ -29,9 +29,17 @@ import numpy as np
 import torch
 from torch import nn
 
+from hopscreen.data.em_dataset import endpoint_atoms
 from hopscreen.graphs.batch import N_MARKED_COPIES, GraphBatch, collate
 from hopscreen.graphs.build import CrystalGraph
-from hopscreen.models.alignn import ALIGNNBackbone, ALIGNNConfig, Head, mean_pool, scatter_sum
+from hopscreen.models.alignn import (
+    ALIGNN,
+    ALIGNNBackbone,
+    ALIGNNConfig,
+    Head,
+    mean_pool,
+    scatter_sum,
+)
 from hopscreen.schemas.structure import Crystal
 
 Combine = Literal["concat", "add", "subtract", "delta"]
@@ -52,8 +60,6 @@ LOCAL_NEIGHBORS = 6
 
 def endpoints_from_band(band: Crystal) -> tuple[Crystal, Crystal]:
     """Initial (host + ion copy 0) and final (host + ion copy 4) structures of a band."""
-    from hopscreen.data.em_dataset import endpoint_atoms
-
     if len(band) <= N_MARKED_COPIES:
         raise ValueError(f"a band has 5 ion copies plus a host; got {len(band)} atoms")
     return endpoint_atoms(band, "initial"), endpoint_atoms(band, "final")
@@ -200,8 +206,6 @@ class LocalAttentionALIGNN(nn.Module):
 
 def build_variant(name: VariantName, config: ALIGNNConfig) -> nn.Module:
     """A fresh one-head network for ``name`` (``model3`` is the plain band ALIGNN)."""
-    from hopscreen.models.alignn import ALIGNN
-
     config = config.model_copy(update={"n_heads": 1})
     if name == "model3":
         return ALIGNN(config)

@@ -26,6 +26,7 @@ from typing import Any
 
 from hopscreen.models.bundle import ModelLoadError, sha256_file
 from hopscreen.models.kinds import AnyCard, member_files, read_card, verify_model
+from hopscreen.models.shipped import default_model_dir
 from hopscreen.schemas.training import ModelVersionDoc
 
 INDEX_NAME = "index.json"
@@ -186,7 +187,6 @@ class ModelRegistry:
         for entry in self._read():
             if entry.promoted:
                 return entry
-        from hopscreen.models.shipped import default_model_dir
 
         shipped = default_model_dir()
         return entry_from_card(read_card(shipped), shipped, shipped=True)

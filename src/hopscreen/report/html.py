@@ -17,6 +17,7 @@ from typing import Any
 
 from hopscreen.schemas.prediction import PredictionDoc
 from hopscreen.schemas.verification import VerificationDoc
+from hopscreen.store import open_results_store
 
 
 @dataclass
@@ -56,8 +57,6 @@ def load_report_data(results_dir: str | Path) -> ReportData:
         If the results folder does not exist.
 
     """
-    from hopscreen.store import open_results_store
-
     data = ReportData()
     with open_results_store(results_dir, create=False) as store:
         data.predictions = store.read_docs("predictions", PredictionDoc)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from hopscreen.schemas.base import Config, Document
+from hopscreen.schemas.structure import Crystal
 
 if TYPE_CHECKING:
     from hopscreen.schemas.structure import Crystal
@@ -43,8 +44,6 @@ class BandArrays(Document):
 
     def to_atoms(self) -> Crystal:
         """The band as :class:`~hopscreen.schemas.structure.Crystal`."""
-        from hopscreen.schemas.structure import Crystal
-
         return Crystal(self.lattice, self.frac_coords, self.numbers)
 
 
@@ -82,7 +81,7 @@ class TrainingRecord(Document):
     )
 
     def atoms(self) -> Crystal:
-        """The band as :class:`~hopscreen.schemas.structure.Crystal` (raises if only a reference)."""
+        """The band as a :class:`~hopscreen.schemas.structure.Crystal` (raises if a reference)."""
         if self.band is None:
             raise ValueError(f"record {self.record_id} has no inline band ({self.band_ref})")
         return self.band.to_atoms()

@@ -1,1 +1,1 @@
-"""Screening rounds as plain functions: load, rebuild, verify, summarise, write; fine-tuning on feedback."""
+"""Screening rounds as plain functions: load, predict, verify, summarise, write; fine-tuning."""

@@ -62,6 +62,7 @@ def records_from_verifications(
     """
     policy = policy or LevelPolicy()
     if rebuild_band is None:
+
         def rebuild_band(
             hops: Sequence[HopDoc], hosts: Sequence[CandidateDoc]
         ) -> tuple[list[HopDoc], list[Crystal], list[HopFailure]]:
@@ -84,7 +85,9 @@ def records_from_verifications(
         n_verifications=len(verifications), n_not_usable=len(verifications) - len(usable)
     )
     # raw records, one per usable verification (policy applied below, then one per hop)
-    latest_model = {p["hop_id"]: p.get("model_version") for p in sorted(predictions, key=write_stamp)}
+    latest_model = {
+        p["hop_id"]: p.get("model_version") for p in sorted(predictions, key=write_stamp)
+    }
     raw = [
         TrainingRecord(
             record_id=v["hop_id"],

@@ -34,13 +34,30 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
+from hopscreen.data.em_dataset import load_em_dataset
+from hopscreen.evaluation.metrics import evaluate_predictions, paired_bootstrap_difference
+from hopscreen.inference.device import resolve_device
+from hopscreen.inference.hops import predict_hops
 from hopscreen.inference.load import load_model
+from hopscreen.inference.predict import predict
+from hopscreen.models.bundle import CARD_NAME, model_kind
+from hopscreen.models.chgnet_backbone import default_feature_cache
+from hopscreen.models.chgnet_bundle import CHGNET_HEAD_KIND, load_chgnet_head
+from hopscreen.models.kinds import member_files, read_card
+from hopscreen.models.shipped import default_model_dir, resolve_model_dir
+from hopscreen.registry import ModelRegistry, UnknownModelError
 from hopscreen.schemas.base import Config
 from hopscreen.schemas.candidate import CandidateDoc
 from hopscreen.schemas.hop import HopDoc
 from hopscreen.schemas.prediction import PredictionDoc
 from hopscreen.schemas.training import FinetuneResult, LevelPolicy, TrainingRecord
-from hopscreen.screening.round import RebuildBands
+from hopscreen.screening.feedback import records_from_verifications
+from hopscreen.screening.round import RebuildBands, rebuild_bands
+from hopscreen.store import open_results_store
+from hopscreen.training.chgnet_head import refit_like
+from hopscreen.training.config import get_preset
+from hopscreen.training.feedback import apply_policy, dataset_records
+from hopscreen.training.finetune import finetune_ensemble
 
 log = logging.getLogger(__name__)
 
@@ -159,10 +176,6 @@ def paper_test_metrics(
         :func:`summarise_metrics`, the last as
         :func:`~hopscreen.evaluation.metrics.paired_bootstrap_difference`.
     """
-    from hopscreen.data.em_dataset import load_em_dataset
-    from hopscreen.evaluation.metrics import evaluate_predictions, paired_bootstrap_difference
-    from hopscreen.inference.predict import predict
-
     records = load_em_dataset(data_dir, splits=("test",))
     if limit is not None:
         records = records[:limit]
@@ -210,9 +223,6 @@ def resolve_parent(model: str | Path | None, registry: Any) -> Path:
     ``model`` is a folder, a registered version or name, a shipped model name, or None for
     the registry's current model (its promoted version, else the shipped default).
     """
-    from hopscreen.models.shipped import resolve_model_dir
-    from hopscreen.registry import UnknownModelError
-
     if model is None:
         return registry.current_dir()
     path = Path(model).expanduser()
@@ -228,8 +238,6 @@ def replay_records(
     data_dir: Path | str | None, settings: FinetuneSettings
 ) -> tuple[list[TrainingRecord], dict[str, dict[str, int]]]:
     """The published training hops kept by the level policy (a seeded subset if limited)."""
-    from hopscreen.training.feedback import apply_policy, dataset_records
-
     if not settings.replay:
         return [], {}
     kept, counts = apply_policy(dataset_records(data_dir, "train"), settings.level_policy)
@@ -241,8 +249,6 @@ def replay_records(
 
 
 def _training_preset(settings: FinetuneSettings) -> Any:
-    from hopscreen.training.config import get_preset
-
     preset = get_preset(settings.preset)
     update: dict[str, Any] = {"epochs": settings.epochs}
     for name in ("batch_size", "micro_batch_size", "max_lr", "val_fraction"):
@@ -254,9 +260,6 @@ def _training_preset(settings: FinetuneSettings) -> Any:
 
 def _export_model(train_dir: Path, out: Path) -> None:
     """Copy only the card and the weights of a training folder (no checkpoints)."""
-    from hopscreen.models.bundle import CARD_NAME
-    from hopscreen.models.kinds import member_files, read_card
-
     card = read_card(train_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name in [CARD_NAME, *(file for file, _ in member_files(card))]:
@@ -264,9 +267,6 @@ def _export_model(train_dir: Path, out: Path) -> None:
 
 
 def _write_card_fields(model_dir: Path, **fields: Any) -> None:
-    from hopscreen.models.bundle import CARD_NAME
-    from hopscreen.models.kinds import read_card
-
     card = read_card(model_dir).model_copy(update=fields)
     (model_dir / CARD_NAME).write_text(card.model_dump_json(indent=2) + "\n")
 
@@ -311,14 +311,6 @@ def finetune_on_feedback(
         verified hops pass the level policy; otherwise the new version, its lineage, metrics
         and promotion verdict.
     """
-    from hopscreen.models.bundle import model_kind
-    from hopscreen.models.chgnet_bundle import CHGNET_HEAD_KIND
-    from hopscreen.models.kinds import read_card
-    from hopscreen.models.shipped import default_model_dir
-    from hopscreen.registry import ModelRegistry
-    from hopscreen.screening.feedback import records_from_verifications
-    from hopscreen.training.finetune import finetune_ensemble
-
     t0 = time.perf_counter()
     settings = settings or FinetuneSettings()
     reg = ModelRegistry(registry)
@@ -355,8 +347,6 @@ def finetune_on_feedback(
     if settings.cache_dir:
         cache_dir = Path(settings.cache_dir)
     elif head_parent:
-        from hopscreen.models.chgnet_backbone import default_feature_cache
-
         cache_dir = default_feature_cache()  # replayed hops come back every round
     else:
         cache_dir = reg.root / ".graph-cache"
@@ -449,9 +439,6 @@ def refit_chgnet_head(
     fitted anew on exactly these records (so replay decides what old knowledge is kept),
     and the card names the parent.
     """
-    from hopscreen.models.chgnet_bundle import load_chgnet_head
-    from hopscreen.training.chgnet_head import refit_like
-
     parent, _ = load_chgnet_head(parent_dir)
     bands, barriers, ids = zip(
         *((r.atoms(), r.barrier_ev, r.record_id) for r in records), strict=True
@@ -469,8 +456,6 @@ def refit_chgnet_head(
 
 
 def _device(device: str | None) -> str:
-    from hopscreen.inference.device import resolve_device
-
     return resolve_device(device)
 
 
@@ -511,16 +496,14 @@ def repredict_unverified(
     batch_size, device
         Inference settings.
     rebuild_band
-        Band rebuilder; default :func:`hopscreen.screening.round.rebuild_bands` with ``hop_options``.
+        Band rebuilder; default :func:`hopscreen.screening.round.rebuild_bands` with
+        ``hop_options``.
 
     Returns
     -------
     tuple
         (the new prediction documents, ``"hop_id: reason"`` for hops without a band).
     """
-    from hopscreen.inference.hops import predict_hops
-    from hopscreen.store import open_results_store
-
     with open_results_store(results_dir) as store:
         hops = store.read_docs("hops", HopDoc)
         todo = unverified_hops(hops, store.read("verifications"))
@@ -533,8 +516,6 @@ def repredict_unverified(
     if not todo:
         return [], []
     if rebuild_band is None:
-        from hopscreen.screening.round import rebuild_bands
-
         kept, bands, failed = rebuild_bands(todo, hosts, hop_options)
     else:
         kept, bands, failed = rebuild_band(todo, hosts)

@@ -25,19 +25,23 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hopscreen.evaluation.splits import grouped_kfold
+from hopscreen.data.splits import grouped_kfold
+from hopscreen.models.chgnet_backbone import ChgnetFeatureConfig, cache_key, extract_hop_features
+from hopscreen.models.chgnet_bundle import save_chgnet_head
 from hopscreen.models.head_config import (
     ChgnetHeadConfig,
     forward_target,
     inverse_target,
     select_columns,
 )
+from hopscreen.models.trees import export_gbr
 
 _CLIP = 5.0
 
 if TYPE_CHECKING:
     from hopscreen.models.chgnet_backbone import ChgnetFeatureConfig
     from hopscreen.models.chgnet_bundle import ChgnetHeadCard
+
 
 def _fit_mlp(x: np.ndarray, z: np.ndarray, cfg: ChgnetHeadConfig, seed: int) -> Any:
     import torch
@@ -221,11 +225,11 @@ def cross_validate_head(
     X, y, names
         As :func:`fit_head`.
     groups : sequence of str
-        Host key per row (:func:`hopscreen.evaluation.splits.host_groups`).
+        Host key per row (:func:`hopscreen.data.splits.host_groups`).
     config : ChgnetHeadConfig, optional
         Recipe.
     k, seed
-        Folds and fold seed (:func:`hopscreen.evaluation.splits.grouped_kfold`).
+        Folds and fold seed (:func:`hopscreen.data.splits.grouped_kfold`).
 
     Returns
     -------
@@ -294,14 +298,6 @@ def train_chgnet_head_model(
     """
     import importlib.metadata
     import time
-
-    from hopscreen.models.chgnet_backbone import (
-        ChgnetFeatureConfig,
-        cache_key,
-        extract_hop_features,
-    )
-    from hopscreen.models.chgnet_bundle import save_chgnet_head
-    from hopscreen.models.trees import export_gbr
 
     if config.kind != "gbr":
         raise ValueError(f"only gbr heads can be saved as a model folder, not {config.kind!r}")

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from hopscreen.data.em_dataset import load_em_dataset
 from hopscreen.schemas.training import BandArrays, LevelPolicy, TrainingRecord
 from hopscreen.schemas.verification import LevelOfTheory
 
@@ -129,6 +130,7 @@ def apply_policy(
 
 
 def usable_verification(record: dict[str, Any]) -> bool:
+    """Whether a stored verification is a converged barrier that can become a label."""
     barrier = record.get("barrier_ev")
     return (
         record.get("status") == "ok"
@@ -139,6 +141,7 @@ def usable_verification(record: dict[str, Any]) -> bool:
 
 
 def write_stamp(record: dict[str, Any]) -> tuple[str, str]:
+    """Sort key of a stored document by write time (then id), oldest first."""
     stamp = record.get("last_updated")
     text = stamp.replace(tzinfo=None).isoformat() if isinstance(stamp, datetime) else ""
     return text, str(record.get("verification_id", ""))
@@ -151,8 +154,6 @@ def level_rank(level: str, policy: LevelPolicy) -> int:
     if level in policy.offsets_ev:
         return len(policy.accept)
     return len(policy.accept) + 1
-
-
 
 
 def dataset_records(
@@ -179,8 +180,6 @@ def dataset_records(
         does not join to the spreadsheet). Apply a policy with :func:`apply_policy`.
 
     """
-    from hopscreen.data.em_dataset import load_em_dataset
-
     out = []
     for rec in load_em_dataset(data_dir, splits=(split,), with_structures=with_structures):
         out.append(

@@ -1,8 +1,9 @@
 """Fine-tune and apply one network of any input encoding (Models 1–4) on bands.
 
-Used by the paper-comparison run (:mod:`hopscreen.benchmarks.reproduce`): every variant is trained the
-same way as Model-3 (copied pre-trained backbone or scratch, fresh head, L1 on min–max scaled
-targets, AdamW + one-cycle, early stopping on a validation split of the training hops).
+Used by the paper-comparison run (:mod:`hopscreen.benchmarks.reproduce`): every variant is
+trained the same way as Model-3 (copied pre-trained backbone or scratch, fresh head, L1 on
+min–max scaled targets, AdamW + one-cycle, early stopping on a validation split of the training
+hops).
 """
 
 from __future__ import annotations

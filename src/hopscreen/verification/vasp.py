@@ -32,6 +32,7 @@ from pydantic import Field, field_validator
 from hopscreen.schemas.base import Config
 from hopscreen.schemas.verification import LevelOfTheory, VerificationDoc
 from hopscreen.verification.result import barrier_from_energies, verification_id
+from hopscreen.verification.vasp_outputs import level_of_theory_from_neb_dir, neb_image_problems
 
 if TYPE_CHECKING:
     from jobflow import Flow
@@ -270,11 +271,6 @@ def parse_vasp_neb_output(
 
     """
     from emmet.core.neb import NebResult
-
-    from hopscreen.verification.vasp_outputs import (
-        level_of_theory_from_neb_dir,
-        neb_image_problems,
-    )
 
     config = config or VaspNebConfig()
     level = vasp_level_of_theory(config)

@@ -29,8 +29,20 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field, ValidationError
 
 from hopscreen.hops import DEFAULT_MAX_HOP_LENGTH_ANGSTROM
+from hopscreen.registry import ModelRegistry
 from hopscreen.schemas.base import Config
+from hopscreen.schemas.round import RoundSummary
 from hopscreen.screening.finetune import FinetuneSettings
+from hopscreen.store import jobflow_store
+from hopscreen.workflow.makers import (
+    FinetuneMaker,
+    FinetuneRoundMaker,
+    HopsMaker,
+    PredictMaker,
+    ScreenRoundMaker,
+    SelectMaker,
+    VerifyMaker,
+)
 
 if TYPE_CHECKING:
     from jobflow import Flow
@@ -161,14 +173,6 @@ class CampaignConfig(Config):
 
     def to_maker(self) -> ScreenRoundMaker:
         """The :class:`~hopscreen.workflow.makers.ScreenRoundMaker` of this campaign."""
-        from hopscreen.workflow.makers import (
-            HopsMaker,
-            PredictMaker,
-            ScreenRoundMaker,
-            SelectMaker,
-            VerifyMaker,
-        )
-
         return ScreenRoundMaker(
             hops=HopsMaker(**self.hops.model_dump()),
             predict=PredictMaker(
@@ -234,7 +238,6 @@ def round_model(config: CampaignConfig) -> str | None:
     """
     if config.model is not None:
         return config.model
-    from hopscreen.registry import ModelRegistry
 
     promoted = [e for e in ModelRegistry(config.registry).list() if e.promoted]
     return promoted[0].path if promoted else None
@@ -242,8 +245,6 @@ def round_model(config: CampaignConfig) -> str | None:
 
 def to_finetune_maker(config: CampaignConfig) -> FinetuneRoundMaker:
     """The :class:`~hopscreen.workflow.makers.FinetuneRoundMaker` of a campaign with fine-tuning."""
-    from hopscreen.workflow.makers import FinetuneMaker, FinetuneRoundMaker
-
     settings = config.finetune.model_dump(mode="json", exclude={"enabled"})
     return FinetuneRoundMaker(
         round=config.to_maker(),
@@ -294,9 +295,6 @@ def run_round_locally(flow: Flow, results_dir: str | Path, *, log: bool = False)
     """
     from jobflow import run_locally
 
-    from hopscreen.schemas.round import RoundSummary
-    from hopscreen.store import jobflow_store
-
     Path(results_dir).mkdir(parents=True, exist_ok=True)
     responses = run_locally(flow, store=jobflow_store(results_dir), log=log)
     final = responses.get(flow.output.uuid)
@@ -319,8 +317,6 @@ def submit_to_launchpad(flow: Flow, results_dir: str | Path, launchpad: Any = No
 
     """
     from jobflow.managers.fireworks import flow_to_workflow
-
-    from hopscreen.store import jobflow_store
 
     if launchpad is None:
         from fireworks import LaunchPad

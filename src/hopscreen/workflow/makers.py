@@ -52,7 +52,7 @@ class CandidatesMaker(Maker):
         mp_chemsys: list[str] | None = None,
         working_ion: str | None = None,
     ) -> Job:
-        """The candidates job for these sources (see :func:`hopscreen.screening.round.load_candidates`)."""
+        """The candidates job for these sources (see ``screening.round.load_candidates``)."""
         new = jobs.fetch_candidates(
             demo=demo, files=files or [], mp_chemsys=mp_chemsys or [], working_ion=working_ion
         )

@@ -6,16 +6,15 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from tests.evaluation.conftest import make_band, make_record, spinel_like
 
-from hopscreen.evaluation.splits import (
+from hopscreen.data.splits import (
     framework_formula,
     grouped_kfold,
     host_groups,
     normalise_sys_name,
     reduced_formula,
 )
-
-from .conftest import make_band, make_record, spinel_like
 
 
 def test_formulas_and_names() -> None:
