@@ -17,7 +17,7 @@ import numpy as np
 from hopscreen.benchmarks import screening as bs
 from hopscreen.benchmarks.machine import machine_description, peak_rss_mib
 from hopscreen.data.em_dataset import load_em_dataset
-from hopscreen.evaluation.report import evaluate_model
+from hopscreen.evaluation.evaluate import evaluate_model
 from hopscreen.graphs.batch import collate
 from hopscreen.graphs.build import build_graph
 from hopscreen.inference.alignn import predict_graphs

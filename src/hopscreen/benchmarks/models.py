@@ -1,7 +1,7 @@
 """Every shipped model on the authors' test split, side by side: the ``shipped-models`` section.
 
 ``hopscreen bench`` (or ``hopscreen bench --only-models``) evaluates each folder under
-``hopscreen/models/weights`` with :func:`hopscreen.evaluation.report.evaluate_model`, so the
+``hopscreen/models/weights`` with :func:`hopscreen.evaluation.evaluate.evaluate_model`, so the
 rows are computed by the same code as ``hopscreen evaluate``; it adds the paper's own Model-3
 predictions and the MACE NEB barriers, paired bootstrap differences, prediction time per hop
 on this machine, the size of each folder, and host-grouped CV for the models whose CV is cheap
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hopscreen.benchmarks.screening import bench_chgnet_throughput
-from hopscreen.evaluation.report import evaluate_model
+from hopscreen.evaluation.evaluate import evaluate_model
 from hopscreen.models.bundle import model_kind
 from hopscreen.models.shipped import DEFAULT_MODEL, SHIPPED_DIR
 

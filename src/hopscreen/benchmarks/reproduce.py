@@ -21,8 +21,8 @@ import numpy as np
 from hopscreen.benchmarks.baselines import BaselineConfig, fit_baseline, predict_baseline
 from hopscreen.benchmarks.scenarios import generalization_splits
 from hopscreen.data.em_dataset import load_em_dataset
+from hopscreen.evaluation.evaluate import ROW_PAPER, published_test_baselines
 from hopscreen.evaluation.metrics import evaluate_predictions, paired_bootstrap_difference
-from hopscreen.evaluation.report import ROW_PAPER, published_test_baselines
 from hopscreen.features.descriptors import descriptor_matrix
 from hopscreen.graphs.cache import GraphCache
 from hopscreen.schemas.base import Config

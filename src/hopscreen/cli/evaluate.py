@@ -1,6 +1,6 @@
 """``hopscreen evaluate``: accuracy of a barrier model with bootstrap confidence intervals.
 
-Only parses options, calls :func:`hopscreen.evaluation.report.evaluate_model` and prints.
+Only parses options, calls :func:`hopscreen.evaluation.evaluate.evaluate_model` and prints.
 Exit codes: 0 success, 2 missing/damaged dataset or unusable model, 1 bad option value.
 """
 
@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from hopscreen.data.paths import HopscreenDataError
-from hopscreen.evaluation.report import evaluate_model, write_predictions_csv
+from hopscreen.evaluation.evaluate import evaluate_model, write_predictions_csv
 from hopscreen.models.bundle import ModelLoadError
 
 

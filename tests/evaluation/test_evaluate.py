@@ -9,8 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from hopscreen.evaluation.metrics import evaluate_predictions
-from hopscreen.evaluation.report import (
+from hopscreen.evaluation.evaluate import (
     ROW_MACE,
     ROW_MODEL,
     ROW_PAPER,
@@ -19,6 +18,7 @@ from hopscreen.evaluation.report import (
     published_test_baselines,
     write_predictions_csv,
 )
+from hopscreen.evaluation.metrics import evaluate_predictions
 from hopscreen.models.bundle import ModelLoadError
 
 from .conftest import TINY_ARCH
