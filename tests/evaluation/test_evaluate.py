@@ -9,16 +9,11 @@ import time
 import numpy as np
 import pytest
 
-from hopscreen.evaluation.evaluate import (
-    ROW_MACE,
-    ROW_MODEL,
-    ROW_PAPER,
-    cross_validate,
-    evaluate_model,
-    published_test_baselines,
-    write_predictions_csv,
-)
+from hopscreen.evaluation.crossval import cross_validate
+from hopscreen.evaluation.evaluate import evaluate_model
 from hopscreen.evaluation.metrics import evaluate_predictions
+from hopscreen.evaluation.paper_test import published_test_baselines
+from hopscreen.evaluation.results import ROW_MACE, ROW_MODEL, ROW_PAPER, write_predictions_csv
 from hopscreen.models.bundle import ModelLoadError
 
 from .conftest import TINY_ARCH

@@ -114,7 +114,8 @@ def test_paired_bootstrap() -> None:
 def test_paper_model3_and_mace_published_numbers(data_dir) -> None:
     """TARGETS.md: Model-3 test MAE 0.261 (0.197–0.329), R² 0.703, …; MACE relaxed 0.340."""
     from hopscreen.data.published import load_paper_test_predictions
-    from hopscreen.evaluation.evaluate import ROW_MACE, published_test_baselines
+    from hopscreen.evaluation.paper_test import published_test_baselines
+    from hopscreen.evaluation.results import ROW_MACE
 
     df = load_paper_test_predictions(data_dir)
     assert len(df) == 60

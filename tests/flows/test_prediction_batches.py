@@ -8,6 +8,7 @@ import pytest
 from jobflow import JobStore
 from maggma.stores import MemoryStore
 
+from hopscreen.inference.config import PredictionConfig
 from hopscreen.schemas.hop import HopDoc
 from hopscreen.schemas.round import PredictionsOutput
 from hopscreen.screening.round import hop_batches
@@ -60,13 +61,13 @@ def test_hop_batches():
     assert hop_batches(hops, 5) == [hops]
     with pytest.raises(ValueError, match="at least 1"):
         hop_batches(hops, 0)
-    with pytest.raises(ValueError, match="at least 1"):
-        PredictMaker(hops_per_job=0).make([], [])
+    with pytest.raises(ValueError, match="greater than or equal to 1"):
+        PredictionConfig(hops_per_job=0)  # rejected before any Maker or job sees it
 
 
 def test_split_job_replaces_itself_and_keeps_routing():
     hops = [_hop(i) for i in range(5)]
-    predict = PredictMaker(hops_per_job=2).make(hops, [])
+    predict = PredictMaker(options=PredictionConfig(hops_per_job=2)).make(hops, [])
     store = JobStore(MemoryStore())
     store.connect()
     response = predict.run(store=store)

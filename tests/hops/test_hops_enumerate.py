@@ -67,6 +67,6 @@ def test_hops_for_structure_docs_and_failures(olivine):
     assert "contains no Li" in bad.failures[0].reason
 
     too_short = hops_for_structure(
-        olivine, "Li", "short", options=HopOptions(max_hop_length_angstrom=2.0, build_bands=False)
+        olivine, "Li", "short", options=HopOptions(max_hop_length_angstrom=2.0), build_bands=False
     )
     assert "no two Li sites within 2.0" in too_short.failures[0].reason

@@ -63,7 +63,7 @@ def test_every_variant_gives_one_value_per_hop(name):
     torch.manual_seed(0)
     model = build_variant(name, TINY).eval()
     samples = _samples(name, [tiny_band(0), tiny_band(1), tiny_band(2)])
-    from hopscreen.training.loop import collate_for
+    from hopscreen.training.batching import collate_for
 
     out = model(collate_for(model, samples, mark_ion_copies=False, device="cpu"))
     assert out.shape == (3, 1)

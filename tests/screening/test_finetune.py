@@ -15,7 +15,8 @@ from hopscreen.models.bundle import load_card
 from hopscreen.schemas.candidate import CandidateDoc
 from hopscreen.schemas.hop import HopDoc, HopFailure
 from hopscreen.schemas.structure import Crystal
-from hopscreen.screening.finetune import promotion_decision, repredict_unverified, unverified_hops
+from hopscreen.screening.promotion import promotion_decision
+from hopscreen.screening.repredict import repredict_unverified, unverified_hops
 from hopscreen.store import open_results_store
 from hopscreen.training.config import TrainConfig, get_preset
 from hopscreen.training.finetune import finetune_ensemble

@@ -10,6 +10,7 @@ import pytest
 from tests.model_fixtures import tiny_band
 from tests.store.store_docs import candidate, hop, prediction, verification
 
+from hopscreen.hops import HopOptions
 from hopscreen.schemas.candidate import CandidateDoc
 from hopscreen.schemas.hop import HopDoc, HopFailure
 from hopscreen.schemas.structure import Crystal
@@ -116,7 +117,7 @@ def test_offset_corrects_and_preference_supersedes(results_dir: Path) -> None:
     assert by_id["h1"].level_of_theory == "DFT-GGA+U"  # DFT preferred over corrected CHGNet
     assert report.n_superseded == 1
     assert report.corrected_by_level == {CHGNET: 2}
-    assert report.n_band_failures == 1 and report.band_failures[0].startswith("h2:")
+    assert report.n_band_failures == 1 and report.band_failures[0].hop_id == "h2"
     assert sorted(by_id) == ["h1", "h5"]
 
 
@@ -149,8 +150,8 @@ def test_default_rebuild_is_the_jobs_one(
         return fake_rebuild(hops, hosts)
 
     monkeypatch.setattr(hopscreen.screening.feedback, "rebuild_bands", spy)
-    records, _ = records_from_verifications(results_dir, hop_options={"symprec": 0.1})
-    assert seen["options"] == {"symprec": 0.1}
+    records, _ = records_from_verifications(results_dir, hop_options=HopOptions(symprec=0.1))
+    assert seen["options"] == HopOptions(symprec=0.1)
     assert len(records) == 2
 
 

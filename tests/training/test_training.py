@@ -8,9 +8,11 @@ from hopscreen.inference.load import load_model
 from hopscreen.inference.predict import predict
 from hopscreen.models.alignn import ALIGNN
 from hopscreen.models.scaling import TargetScaler
+from hopscreen.training.batching import split_train_val
 from hopscreen.training.config import Preset, TrainConfig, get_preset
 from hopscreen.training.finetune import finetune_ensemble
-from hopscreen.training.loop import fit, masked_l1, split_train_val
+from hopscreen.training.loop import fit
+from hopscreen.training.metrics import masked_l1
 from hopscreen.training.pretrain import pretrain
 
 BANDS = [tiny_band(i) for i in range(8)]

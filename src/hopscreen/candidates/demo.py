@@ -11,14 +11,13 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from importlib import resources
-from typing import TYPE_CHECKING
+
+from pymatgen.core import Structure
+from pymatgen.io.cif import CifParser
 
 from hopscreen.candidates.local import candidates_from_structures
 from hopscreen.candidates.validate import check_working_ion
 from hopscreen.schemas.candidate import CandidateBatch
-
-if TYPE_CHECKING:
-    from pymatgen.core import Structure
 
 
 @dataclass(frozen=True)
@@ -136,8 +135,6 @@ def list_demo() -> list[DemoEntry]:
 
 def read_demo_structure(entry: DemoEntry) -> Structure:
     """Parse the bundled CIF of one demo entry."""
-    from pymatgen.io.cif import CifParser
-
     text = resources.files("hopscreen.candidates").joinpath("demo", entry.filename).read_text()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "rounded to ideal values" for 1/3-type coordinates

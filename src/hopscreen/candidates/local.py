@@ -23,7 +23,10 @@ import logging
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+from pymatgen.core import Structure
+from pymatgen.io.cif import CifParser
+from pymatgen.io.vasp import Poscar
 
 from hopscreen.candidates.validate import (
     DEFAULT_MAX_HOP_ANGSTROM,
@@ -37,9 +40,6 @@ from hopscreen.schemas.candidate import (
     CandidateFailure,
     CandidateSource,
 )
-
-if TYPE_CHECKING:
-    from pymatgen.core import Structure
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +73,6 @@ def _kind_by_content(text: str) -> str:
 
 
 def _structures_from_json(text: str) -> list[Structure]:
-    from pymatgen.core import Structure
-
     data = json.loads(text)
     items = data if isinstance(data, list) else [data]
     structures = []
@@ -88,16 +86,12 @@ def _structures_from_json(text: str) -> list[Structure]:
 
 
 def _structures_from_cif(path: Path) -> list[Structure]:
-    from pymatgen.io.cif import CifParser
-
     parser = CifParser(path)
     # occupancy > 1 and other errors raise; partial occupancies come back as disordered sites
     return parser.parse_structures(primitive=False, on_error="raise")
 
 
 def _structures_from_poscar(text: str) -> list[Structure]:
-    from pymatgen.io.vasp import Poscar
-
     return [Poscar.from_str(text, read_velocities=False).structure]
 
 

@@ -25,14 +25,13 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
+
+from pymatgen.core import Structure
 
 from hopscreen.candidates.local import candidates_from_structures
 from hopscreen.candidates.validate import check_working_ion
 from hopscreen.schemas.candidate import CandidateBatch, MPFields
-
-if TYPE_CHECKING:
-    from pymatgen.core import Structure
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +72,7 @@ def _mask(text: str, key: str) -> str:
 
 
 def _default_rester_factory(api_key: str) -> Any:
-    from mp_api.client import MPRester
+    from mp_api.client import MPRester  # optional dependency (mp extra): mp_api
 
     return MPRester(api_key=api_key, mute_progress_bars=True)
 
@@ -101,8 +100,6 @@ def _chunking(limit: int | None) -> dict[str, int]:
 
 
 def _structure(value: Any) -> Structure:
-    from pymatgen.core import Structure
-
     if isinstance(value, Structure):
         return value
     return Structure.from_dict(value)
@@ -269,21 +266,59 @@ def fetch_mp_candidates(
     ion = check_working_ion(working_ion)
     if source not in ("electrodes", "summary", "both"):
         raise ValueError(f"source must be 'electrodes', 'summary' or 'both', not {source!r}")
+    key = _resolve_api_key(api_key)
+    max_e_hull = 0.0 if stable_only else float(max_energy_above_hull_ev)
+    chemsys_elements = _chemsys_element_sets(chemsys, ion)
+    rows = _query_mp(
+        rester_factory or _default_rester_factory,
+        key,
+        ion,
+        source=source,
+        chemsys=chemsys,
+        elements=elements,
+        max_e_hull=max_e_hull,
+        stable_only=stable_only,
+        limit=limit,
+    )
+    unique = _unique_by_material(rows)
+    if limit is not None:
+        unique = unique[: limit * (2 if source == "both" else 1)]
+    logger.info("Materials Project returned %d structures for %s", len(unique), ion)
+    return _to_batch(unique, ion, chemsys_elements)
+
+
+def _resolve_api_key(api_key: str | None) -> str:
+    """``api_key`` if given, else ``$MP_API_KEY``; :class:`MPKeyError` when neither is set."""
     key = api_key if api_key is not None else os.environ.get("MP_API_KEY")
     if not key:
         raise MPKeyError(
             "no Materials Project API key: pass api_key or set the MP_API_KEY environment "
             "variable (get a key at https://next-gen.materialsproject.org/api)"
         )
-    max_e_hull = 0.0 if stable_only else float(max_energy_above_hull_ev)
-    chemsys_elements: list[set[str]] | None = None
-    if chemsys is not None:
-        systems = [chemsys] if isinstance(chemsys, str) else list(chemsys)
-        chemsys_elements = [
-            {check_working_ion(e) for e in system.split("-")} | {ion} for system in systems
-        ]
-    factory = rester_factory or _default_rester_factory
+    return key
 
+
+def _chemsys_element_sets(chemsys: str | list[str] | None, ion: str) -> list[set[str]] | None:
+    """Element set of each chemical system, working ion included (None: no restriction)."""
+    if chemsys is None:
+        return None
+    systems = [chemsys] if isinstance(chemsys, str) else list(chemsys)
+    return [{check_working_ion(e) for e in system.split("-")} | {ion} for system in systems]
+
+
+def _query_mp(
+    factory: Callable[[str], Any],
+    key: str,
+    ion: str,
+    *,
+    source: MPSource,
+    chemsys: str | list[str] | None,
+    elements: list[str] | None,
+    max_e_hull: float,
+    stable_only: bool,
+    limit: int | None,
+) -> list[tuple[Any, MPFields]]:
+    """Run the searches of ``source`` in one client session; errors come back key-free."""
     rows: list[tuple[Any, MPFields]] = []
     try:
         with factory(key) as mpr:
@@ -313,7 +348,11 @@ def fetch_mp_candidates(
         raise MPQueryError(
             f"Materials Project query failed: {type(exc).__name__}: {_mask(str(exc), key)}"
         ) from None
+    return rows
 
+
+def _unique_by_material(rows: list[tuple[Any, MPFields]]) -> list[tuple[Any, MPFields]]:
+    """First row of each material id, in order (electrode rows come before summary rows)."""
     seen: set[str] = set()
     unique = []
     for doc, fields in rows:
@@ -321,7 +360,4 @@ def fetch_mp_candidates(
             continue
         seen.add(fields.material_id)
         unique.append((doc, fields))
-    if limit is not None:
-        unique = unique[: limit * (2 if source == "both" else 1)]
-    logger.info("Materials Project returned %d structures for %s", len(unique), ion)
-    return _to_batch(unique, ion, chemsys_elements)
+    return unique

@@ -25,12 +25,10 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from pymatgen.core import Structure
+from pymatgen.core import Element, Lattice, Structure
 
 DEFAULT_MIN_DISTANCE_ANGSTROM = 0.5
 DEFAULT_MIN_VOLUME_PER_ATOM = 2.0
@@ -47,8 +45,6 @@ class StructureProblem(NamedTuple):
 
 def check_working_ion(working_ion: str) -> str:
     """Return the canonical element symbol of ``working_ion`` or raise ``ValueError``."""
-    from pymatgen.core import Element
-
     try:
         return Element(str(working_ion).strip().capitalize()).symbol
     except ValueError:
@@ -61,8 +57,6 @@ def shortest_lattice_vector_angstrom(matrix: np.ndarray) -> float:
     Searches integer combinations in [-2, 2]³ of the LLL-reduced basis, which contains the
     shortest vector for any reduced 3D basis.
     """
-    from pymatgen.core import Lattice
-
     reduced = Lattice(matrix).get_lll_reduced_lattice().matrix
     best = math.inf
     for n in itertools.product(range(-2, 3), repeat=3):

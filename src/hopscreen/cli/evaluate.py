@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from hopscreen.data.paths import HopscreenDataError
-from hopscreen.evaluation.evaluate import evaluate_model, write_predictions_csv
+from hopscreen.evaluation.evaluate import evaluate_model
+from hopscreen.evaluation.results import write_result_files
 from hopscreen.models.bundle import ModelLoadError
 
 
@@ -80,9 +83,6 @@ def _metric_lines(metrics: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def _print_table(result: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
     console = Console()
     title = f"hopscreen evaluate — {result['split']}, {result['n']} hops"
     model = result.get("model")
@@ -121,6 +121,18 @@ def _print_table(result: dict[str, Any]) -> None:
     if "seconds" in result:
         s = result["seconds"]
         console.print(f"prediction: {s['predict']:.1f} s ({1000 * s['per_hop']:.0f} ms per hop)")
+
+
+def _evaluate_or_exit(model: str | None, **options: Any) -> dict[str, Any]:
+    """:func:`evaluate_model`, its errors turned into an exit with a one-line message."""
+    try:
+        return evaluate_model(model, **options)
+    except HopscreenDataError as exc:
+        raise _fail(str(exc)) from None
+    except (ModelLoadError, FileNotFoundError) as exc:
+        raise _fail(f"cannot load the model: {exc}") from None
+    except ValueError as exc:
+        raise _fail(str(exc), code=1) from None
 
 
 def evaluate(
@@ -176,30 +188,21 @@ def evaluate(
     """
     if device is not None and device not in ("cpu", "cuda") and not device.startswith("cuda:"):
         raise _fail(f"--device must be cpu or cuda, not {device!r}", code=1)
-    try:
-        result = evaluate_model(
-            model,
-            split=split.value,
-            data_dir=data_dir,
-            device=device,
-            limit=limit,
-            n_boot=n_boot,
-            seed=seed,
-            preset=preset,
-            k=folds,
-            epochs=epochs,
-            out_dir=out / "cv" if (out is not None and split is SplitChoice.cv) else None,
-        )
-    except HopscreenDataError as exc:
-        raise _fail(str(exc)) from None
-    except (ModelLoadError, FileNotFoundError) as exc:
-        raise _fail(f"cannot load the model: {exc}") from None
-    except ValueError as exc:
-        raise _fail(str(exc), code=1) from None
+    result = _evaluate_or_exit(
+        model,
+        split=split.value,
+        data_dir=data_dir,
+        device=device,
+        limit=limit,
+        n_boot=n_boot,
+        seed=seed,
+        preset=preset,
+        k=folds,
+        epochs=epochs,
+        out_dir=out / "cv" if (out is not None and split is SplitChoice.cv) else None,
+    )
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
-        write_predictions_csv(result, out / "predictions.csv")
+        write_result_files(result, out)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
     else:

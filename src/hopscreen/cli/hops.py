@@ -47,7 +47,7 @@ def hops(
     Files that cannot be read or have no hop are reported on stderr; the exit code is 1 if
     anything failed.
     """
-    options = HopOptions(max_hop_length_angstrom=max_length, build_bands=not no_bands)
+    options = HopOptions(max_hop_length_angstrom=max_length)
     n_failed = 0
     for path in files:
         name = path.name
@@ -57,7 +57,9 @@ def hops(
             typer.echo(f"{name}: cannot read: {type(exc).__name__}: {exc}", err=True)
             n_failed += 1
             continue
-        result = hops_for_structure(structure, ion, name, options=options)
+        result = hops_for_structure(
+            structure, ion, name, options=options, build_bands=not no_bands
+        )
         for doc in result.docs:
             if as_json:
                 typer.echo(json.dumps(doc.model_dump(mode="json")))

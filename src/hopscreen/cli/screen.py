@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
-from hopscreen.verification.umlip import UmlipNebConfig
 from hopscreen.workflow.campaign import (
     CampaignConfig,
     CampaignConfigError,
@@ -192,9 +193,6 @@ def screen(
     ] = None,
 ) -> None:
     """Screen hosts for migration barriers: predict, select, verify and store one round."""
-    from rich.console import Console
-    from rich.table import Table
-
     try:
         campaign = make_config(
             config_file=config,
@@ -212,6 +210,11 @@ def screen(
         )
     except CampaignConfigError as exc:
         raise _fail(str(exc)) from exc
+    _run_campaign(campaign, fireworks=fireworks)
+
+
+def _run_campaign(campaign: CampaignConfig, *, fireworks: bool) -> None:
+    """Build the round; submit it to FireWorks, or run it here and print its summary."""
     console = Console()
     flow = build_round(campaign)
     results_dir = Path(campaign.results_dir)
@@ -220,23 +223,11 @@ def screen(
         console.print(f"Added a workflow of {len(ids)} Fireworks to the LaunchPad: {ids}")
         return
     if campaign.verifier == "umlip":
-        caps = UmlipNebConfig(**campaign.umlip).capped_description()
+        caps = campaign.umlip.capped_description()
         if caps:
             console.print(f"[yellow]uMLIP verification is capped:[/yellow] {caps}")
     start = time.perf_counter()
-    logger = logging.getLogger("jobflow")
-    with console.status("starting the round") as status:
-        handler = _StatusHandler(status)
-        logger.addHandler(handler)
-        old_level = logger.level
-        logger.setLevel(logging.INFO)
-        try:
-            summary = run_round_locally(flow, results_dir)
-        except RuntimeError as exc:
-            raise _fail(str(exc), code=2) from exc
-        finally:
-            logger.removeHandler(handler)
-            logger.setLevel(old_level)
+    summary = _run_with_status(console, flow, results_dir)
     table = Table(title=f"Screening round ({time.perf_counter() - start:.0f} s)")
     table.add_column("quantity")
     table.add_column("value", justify="right")
@@ -244,3 +235,20 @@ def screen(
         table.add_row(name, value)
     console.print(table)
     console.print(f"Report: hopscreen report --results {results_dir} --out report.html")
+
+
+def _run_with_status(console: Console, flow: Any, results_dir: Path) -> Any:
+    """Run the round locally, showing the running job in a status line; its summary."""
+    logger = logging.getLogger("jobflow")
+    with console.status("starting the round") as status:
+        handler = _StatusHandler(status)
+        logger.addHandler(handler)
+        old_level = logger.level
+        logger.setLevel(logging.INFO)
+        try:
+            return run_round_locally(flow, results_dir)
+        except RuntimeError as exc:
+            raise _fail(str(exc), code=2) from exc
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(old_level)

@@ -14,8 +14,9 @@ from hopscreen.data.paths import HopscreenDataError
 from hopscreen.data.pretrain import load_pretrain_corpus
 from hopscreen.inference.device import resolve_device
 from hopscreen.training.chgnet_head import train_chgnet_head_model
-from hopscreen.training.config import get_preset
+from hopscreen.training.config import get_preset, with_stage_overrides
 from hopscreen.training.finetune import finetune_ensemble
+from hopscreen.training.loop import use_tf32_on_cuda
 from hopscreen.training.pretrain import pretrain
 
 app = typer.Typer(
@@ -35,13 +36,8 @@ def _setup_logging(out: Path) -> None:
 
 
 def _device(device: str | None) -> str:
-    import torch
-
     device = resolve_device(device)
-    if device.startswith("cuda"):
-        # TF32 tensor cores for float32 matrix products: fp32 accumulation, ~3x faster
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
+    use_tf32_on_cuda(device)
     return device
 
 
@@ -72,8 +68,7 @@ def pretrain_cmd(
         corpus = load_pretrain_corpus(data_dir, include_test=not exclude_repo_test)
     except (HopscreenDataError, ValueError) as exc:
         _fail(str(exc))
-    update = {k: v for k, v in {"epochs": epochs, "max_minutes": max_minutes}.items() if v}
-    p = p.model_copy(update={"pretrain": p.pretrain.model_copy(update=update)})
+    p = with_stage_overrides(p, "pretrain", epochs=epochs, max_minutes=max_minutes)
     atoms, targets = corpus.atoms, corpus.targets
     if limit:
         atoms, targets = atoms[:limit], targets[:limit]
@@ -124,12 +119,7 @@ def finetune_cmd(
         records = load_em_dataset(data_dir, splits=("train",))
     except (HopscreenDataError, ValueError) as exc:
         _fail(str(exc))
-    update = {
-        k: v
-        for k, v in {"epochs": epochs, "max_minutes": max_minutes, "amp_bf16": amp}.items()
-        if v
-    }
-    p = p.model_copy(update={"finetune": p.finetune.model_copy(update=update)})
+    p = with_stage_overrides(p, "finetune", epochs=epochs, max_minutes=max_minutes, amp_bf16=amp)
     card = finetune_ensemble(
         [r.band for r in records],
         [r.barrier_ev for r in records],

@@ -18,6 +18,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO
 
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TransferSpeedColumn,
+)
+
 from hopscreen.data.manifest import DATASETS, DataFile, get_dataset
 from hopscreen.data.paths import (
     DataCorruptError,
@@ -149,15 +158,6 @@ def _progress_bar(enabled: bool) -> Iterator[object | None]:
     if not enabled:
         yield None
         return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TransferSpeedColumn,
-    )
-
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -224,8 +225,6 @@ def summarize_em_dataset(records: Iterable[EmRecord]) -> dict[str, Any]:
         median, max}}``; count dicts are sorted by decreasing count.
 
     """
-    from collections import Counter
-
     records = list(records)
 
     def counts(values: Iterable[Any]) -> dict[str, int]:

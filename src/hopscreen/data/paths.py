@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from platformdirs import user_cache_dir
+
 ENV_VAR = "HOPSCREEN_DATA_DIR"
 DOWNLOAD_COMMAND = "hopscreen data download"
 
@@ -65,8 +67,6 @@ class DataNotDownloadableError(HopscreenDataError):
 
 def user_cache_data_dir() -> Path:
     """The per-user default data directory, ``<user cache dir>/hopscreen/data`` (not created)."""
-    from platformdirs import user_cache_dir
-
     return Path(user_cache_dir("hopscreen")) / "data"
 
 

@@ -178,12 +178,26 @@ def load_pretrain_corpus(
         raise ValueError(f"properties must be distinct names from {PROPERTIES}, got {props}")
     root = require_dataset("pretrain", data_dir, files=[f"{p}.jsonl.gz" for p in props])
 
-    index: dict[str, int] = {}
-    atoms: list[Crystal] = []
-    formulas: list[str] = []
-    labels: list[dict[int, tuple[float, int, bool]]] = []
-    conflicts: list[str] = []
-    n_records = 0
+    merged = _merge_records(root, props, include_test=include_test)
+    return _corpus_from_labels(props, merged)
+
+
+@dataclass
+class _MergedRecords:
+    """Records of several property files grouped by :func:`structure_key` (first seen first)."""
+
+    index: dict[str, int] = field(default_factory=dict)
+    atoms: list[Crystal] = field(default_factory=list)
+    formulas: list[str] = field(default_factory=list)
+    # Per entry: column -> (scaled target, source id, in the repo test split).
+    labels: list[dict[int, tuple[float, int, bool]]] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    n_records: int = 0
+
+
+def _merge_records(root: Path, props: tuple[str, ...], *, include_test: bool) -> _MergedRecords:
+    """Read ``<root>/<prop>.jsonl.gz`` for each property and merge records by structure."""
+    merged = _MergedRecords()
     for col, prop in enumerate(props):
         for rec in _iter_records(root / f"{prop}.jsonl.gz"):
             is_test = rec.get("repo_split") == "test"
@@ -191,37 +205,42 @@ def load_pretrain_corpus(
                 continue
             a = Crystal.from_jarvis_dict(rec["structure"])
             key = structure_key(a)
-            i = index.get(key)
+            i = merged.index.get(key)
             if i is None:
-                i = index[key] = len(atoms)
-                atoms.append(a)
-                formulas.append(str(rec.get("formula", "")))
-                labels.append({})
-            if col in labels[i]:
-                conflicts.append(f"{prop}:{rec['id']} duplicates {prop}:{labels[i][col][1]}")
+                i = merged.index[key] = len(merged.atoms)
+                merged.atoms.append(a)
+                merged.formulas.append(str(rec.get("formula", "")))
+                merged.labels.append({})
+            entry = merged.labels[i]
+            if col in entry:
+                merged.conflicts.append(f"{prop}:{rec['id']} duplicates {prop}:{entry[col][1]}")
                 continue
-            labels[i][col] = (float(rec["target"]), int(rec["id"]), is_test)
-            n_records += 1
+            entry[col] = (float(rec["target"]), int(rec["id"]), is_test)
+            merged.n_records += 1
+    return merged
 
-    n, p = len(atoms), len(props)
+
+def _corpus_from_labels(props: tuple[str, ...], merged: _MergedRecords) -> PretrainCorpus:
+    """Lay the merged labels out as (n, P) arrays."""
+    n, p = len(merged.atoms), len(props)
     targets = np.full((n, p), np.nan, dtype=np.float32)
     record_ids = np.full((n, p), -1, dtype=np.int64)
     is_repo_test = np.zeros((n, p), dtype=bool)
-    for i, entry in enumerate(labels):
+    for i, entry in enumerate(merged.labels):
         for col, (target, rid, is_test) in entry.items():
             targets[i, col] = target
             record_ids[i, col] = rid
             is_repo_test[i, col] = is_test
     return PretrainCorpus(
         properties=props,
-        atoms=atoms,
+        atoms=merged.atoms,
         targets=targets,
         record_ids=record_ids,
         is_repo_test=is_repo_test,
-        keys=list(index),
-        formulas=formulas,
-        n_records=n_records,
-        conflicts=conflicts,
+        keys=list(merged.index),
+        formulas=merged.formulas,
+        n_records=merged.n_records,
+        conflicts=merged.conflicts,
     )
 
 

@@ -22,15 +22,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import openpyxl
 
 from hopscreen.data.download import require_dataset
 from hopscreen.data.manifest import EM_TABULATION
 from hopscreen.data.paths import HopscreenDataError
 from hopscreen.schemas.data import JoinReport, UnmatchedItem
-
-if TYPE_CHECKING:
-    pass
 
 SHEET_COMPLETE = "COMPLETE-TABUATION"
 SHEET_TEST_PREDICTIONS = "TEST-PREDICTIONS-BEST-MODEL"
@@ -137,8 +136,6 @@ def _stamp(path: Path) -> tuple[int, int]:
 @lru_cache(maxsize=4)
 def _workbook_sheets(path: str, size: int, mtime_ns: int) -> dict[str, tuple[tuple[Any, ...], ...]]:
     """All sheets as tuples of cell values (memoised in memory on path, size, mtime)."""
-    import openpyxl
-
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         return {ws.title: tuple(ws.iter_rows(values_only=True)) for ws in wb.worksheets}
@@ -250,50 +247,12 @@ def join_records(
     unmatched: list[UnmatchedItem] = []
     for record_id, sys_name, barrier in records:
         name = clean_text(sys_name) or ""
-        candidates = by_name.get(name, [])
-        if not candidates:
-            unmatched.append(
-                UnmatchedItem(
-                    id=record_id, sys_name=name, reason="no spreadsheet row with this sys_name"
-                )
-            )
+        picked = _pick_row(by_name.get(name, []), barrier, used, tol_ev)
+        if isinstance(picked, str):
+            unmatched.append(UnmatchedItem(id=record_id, sys_name=name, reason=picked))
             continue
-        close = [
-            r
-            for r in candidates
-            if r.barrier_ev is not None and abs(r.barrier_ev - barrier) <= tol_ev
-        ]
-        if not close:
-            values = [r.barrier_ev for r in candidates]
-            unmatched.append(
-                UnmatchedItem(
-                    id=record_id,
-                    sys_name=name,
-                    reason=f"sys_name found but E_m {barrier} eV differs from the rows' {values}",
-                )
-            )
-            continue
-        if len(close) > 1:
-            unmatched.append(
-                UnmatchedItem(
-                    id=record_id,
-                    sys_name=name,
-                    reason=f"ambiguous: rows {[r.row for r in close]} have this sys_name and E_m",
-                )
-            )
-            continue
-        row = close[0]
-        if row.row in used:
-            unmatched.append(
-                UnmatchedItem(
-                    id=record_id,
-                    sys_name=name,
-                    reason=f"row {row.row} is already joined to {used[row.row]}",
-                )
-            )
-            continue
-        used[row.row] = record_id
-        matches[record_id] = row
+        used[picked.row] = record_id
+        matches[record_id] = picked
     unmatched_rows = [
         UnmatchedItem(id=f"row-{r.row}", sys_name=r.sys_name, reason="no record joined this row")
         for r in rows
@@ -307,3 +266,26 @@ def join_records(
         unmatched_rows=unmatched_rows,
     )
     return matches, report
+
+
+def _pick_row(
+    candidates: Sequence[TabulationRow], barrier: float, used: dict[int, str], tol_ev: float
+) -> TabulationRow | str:
+    """The one unused row among ``candidates`` whose E_m is within ``tol_ev`` of ``barrier``.
+
+    Returns the row, or the reason (a sentence for the join report) why there is none.
+    """
+    if not candidates:
+        return "no spreadsheet row with this sys_name"
+    close = [
+        r for r in candidates if r.barrier_ev is not None and abs(r.barrier_ev - barrier) <= tol_ev
+    ]
+    if not close:
+        values = [r.barrier_ev for r in candidates]
+        return f"sys_name found but E_m {barrier} eV differs from the rows' {values}"
+    if len(close) > 1:
+        return f"ambiguous: rows {[r.row for r in close]} have this sys_name and E_m"
+    row = close[0]
+    if row.row in used:
+        return f"row {row.row} is already joined to {used[row.row]}"
+    return row

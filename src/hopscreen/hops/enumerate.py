@@ -144,9 +144,6 @@ class HopOptions(Config):
         DEFAULT_MAX_HOP_LENGTH_ANGSTROM, gt=0, description="Longest hop considered, in Å."
     )
     symprec: float = Field(DEFAULT_SYMPREC, gt=0, description="spglib symmetry precision, Å.")
-    build_bands: bool = Field(
-        True, description="Build each hop's supercell endpoints and band (checks them too)."
-    )
     supercell: SupercellOptions = Field(default_factory=SupercellOptions)
 
 
@@ -184,6 +181,7 @@ def hops_for_structure(
     *,
     candidate_id: str | None = None,
     options: HopOptions | None = None,
+    build_bands: bool = True,
 ) -> HopsResult:
     """Enumerate, identify and (optionally) build the bands of the hops of one host.
 
@@ -202,7 +200,9 @@ def hops_for_structure(
     candidate_id : str, optional
         Id of the candidate document, copied into the documents.
     options : HopOptions, optional
-        Hop length cut-off, symmetry precision, supercell size, whether to build bands.
+        Hop length cut-off, symmetry precision, supercell size.
+    build_bands : bool
+        Build each hop's supercell endpoints and band (which checks them too).
 
     Returns
     -------
@@ -230,7 +230,7 @@ def hops_for_structure(
         this_id = hop.hop_id
         band = None
         n_supercell = None
-        if options.build_bands:
+        if build_bands:
             try:
                 band = band_from_hop(hop, options.supercell)
             except Exception as exc:
@@ -239,21 +239,31 @@ def hops_for_structure(
                 )
                 continue
             n_supercell = len(band) - N_ION_COPIES + 2
-        result.docs.append(
-            HopDoc(
-                hop_id=this_id,
-                candidate_id=candidate_id,
-                candidate_name=name,
-                working_ion=hop.working_ion,
-                length_angstrom=hop.length_angstrom,
-                isite_frac=[float(x) for x in hop.isite_frac],
-                esite_frac=[float(x) for x in hop.esite_frac],
-                multiplicity=hop.multiplicity,
-                band_n_atoms=None if band is None else len(band),
-                supercell_n_atoms=n_supercell,
-                host_formula=structure.composition.reduced_formula,
-            )
-        )
+        result.docs.append(_hop_doc(hop, band, n_supercell, name, candidate_id, structure))
         result.hops.append(hop)
         result.bands.append(band)
     return result
+
+
+def _hop_doc(
+    hop: Hop,
+    band: Crystal | None,
+    n_supercell: int | None,
+    name: str,
+    candidate_id: str | None,
+    structure: Structure,
+) -> HopDoc:
+    """The document of one enumerated hop (its band's size when one was built)."""
+    return HopDoc(
+        hop_id=hop.hop_id,
+        candidate_id=candidate_id,
+        candidate_name=name,
+        working_ion=hop.working_ion,
+        length_angstrom=hop.length_angstrom,
+        isite_frac=[float(x) for x in hop.isite_frac],
+        esite_frac=[float(x) for x in hop.esite_frac],
+        multiplicity=hop.multiplicity,
+        band_n_atoms=None if band is None else len(band),
+        supercell_n_atoms=n_supercell,
+        host_formula=structure.composition.reduced_formula,
+    )

@@ -26,7 +26,7 @@ from typing import Any
 
 from hopscreen.models.bundle import ModelLoadError, sha256_file
 from hopscreen.models.kinds import AnyCard, member_files, read_card, verify_model
-from hopscreen.models.shipped import default_model_dir
+from hopscreen.models.shipped import default_model_dir, resolve_model_dir
 from hopscreen.schemas.training import ModelVersionDoc
 
 INDEX_NAME = "index.json"
@@ -194,6 +194,33 @@ class ModelRegistry:
     def current_dir(self) -> Path:
         """Folder of :meth:`current`."""
         return Path(self.current().path)
+
+    def resolve_dir(self, model: str | Path | None) -> Path:
+        """The folder of a model given in any of the forms a user may write.
+
+        This is the one place where a model name becomes a folder.
+
+        Parameters
+        ----------
+        model
+            A model folder, a registered version (or unique prefix) or name, the name of a
+            shipped model, or None for :meth:`current` (the promoted version, else the
+            shipped default).
+
+        Raises
+        ------
+        FileNotFoundError
+            Nothing of that name is registered or shipped, and no such folder exists.
+        """
+        if model is None:
+            return self.current_dir()
+        path = Path(model).expanduser()
+        if path.is_dir():
+            return path
+        try:
+            return Path(self.get(str(model)).path)
+        except UnknownModelError:
+            return resolve_model_dir(str(model))
 
     def lineage(self, version: str) -> list[ModelVersionDoc]:
         """The version and its registered ancestors, nearest first (breadth-first).

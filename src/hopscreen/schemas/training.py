@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from hopscreen.schemas.base import Config, Document
+from hopscreen.schemas.hop import HopFailure
 from hopscreen.schemas.structure import Crystal
 
 if TYPE_CHECKING:
@@ -127,8 +128,8 @@ class FeedbackReport(Document):
     accepted_by_level: dict[str, int] = Field(default_factory=dict)
     corrected_by_level: dict[str, int] = Field(default_factory=dict)
     excluded_by_level: dict[str, int] = Field(default_factory=dict)
-    band_failures: list[str] = Field(
-        default_factory=list, description="'hop_id: reason' for each hop without a band."
+    band_failures: list[HopFailure] = Field(
+        default_factory=list, description="Each verified hop whose band could not be rebuilt."
     )
 
 

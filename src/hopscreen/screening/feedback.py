@@ -7,9 +7,11 @@ The level policy itself (which levels of theory are used, corrected or excluded)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hopscreen.hops import HopOptions
 from hopscreen.schemas.candidate import CandidateDoc
 from hopscreen.schemas.hop import HopDoc, HopFailure
 from hopscreen.schemas.structure import Crystal
@@ -30,7 +32,7 @@ def records_from_verifications(
     policy: LevelPolicy | None = None,
     *,
     rebuild_band: RebuildBands | None = None,
-    hop_options: dict[str, Any] | None = None,
+    hop_options: HopOptions | None = None,
 ) -> tuple[list[TrainingRecord], FeedbackReport]:
     """Training records from the converged verifications of a results folder.
 
@@ -45,7 +47,7 @@ def records_from_verifications(
         Rebuilds the bands of hops from their hosts; default
         :func:`hopscreen.screening.round.rebuild_bands` with ``hop_options``.
     hop_options
-        The ``HopOptions`` fields the hops were enumerated with (default rebuild only).
+        The options the hops were enumerated with (default rebuild only; None: defaults).
 
     Returns
     -------
@@ -68,6 +70,37 @@ def records_from_verifications(
         ) -> tuple[list[HopDoc], list[Crystal], list[HopFailure]]:
             return rebuild_bands(hops, hosts, hop_options)
 
+    docs = _read_feedback_docs(store_dir)
+    usable = [v for v in docs.verifications if usable_verification(v)]
+    report = FeedbackReport(
+        n_verifications=len(docs.verifications),
+        n_not_usable=len(docs.verifications) - len(usable),
+    )
+    kept, counts = apply_policy(_raw_records(usable, docs.predictions), policy)
+    report.accepted_by_level = counts["accepted"]
+    report.corrected_by_level = counts["corrected"]
+    report.excluded_by_level = counts["excluded"]
+    best = _preferred_per_hop(kept, policy)
+    report.n_superseded = len(kept) - len(best)
+    records, failures = _with_bands(best, docs.hops, docs.hosts, rebuild_band)
+    report.band_failures = failures
+    report.n_band_failures = len(best) - len(records)
+    report.n_records = len(records)
+    return records, report
+
+
+@dataclass(frozen=True)
+class _FeedbackDocs:
+    """The documents of a results store that verification feedback is built from."""
+
+    verifications: list[dict[str, Any]]
+    hops: list[HopDoc]
+    hosts: list[CandidateDoc]
+    predictions: list[dict[str, Any]]
+
+
+def _read_feedback_docs(store_dir: Path | str) -> _FeedbackDocs:
+    """Every verification, and the hops, hosts and predictions of the usable ones."""
     with open_results_store(store_dir) as store:
         verifications = store.read("verifications")
         usable = [v for v in verifications if usable_verification(v)]
@@ -80,15 +113,17 @@ def records_from_verifications(
             else []
         )
         predictions = store.read("predictions", {"hop_id": {"$in": hop_ids}}) if hop_ids else []
+    return _FeedbackDocs(verifications, hops, hosts, predictions)
 
-    report = FeedbackReport(
-        n_verifications=len(verifications), n_not_usable=len(verifications) - len(usable)
-    )
-    # raw records, one per usable verification (policy applied below, then one per hop)
+
+def _raw_records(
+    usable: list[dict[str, Any]], predictions: list[dict[str, Any]]
+) -> list[TrainingRecord]:
+    """One record per usable verification, oldest first (the level policy is applied later)."""
     latest_model = {
         p["hop_id"]: p.get("model_version") for p in sorted(predictions, key=write_stamp)
     }
-    raw = [
+    return [
         TrainingRecord(
             record_id=v["hop_id"],
             source="verification",
@@ -102,11 +137,12 @@ def records_from_verifications(
         )
         for v in sorted(usable, key=write_stamp)
     ]
-    kept, counts = apply_policy(raw, policy)
-    report.accepted_by_level = counts["accepted"]
-    report.corrected_by_level = counts["corrected"]
-    report.excluded_by_level = counts["excluded"]
 
+
+def _preferred_per_hop(
+    kept: list[TrainingRecord], policy: LevelPolicy
+) -> dict[str, TrainingRecord]:
+    """One record per hop: the most preferred level, the latest write on a tie."""
     best: dict[str, TrainingRecord] = {}
     for record in kept:  # time order: a later record of an equally preferred level wins
         old = best.get(record.record_id)
@@ -114,16 +150,27 @@ def records_from_verifications(
             old.level_of_theory, policy
         ):
             best[record.record_id] = record
-    report.n_superseded = len(kept) - len(best)
+    return best
 
+
+def _with_bands(
+    best: dict[str, TrainingRecord],
+    hops: list[HopDoc],
+    hosts: list[CandidateDoc],
+    rebuild_band: RebuildBands,
+) -> tuple[list[TrainingRecord], list[HopFailure]]:
+    """The records with their bands inline; a failure for each hop without one."""
     wanted = [h for h in hops if h.hop_id in best]
     missing = sorted(set(best) - {h.hop_id for h in wanted})
-    failures = [f"{hop_id}: hop document not found" for hop_id in missing]
+    failures = [
+        HopFailure(candidate_name="", reason="no hop document in the results store", hop_id=hop_id)
+        for hop_id in missing
+    ]
     bands: dict[str, Crystal] = {}
     if wanted:
         kept_hops, built, failed = rebuild_band(wanted, hosts)
         bands = {h.hop_id: b for h, b in zip(kept_hops, built, strict=True)}
-        failures += [f"{f.hop_id}: {f.reason}" for f in failed]
+        failures += failed
     records = []
     for hop_id, record in best.items():
         band = bands.get(hop_id)
@@ -139,7 +186,4 @@ def records_from_verifications(
                 }
             )
         )
-    report.band_failures = failures
-    report.n_band_failures = len(best) - len(records)
-    report.n_records = len(records)
-    return records, report
+    return records, failures

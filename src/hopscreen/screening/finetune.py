@@ -28,40 +28,38 @@ import shutil
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field
 
-from hopscreen.data.em_dataset import load_em_dataset
-from hopscreen.evaluation.metrics import evaluate_predictions, paired_bootstrap_difference
+from hopscreen.hops import HopOptions
 from hopscreen.inference.device import resolve_device
-from hopscreen.inference.hops import predict_hops
-from hopscreen.inference.load import load_model
-from hopscreen.inference.predict import predict
 from hopscreen.models.bundle import CARD_NAME, model_kind
 from hopscreen.models.chgnet_backbone import default_feature_cache
 from hopscreen.models.chgnet_bundle import CHGNET_HEAD_KIND, load_chgnet_head
 from hopscreen.models.kinds import member_files, read_card
-from hopscreen.models.shipped import default_model_dir, resolve_model_dir
-from hopscreen.registry import ModelRegistry, UnknownModelError
+from hopscreen.models.shipped import default_model_dir
+from hopscreen.registry import ModelRegistry
 from hopscreen.schemas.base import Config
-from hopscreen.schemas.candidate import CandidateDoc
-from hopscreen.schemas.hop import HopDoc
-from hopscreen.schemas.prediction import PredictionDoc
-from hopscreen.schemas.training import FinetuneResult, LevelPolicy, TrainingRecord
+from hopscreen.schemas.training import (
+    FeedbackReport,
+    FinetuneResult,
+    LevelPolicy,
+    ModelVersionDoc,
+    TrainingRecord,
+)
 from hopscreen.screening.feedback import records_from_verifications
-from hopscreen.screening.round import RebuildBands, rebuild_bands
-from hopscreen.store import open_results_store
+from hopscreen.screening.promotion import paper_test_metrics, promotion_decision
+from hopscreen.screening.round import RebuildBands
 from hopscreen.training.chgnet_head import refit_like
 from hopscreen.training.config import get_preset
 from hopscreen.training.feedback import apply_policy, dataset_records
 from hopscreen.training.finetune import finetune_ensemble
 
 log = logging.getLogger(__name__)
-
-TEST_THRESHOLD_EV = 0.65
 
 
 class FinetuneSettings(Config):
@@ -120,120 +118,11 @@ class FinetuneSettings(Config):
 # ---------------------------------------------------------------------------------------------
 # Test-split metrics and the promotion rule (pure apart from model loading)
 # ---------------------------------------------------------------------------------------------
-def summarise_metrics(evaluation: dict[str, Any]) -> dict[str, Any]:
-    """A compact, registry-friendly dict of :func:`evaluate_predictions` output.
-
-    Returns
-    -------
-    dict
-        ``{"split", "n", "mae_ev", "mae_ci_ev", "rmse_ev", "r2", "accuracy_065"}`` (eV;
-        ``mae_ci_ev`` is the bootstrap interval ``[low, high]``).
-    """
-    reg = evaluation["regression"]
-    cls = {c["threshold_ev"]: c for c in evaluation["classification"]}.get(TEST_THRESHOLD_EV)
-    return {
-        "split": "paper-test",
-        "n": int(evaluation["n"]),
-        "mae_ev": reg["mae_ev"]["value"],
-        "mae_ci_ev": [reg["mae_ev"]["ci_low"], reg["mae_ev"]["ci_high"]],
-        "rmse_ev": reg["rmse_ev"]["value"],
-        "r2": reg["r2"]["value"],
-        "accuracy_065": cls["accuracy"]["value"] if cls else None,
-    }
-
-
-def paper_test_metrics(
-    new_dir: Path,
-    parent_dir: Path,
-    *,
-    data_dir: Path | str | None = None,
-    limit: int | None = None,
-    device: str | None = None,
-    n_boot: int = 1000,
-    feature_cache_dir: Path | str | None = None,
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """Score a new model and its parent on the same test hops of the authors' split.
-
-    Parameters
-    ----------
-    new_dir, parent_dir
-        Model folders.
-    data_dir
-        Data folder (see :func:`hopscreen.data.paths.resolve_data_dir`).
-    limit
-        Only the first ``limit`` test hops (file order).
-    device
-        ``"cpu"`` / ``"cuda"``; None picks CUDA when available.
-    n_boot
-        Bootstrap resamples.
-    feature_cache_dir
-        CHGNet feature cache for chgnet-head models (ignored by ALIGNN models).
-
-    Returns
-    -------
-    tuple
-        (new metrics, parent metrics, paired MAE difference new − parent), the first two as
-        :func:`summarise_metrics`, the last as
-        :func:`~hopscreen.evaluation.metrics.paired_bootstrap_difference`.
-    """
-    records = load_em_dataset(data_dir, splits=("test",))
-    if limit is not None:
-        records = records[:limit]
-    y = np.array([r.barrier_ev for r in records])
-    preds = []
-    for folder in (new_dir, parent_dir):
-        model = load_model(folder, device=device, feature_cache_dir=feature_cache_dir)
-        out = predict([r.band for r in records], model=model)
-        preds.append(np.array([p.barrier_ev for p in out]))
-    new, parent = (
-        summarise_metrics(evaluate_predictions(y, p, (TEST_THRESHOLD_EV,), n_boot=n_boot))
-        for p in preds
-    )
-    diff = paired_bootstrap_difference(y, preds[0], preds[1], n_boot=n_boot)
-    return new, parent, diff
-
-
-def promotion_decision(
-    rule: Literal["if_not_worse", "always"], new_mae_ev: float | None, parent_mae_ev: float | None
-) -> tuple[bool, str]:
-    """Whether a new version is promoted under ``rule``, and why (one sentence).
-
-    ``if_not_worse`` promotes when ``new_mae_ev <= parent_mae_ev`` (same test hops); without
-    both numbers it does not promote.
-    """
-    if rule == "always":
-        return True, "promoted: rule 'always'"
-    if new_mae_ev is None or parent_mae_ev is None:
-        return False, "not promoted: test MAE of the new version or its parent is unknown"
-    verdict = "promoted" if new_mae_ev <= parent_mae_ev else "not promoted"
-    relation = "<=" if new_mae_ev <= parent_mae_ev else ">"
-    return (
-        new_mae_ev <= parent_mae_ev,
-        f"{verdict}: test MAE {new_mae_ev:.4f} eV {relation} parent's {parent_mae_ev:.4f} eV "
-        "(rule 'if_not_worse')",
-    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Fine-tuning on feedback
 # ---------------------------------------------------------------------------------------------
-def resolve_parent(model: str | Path | None, registry: Any) -> Path:
-    """Folder of the model to start from.
-
-    ``model`` is a folder, a registered version or name, a shipped model name, or None for
-    the registry's current model (its promoted version, else the shipped default).
-    """
-    if model is None:
-        return registry.current_dir()
-    path = Path(model).expanduser()
-    if path.is_dir():
-        return path
-    try:
-        return Path(registry.get(str(model)).path)
-    except UnknownModelError:
-        return resolve_model_dir(str(model))
-
-
 def replay_records(
     data_dir: Path | str | None, settings: FinetuneSettings
 ) -> tuple[list[TrainingRecord], dict[str, dict[str, int]]]:
@@ -278,7 +167,7 @@ def finetune_on_feedback(
     settings: FinetuneSettings | None = None,
     registry: Path | str | None = None,
     data_dir: Path | str | None = None,
-    hop_options: dict[str, Any] | None = None,
+    hop_options: HopOptions | None = None,
     rebuild_band: RebuildBands | None = None,
     name: str | None = None,
 ) -> FinetuneResult:
@@ -298,9 +187,9 @@ def finetune_on_feedback(
     data_dir
         Data folder of the published dataset (replay and test split).
     hop_options
-        ``HopOptions`` fields the store's hops were enumerated with (to rebuild their bands).
+        The options the store's hops were enumerated with (to rebuild their bands).
     rebuild_band
-        Band rebuilder for :func:`~hopscreen.training.feedback.records_from_verifications`.
+        Band rebuilder for :func:`~hopscreen.screening.feedback.records_from_verifications`.
     name
         Name of the new version on its card; None: the parent's name + ``-al``.
 
@@ -314,7 +203,7 @@ def finetune_on_feedback(
     t0 = time.perf_counter()
     settings = settings or FinetuneSettings()
     reg = ModelRegistry(registry)
-    parent_dir = resolve_parent(parent_model, reg)
+    parent_dir = reg.resolve_dir(parent_model)
     parent_card = read_card(parent_dir)
     name = name or f"{parent_card.name.removesuffix('-al')}-al"
     base = {
@@ -327,50 +216,64 @@ def finetune_on_feedback(
         results_dir, settings.level_policy, rebuild_band=rebuild_band, hop_options=hop_options
     )
     if len(new) < settings.min_new_records:
-        excluded = ", ".join(f"{k}: {v}" for k, v in report.excluded_by_level.items()) or "none"
         return FinetuneResult(
             status="skipped",
-            reason=f"{len(new)} verified hop(s) passed the level policy "
-            f"(accepted {settings.level_policy.accept}, offsets "
-            f"{sorted(settings.level_policy.offsets_ev)}; excluded by level: {excluded}); "
-            f"at least {settings.min_new_records} needed",
+            reason=_skip_reason(len(new), report, settings),
             feedback=report,
             n_new_records=len(new),
             seconds=time.perf_counter() - t0,
             **base,
         )
     replay, replay_counts = replay_records(data_dir, settings)
-    records = [*replay, *new]
-    if not records:
+    if not replay and not new:
         raise ValueError("nothing to fine-tune on: no replay and no new records")
+    feedback = _Feedback(Path(results_dir), new, report, replay, replay_counts)
+    result = _new_version(feedback, parent_dir, reg, settings, data_dir=data_dir, name=name)
+    return result.model_copy(update={**base, "seconds": time.perf_counter() - t0})
+
+
+@dataclass(frozen=True)
+class _Feedback:
+    """What a fine-tuning trains on: the new verified records and the replayed ones."""
+
+    results_dir: Path
+    new: list[TrainingRecord]
+    report: FeedbackReport
+    replay: list[TrainingRecord]
+    replay_counts: dict[str, dict[str, int]]
+
+    def training_summary(self, settings: FinetuneSettings) -> dict[str, Any]:
+        """The ``training["feedback"]`` entry of the new version's card."""
+        return {
+            "results_dir": str(self.results_dir.resolve()),
+            "level_policy": settings.level_policy.model_dump(),
+            "report": self.report.model_dump(mode="json"),
+            "replay_by_level": self.replay_counts,
+            "n_new_records": len(self.new),
+            "n_replay_records": len(self.replay),
+            "settings": settings.model_dump(mode="json"),
+        }
+
+
+def _new_version(
+    feedback: _Feedback,
+    parent_dir: Path,
+    reg: ModelRegistry,
+    settings: FinetuneSettings,
+    *,
+    data_dir: Path | str | None,
+    name: str,
+) -> FinetuneResult:
+    """Train, score against the parent, register and maybe promote one new version."""
+    parent_version = read_card(parent_dir).model_version
     head_parent = model_kind(parent_dir) == CHGNET_HEAD_KIND
-    if settings.cache_dir:
-        cache_dir = Path(settings.cache_dir)
-    elif head_parent:
-        cache_dir = default_feature_cache()  # replayed hops come back every round
-    else:
-        cache_dir = reg.root / ".graph-cache"
+    cache_dir = _cache_dir(settings, head_parent, reg.root)
     reg.root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".finetune-", dir=reg.root) as tmp:
-        train_dir = Path(tmp) / "train"
-        if head_parent:
-            card = refit_chgnet_head(records, parent_dir, train_dir, cache_dir=cache_dir, name=name)
-        else:
-            card = finetune_ensemble(
-                [r.atoms() for r in records],
-                [r.barrier_ev for r in records],
-                [r.record_id for r in records],
-                _training_preset(settings),
-                train_dir,
-                backbone=None,
-                init_from=parent_dir,
-                name=name,
-                ensemble_size=settings.ensemble_size,
-                device=_device(settings.device),
-                cache_dir=cache_dir,
-            )
+        records = [*feedback.replay, *feedback.new]
+        card = _train_version(records, parent_dir, Path(tmp) / "train", settings, cache_dir, name)
         export = Path(tmp) / card.model_version
-        _export_model(train_dir, export)
+        _export_model(Path(tmp) / "train", export)
         metrics, parent_metrics, diff = paper_test_metrics(
             export,
             parent_dir,
@@ -383,27 +286,15 @@ def finetune_on_feedback(
         promote, verdict = promotion_decision(
             settings.promote, metrics["mae_ev"], parent_metrics["mae_ev"]
         )
-        training = dict(card.training)
-        training["feedback"] = {
-            "results_dir": str(Path(results_dir).resolve()),
-            "level_policy": settings.level_policy.model_dump(),
-            "report": report.model_dump(mode="json"),
-            "replay_by_level": replay_counts,
-            "n_new_records": len(new),
-            "n_replay_records": len(replay),
-            "settings": settings.model_dump(mode="json"),
-        }
         _write_card_fields(
             export,
             metrics={"test": metrics, "parent_test": parent_metrics, "test_vs_parent": diff},
-            training=training,
+            training={**card.training, "feedback": feedback.training_summary(settings)},
             notes=f"{'Refitted' if head_parent else 'Fine-tuned'} from "
-            f"{parent_card.model_version} on {len(new)} verified hops "
-            f"+ {len(replay)} replayed published hops; {verdict}.",
+            f"{parent_version} on {len(feedback.new)} verified hops "
+            f"+ {len(feedback.replay)} replayed published hops; {verdict}.",
         )
-        if parent_dir.resolve() != default_model_dir().resolve():
-            reg.register(parent_dir)  # lineage stays complete (idempotent)
-        entry = reg.register(export, copy=False)
+        entry = _register(reg, export, parent_dir)
     if promote:
         reg.promote(entry.model_version)
     return FinetuneResult(
@@ -412,16 +303,67 @@ def finetune_on_feedback(
         model_version=entry.model_version,
         model_dir=entry.path,
         promoted=promote,
-        n_new_records=len(new),
-        n_replay_records=len(replay),
-        new_record_ids=[r.record_id for r in new],
-        feedback=report,
-        replay_by_level=replay_counts,
+        n_new_records=len(feedback.new),
+        n_replay_records=len(feedback.replay),
+        new_record_ids=[r.record_id for r in feedback.new],
+        feedback=feedback.report,
+        replay_by_level=feedback.replay_counts,
         test_metrics=metrics,
         parent_test_metrics=parent_metrics,
         test_mae_difference=diff,
-        seconds=time.perf_counter() - t0,
-        **base,
+    )
+
+
+def _register(reg: ModelRegistry, export: Path, parent_dir: Path) -> ModelVersionDoc:
+    """Register the new version (moved, not copied) and its parent unless it is shipped."""
+    if parent_dir.resolve() != default_model_dir().resolve():
+        reg.register(parent_dir)  # lineage stays complete (idempotent)
+    return reg.register(export, copy=False)
+
+
+def _skip_reason(n_new: int, report: FeedbackReport, settings: FinetuneSettings) -> str:
+    """Why fine-tuning was skipped: too few verified hops passed the level policy."""
+    excluded = ", ".join(f"{k}: {v}" for k, v in report.excluded_by_level.items()) or "none"
+    policy = settings.level_policy
+    return (
+        f"{n_new} verified hop(s) passed the level policy "
+        f"(accepted {policy.accept}, offsets {sorted(policy.offsets_ev)}; "
+        f"excluded by level: {excluded}); at least {settings.min_new_records} needed"
+    )
+
+
+def _cache_dir(settings: FinetuneSettings, head_parent: bool, registry_root: Path) -> Path:
+    """Where the features (chgnet-head parents) or graphs (ALIGNN parents) are cached."""
+    if settings.cache_dir:
+        return Path(settings.cache_dir)
+    if head_parent:
+        return default_feature_cache()  # replayed hops come back every round
+    return registry_root / ".graph-cache"
+
+
+def _train_version(
+    records: Sequence[TrainingRecord],
+    parent_dir: Path,
+    train_dir: Path,
+    settings: FinetuneSettings,
+    cache_dir: Path,
+    name: str,
+) -> Any:
+    """Refit (chgnet-head parent) or warm-start fine-tune (ALIGNN parent) into ``train_dir``."""
+    if model_kind(parent_dir) == CHGNET_HEAD_KIND:
+        return refit_chgnet_head(records, parent_dir, train_dir, cache_dir=cache_dir, name=name)
+    return finetune_ensemble(
+        [r.atoms() for r in records],
+        [r.barrier_ev for r in records],
+        [r.record_id for r in records],
+        _training_preset(settings),
+        train_dir,
+        backbone=None,
+        init_from=parent_dir,
+        name=name,
+        ensemble_size=settings.ensemble_size,
+        device=resolve_device(settings.device),
+        cache_dir=cache_dir,
     )
 
 
@@ -455,75 +397,6 @@ def refit_chgnet_head(
     )
 
 
-def _device(device: str | None) -> str:
-    return resolve_device(device)
-
-
 # ---------------------------------------------------------------------------------------------
 # Re-prediction of the hops not verified yet
 # ---------------------------------------------------------------------------------------------
-def unverified_hops(
-    hops: Sequence[HopDoc], verifications: Sequence[dict[str, Any]]
-) -> list[HopDoc]:
-    """The hops without a converged ``status="ok"`` verification (any level of theory)."""
-    done = {
-        v["hop_id"]
-        for v in verifications
-        if v.get("status") == "ok" and v.get("converged") and v.get("barrier_ev") is not None
-    }
-    return [h for h in hops if h.hop_id not in done]
-
-
-def repredict_unverified(
-    results_dir: Path | str,
-    model_dir: Path | str,
-    *,
-    hop_options: dict[str, Any] | None = None,
-    batch_size: int = 32,
-    device: str | None = None,
-    rebuild_band: RebuildBands | None = None,
-) -> tuple[list[PredictionDoc], list[str]]:
-    """Predict every not-yet-verified hop of a results store with a model, and store it.
-
-    Parameters
-    ----------
-    results_dir
-        Results folder (hops, candidates, verifications are read; predictions written).
-    model_dir
-        Model folder (e.g. the new version); its ``model_version`` is on every document.
-    hop_options
-        ``HopOptions`` fields the hops were enumerated with.
-    batch_size, device
-        Inference settings.
-    rebuild_band
-        Band rebuilder; default :func:`hopscreen.screening.round.rebuild_bands` with
-        ``hop_options``.
-
-    Returns
-    -------
-    tuple
-        (the new prediction documents, ``"hop_id: reason"`` for hops without a band).
-    """
-    with open_results_store(results_dir) as store:
-        hops = store.read_docs("hops", HopDoc)
-        todo = unverified_hops(hops, store.read("verifications"))
-        cids = sorted({h.candidate_id for h in todo if h.candidate_id})
-        hosts = (
-            store.read_docs("candidates", CandidateDoc, {"candidate_id": {"$in": cids}})
-            if cids
-            else []
-        )
-    if not todo:
-        return [], []
-    if rebuild_band is None:
-        kept, bands, failed = rebuild_bands(todo, hosts, hop_options)
-    else:
-        kept, bands, failed = rebuild_band(todo, hosts)
-    failures = [f"{f.hop_id}: {f.reason}" for f in failed]
-    if not kept:
-        return [], failures
-    model = load_model(Path(model_dir), device=device)
-    docs = predict_hops(kept, bands, model=model, batch_size=batch_size)
-    with open_results_store(results_dir) as store:
-        store.write("predictions", docs)
-    return docs, failures

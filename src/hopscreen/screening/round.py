@@ -13,6 +13,7 @@ from typing import Any, Literal
 from hopscreen.candidates import fetch_mp_candidates, load_demo_candidates, load_local_candidates
 from hopscreen.hops import HopOptions, enumerate_hops, hops_for_structure
 from hopscreen.hops.hop import Hop
+from hopscreen.inference.config import PredictionConfig
 from hopscreen.inference.hops import predict_hops
 from hopscreen.inference.load import load_model
 from hopscreen.schemas.base import Document
@@ -75,17 +76,10 @@ def load_candidates(
     return batch
 
 
-def hop_options_from(hop_options: dict[str, Any] | None, *, build_bands: bool) -> HopOptions:
-    """The :class:`~hopscreen.hops.HopOptions` of a round, with or without bands."""
-    values = dict(hop_options or {})
-    values["build_bands"] = build_bands
-    return HopOptions(**values)
-
-
 def rebuild_bands(
     hops: Sequence[HopDoc],
     candidates: Sequence[CandidateDoc],
-    hop_options: dict[str, Any] | None = None,
+    hop_options: HopOptions | None = None,
 ) -> tuple[list[HopDoc], list[Crystal], list[HopFailure]]:
     """Rebuild the Model-3 band of each hop from its host candidate.
 
@@ -96,7 +90,7 @@ def rebuild_bands(
     candidates
         The host documents.
     hop_options
-        The :class:`~hopscreen.hops.HopOptions` fields the hops were enumerated with.
+        The options the hops were enumerated with (None: the defaults).
 
     Returns
     -------
@@ -105,7 +99,7 @@ def rebuild_bands(
         rebuilt).
 
     """
-    options = hop_options_from(hop_options, build_bands=True)
+    options = hop_options or HopOptions()
     by_candidate: dict[str | None, list[HopDoc]] = {}
     for hop in hops:
         by_candidate.setdefault(hop.candidate_id, []).append(hop)
@@ -147,7 +141,7 @@ def rebuild_bands(
     return kept, bands, failures
 
 
-def find_hop(candidate: CandidateDoc, hop_id: str, hop_options: dict[str, Any] | None) -> Hop:
+def find_hop(candidate: CandidateDoc, hop_id: str, hop_options: HopOptions | None) -> Hop:
     """Enumerate the hops of ``candidate`` again and return the one with ``hop_id``.
 
     Raises
@@ -156,7 +150,7 @@ def find_hop(candidate: CandidateDoc, hop_id: str, hop_options: dict[str, Any] |
         If the host has no hop with that id under these options.
 
     """
-    options = hop_options_from(hop_options, build_bands=False)
+    options = hop_options or HopOptions()
     for hop in enumerate_hops(
         candidate.get_structure(),
         candidate.working_ion,
@@ -192,8 +186,8 @@ def verify_one(
     hop: HopDoc,
     candidate: CandidateDoc,
     *,
-    hop_options: dict[str, Any] | None = None,
-    umlip: dict[str, Any] | None = None,
+    hop_options: HopOptions | None = None,
+    umlip: UmlipNebConfig | None = None,
 ) -> VerificationDoc:
     """Verify one hop with a uMLIP NEB; never raises (failures are ``status="failed"``).
 
@@ -206,7 +200,7 @@ def verify_one(
     hop_options
         Options the hop was enumerated with (to find it again).
     umlip
-        Fields of :class:`hopscreen.verification.UmlipNebConfig`.
+        The uMLIP NEB settings (None: the defaults).
 
     Returns
     -------
@@ -214,7 +208,7 @@ def verify_one(
         The NEB result (barrier, energies, level of theory, status).
 
     """
-    config = UmlipNebConfig(**(umlip or {}))
+    config = umlip or UmlipNebConfig()
     try:
         found = find_hop(candidate, hop.hop_id, hop_options)
         return verify_hop(found, config=config, candidate_id=candidate.candidate_id)
@@ -341,7 +335,7 @@ def as_candidate(value: CandidateDoc | dict[str, Any]) -> CandidateDoc:
 
 
 def enumerate_round_hops(
-    candidates: Sequence[CandidateDoc], hop_options: dict[str, Any] | None = None
+    candidates: Sequence[CandidateDoc], hop_options: HopOptions | None = None
 ) -> HopsOutput:
     """Enumerate and check the hops of every candidate (bands built to check them, then dropped).
 
@@ -350,14 +344,14 @@ def enumerate_round_hops(
     candidates
         The round's hosts.
     hop_options
-        :class:`~hopscreen.hops.HopOptions` fields.
+        Hop enumeration options (None: the defaults).
 
     Returns
     -------
     HopsOutput
         Hop documents of every host and the failures (per host or per hop).
     """
-    options = hop_options_from(hop_options, build_bands=True)
+    options = hop_options or HopOptions()
     out = HopsOutput()
     for cand in candidates:
         result = hops_for_structure(
@@ -376,10 +370,9 @@ def predict_round_hops(
     hops: Sequence[HopDoc],
     candidates: Sequence[CandidateDoc],
     *,
-    hop_options: dict[str, Any] | None = None,
+    hop_options: HopOptions | None = None,
     model: str | None = None,
-    batch_size: int = 32,
-    device: str | None = None,
+    options: PredictionConfig | None = None,
 ) -> PredictionsOutput:
     """Predict E_m ± σ for hops, their bands rebuilt from their hosts.
 
@@ -388,20 +381,21 @@ def predict_round_hops(
     hops, candidates
         Hop documents and their hosts.
     hop_options
-        :class:`~hopscreen.hops.HopOptions` fields the hops were enumerated with.
+        The options the hops were enumerated with (None: the defaults).
     model
         A model folder, a shipped model name, or None for the shipped default.
-    batch_size, device
-        Passed to the model.
+    options
+        Batch size and device (None: the defaults).
 
     Returns
     -------
     PredictionsOutput
         One prediction per hop whose band was rebuilt; the others as failures.
     """
-    loaded = load_model(model, device=device)
+    options = options or PredictionConfig()
+    loaded = load_model(model, device=options.device)
     kept, bands, failures = rebuild_bands(hops, candidates, hop_options)
-    docs = predict_hops(kept, bands, model=loaded, batch_size=batch_size) if kept else []
+    docs = predict_hops(kept, bands, model=loaded, batch_size=options.batch_size) if kept else []
     return PredictionsOutput(
         model_version=loaded.model_version, predictions=docs, failures=failures
     )

@@ -60,16 +60,23 @@ class SelectionConfig(Config):
     threshold_ev: float = Field(0.65, description="Good/bad barrier threshold, eV.")
     k_sigma: float = Field(1.0, ge=0, description="Width of the uncertainty interval, in σ.")
     promising_margin_ev: float = Field(
-        0.2, ge=0, description="Promising: E + kσ < threshold − margin, eV."
+        0.1, ge=0, description="Promising: E + kσ < threshold − margin, eV."
     )
     budget: int = Field(20, ge=0, description="Most hops selected in one round.")
     max_per_candidate: int | None = Field(
-        2, ge=1, description="Hops of one candidate before the others get a turn (None: any)."
+        None, ge=1, description="Hops of one candidate before the others get a turn (None: any)."
     )
     mix: float = Field(
         0.5, ge=0, le=1, description="Fraction of the budget meant for borderline hops."
     )
     seed: int = Field(0, description="Seed of the tie-breaking random order.")
+    max_host_sites: int | None = Field(
+        None,
+        ge=1,
+        description="Only hops of hosts with at most this many sites (in the candidate cell) "
+        "may be verified; None for all. Applied by the round before selection (it needs the "
+        "hosts); keeps uMLIP NEB affordable on a small machine.",
+    )
 
 
 def classify(barrier_ev: float, sigma_ev: float, config: SelectionConfig) -> Category:
@@ -226,7 +233,7 @@ def select_hops(
     picked = _pick(queues, {"borderline": n_b, "promising": n_p}, config.max_per_candidate)
     fields = {
         "model_version": versions[0] if versions else None,
-        **config.model_dump(),
+        **config.model_dump(exclude={"max_host_sites"}),  # applied before selection
         "selected": [
             SelectedHop(
                 hop_id=r.prediction.hop_id,

@@ -18,35 +18,39 @@ Everything is a pure function of the inputs and the seeds.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import importlib.metadata
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 import numpy as np
+import torch
+from torch import nn
 
 from hopscreen.data.splits import grouped_kfold
-from hopscreen.models.chgnet_backbone import ChgnetFeatureConfig, cache_key, extract_hop_features
-from hopscreen.models.chgnet_bundle import save_chgnet_head
+from hopscreen.models.chgnet_backbone import (
+    ChgnetFeatureConfig,
+    FeatureTable,
+    cache_key,
+    extract_hop_features,
+)
+from hopscreen.models.chgnet_bundle import ChgnetHeadCard, save_chgnet_head
 from hopscreen.models.head_config import (
     ChgnetHeadConfig,
     forward_target,
     inverse_target,
     select_columns,
 )
-from hopscreen.models.trees import export_gbr
+from hopscreen.models.trees import TreeEnsemble, export_gbr
 
 _CLIP = 5.0
 
-if TYPE_CHECKING:
-    from hopscreen.models.chgnet_backbone import ChgnetFeatureConfig
-    from hopscreen.models.chgnet_bundle import ChgnetHeadCard
+_T = TypeVar("_T")
 
 
 def _fit_mlp(x: np.ndarray, z: np.ndarray, cfg: ChgnetHeadConfig, seed: int) -> Any:
-    import torch
-    from torch import nn
-
     torch.manual_seed(seed)
     layers: list[nn.Module] = []
     width = x.shape[1]
@@ -77,19 +81,19 @@ def _fit_mlp(x: np.ndarray, z: np.ndarray, cfg: ChgnetHeadConfig, seed: int) -> 
 
 
 def _predict_mlp(net: Any, x: np.ndarray) -> np.ndarray:
-    import torch
-
     with torch.no_grad():
         return net(torch.from_numpy(x)).squeeze(1).numpy()
 
 
 def _fit_sklearn(x: np.ndarray, z: np.ndarray, cfg: ChgnetHeadConfig, seed: int) -> Any:
     if cfg.kind == "ridge":
-        from sklearn.linear_model import Ridge
+        from sklearn.linear_model import Ridge  # optional heavy dependency: scikit-learn
 
         return Ridge(alpha=cfg.alpha).fit(x, z)
     if cfg.kind == "gbr":
-        from sklearn.ensemble import GradientBoostingRegressor
+        from sklearn.ensemble import (  # optional heavy dependency: scikit-learn
+            GradientBoostingRegressor,
+        )
 
         model = GradientBoostingRegressor(
             loss="huber",
@@ -102,7 +106,7 @@ def _fit_sklearn(x: np.ndarray, z: np.ndarray, cfg: ChgnetHeadConfig, seed: int)
             random_state=seed,
         )
         return model.fit(x, z)
-    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.ensemble import RandomForestRegressor  # optional heavy dependency: scikit-learn
 
     model = RandomForestRegressor(
         n_estimators=cfg.n_estimators,
@@ -256,6 +260,71 @@ GBR_RECIPE = ChgnetHeadConfig(
 """The shipped head (``chgnet-gbr``): chosen by host-grouped CV on the training hops."""
 
 
+def _timed(fn: Callable[..., _T], *args: Any, **kwargs: Any) -> tuple[_T, float]:
+    """``fn(*args, **kwargs)`` and the wall-clock seconds it took."""
+    t0 = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - t0
+
+
+def _exported_trees(
+    head: ChgnetHead, X: np.ndarray, y: np.ndarray
+) -> tuple[list[TreeEnsemble], dict[str, float]]:
+    """A gbr head's members as tree arrays, checked to predict as the head, and its fit metrics.
+
+    Parameters
+    ----------
+    head : ChgnetHead
+        A fitted ``kind="gbr"`` head.
+    X : numpy.ndarray
+        (n, F) training hop vectors.
+    y : numpy.ndarray
+        (n,) training barriers, eV.
+
+    Returns
+    -------
+    members : list of TreeEnsemble
+        One per head member.
+    metrics : dict
+        Training-fit MAE and mean σ, eV.
+    """
+    members = [export_gbr(m) for m in head.members]
+    pred, sigma = head.predict(X)
+    exported = np.vstack([m.predict(head._inputs(X)) for m in members])
+    if not np.allclose(inverse_target(exported, head.config.target_transform).mean(axis=0), pred):
+        raise RuntimeError("exported trees do not reproduce the fitted head")
+    metrics = {
+        "train_fit_mae_ev": float(np.mean(np.abs(pred - y))),
+        "train_mean_sigma_ev": float(np.mean(sigma)),
+    }
+    return members, metrics
+
+
+def _save_exported_head(
+    members: list[TreeEnsemble],
+    head: ChgnetHead,
+    table: FeatureTable,
+    feature_config: ChgnetFeatureConfig,
+    out_dir: Path | str,
+    **card_fields: Any,
+) -> ChgnetHeadCard:
+    """Write the tree arrays and a card naming the CHGNet version and feature columns."""
+    version = importlib.metadata.version("chgnet")
+    return save_chgnet_head(
+        members,
+        out_dir,
+        chgnet_version=version,
+        feature_config=feature_config,
+        feature_cache_key=cache_key(feature_config),
+        feature_names=table.names,
+        feature_columns=[table.names[i] for i in head.columns],
+        fill_values=head.x_fill.tolist(),
+        head=head.config,
+        pretrained_backbone=f"CHGNet {feature_config.model_name} (chgnet {version}), frozen",
+        **card_fields,
+    )
+
+
 def train_chgnet_head_model(
     bands: Sequence[Any],
     barriers_ev: Sequence[float],
@@ -296,45 +365,27 @@ def train_chgnet_head_model(
     ChgnetHeadCard
         The written card.
     """
-    import importlib.metadata
-    import time
-
     if config.kind != "gbr":
         raise ValueError(f"only gbr heads can be saved as a model folder, not {config.kind!r}")
     if not (len(bands) == len(barriers_ev) == len(record_ids)):
         raise ValueError("bands, barriers_ev and record_ids differ in length")
     feature_config = feature_config or ChgnetFeatureConfig()
-    t0 = time.perf_counter()
-    table = extract_hop_features(bands, config=feature_config, cache_dir=cache_dir)
-    t_features = time.perf_counter() - t0
+    table, t_features = _timed(
+        extract_hop_features, bands, config=feature_config, cache_dir=cache_dir
+    )
     y = np.asarray(barriers_ev, dtype=np.float64)
-    t0 = time.perf_counter()
-    head = fit_head(table.X, y, table.names, config)
-    t_fit = time.perf_counter() - t0
-    members = [export_gbr(m) for m in head.members]
-    pred, sigma = head.predict(table.X)
-    exported = np.vstack([m.predict(head._inputs(table.X)) for m in members])
-    if not np.allclose(inverse_target(exported, config.target_transform).mean(axis=0), pred):
-        raise RuntimeError("exported trees do not reproduce the fitted head")
-    version = importlib.metadata.version("chgnet")
-    return save_chgnet_head(
+    head, t_fit = _timed(fit_head, table.X, y, table.names, config)
+    members, metrics = _exported_trees(head, table.X, y)
+    return _save_exported_head(
         members,
+        head,
+        table,
+        feature_config,
         out_dir,
         name=name,
         preset=preset,
-        chgnet_version=version,
-        feature_config=feature_config,
-        feature_cache_key=cache_key(feature_config),
-        feature_names=table.names,
-        feature_columns=[table.names[i] for i in head.columns],
-        fill_values=head.x_fill.tolist(),
-        head=config,
-        pretrained_backbone=f"CHGNet {feature_config.model_name} (chgnet {version}), frozen",
         train_record_ids=list(record_ids),
-        metrics={
-            "train_fit_mae_ev": float(np.mean(np.abs(pred - y))),
-            "train_mean_sigma_ev": float(np.mean(sigma)),
-        },
+        metrics=metrics,
         training={
             "n_train": len(y),
             "n_features_cached": table.n_cached,

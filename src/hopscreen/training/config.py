@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from hopscreen.graphs.build import GraphConfig
 from hopscreen.models.alignn import ALIGNNConfig
 from hopscreen.schemas.base import Config
@@ -79,3 +81,27 @@ def get_preset(name: str) -> Preset:
         return PRESETS[name]
     except KeyError:
         raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}") from None
+
+
+def with_stage_overrides(
+    preset: Preset, stage: Literal["pretrain", "finetune"], **overrides: Any
+) -> Preset:
+    """A copy of ``preset`` with some optimisation settings of one stage replaced.
+
+    Parameters
+    ----------
+    preset : Preset
+        The recipe to start from (not changed).
+    stage : {"pretrain", "finetune"}
+        Which :class:`TrainConfig` of the preset to change.
+    **overrides
+        :class:`TrainConfig` fields and values; a value that is None, False or 0 keeps the
+        preset's setting (an option not given on the command line).
+
+    Returns
+    -------
+    Preset
+        The changed copy.
+    """
+    update = {k: v for k, v in overrides.items() if v}
+    return preset.model_copy(update={stage: getattr(preset, stage).model_copy(update=update)})

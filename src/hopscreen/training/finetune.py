@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import torch
 
+from hopscreen.graphs.build import GraphConfig
 from hopscreen.graphs.cache import GraphCache
-from hopscreen.models.alignn import ALIGNN
+from hopscreen.models.alignn import ALIGNN, ALIGNNConfig
 from hopscreen.models.bundle import ModelCard, load_bundle, save_bundle
 from hopscreen.models.scaling import TargetScaler
 from hopscreen.schemas.structure import Crystal
@@ -18,6 +22,115 @@ from hopscreen.training.loop import fit
 from hopscreen.training.pretrain import load_backbone_into
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class _EnsemblePlan:
+    """What the members are built from, and what the card says about their origin."""
+
+    size: int
+    mark_ion_copies: bool
+    scaler: TargetScaler
+    architecture: ALIGNNConfig
+    graph: GraphConfig
+    preset_name: str
+    parent_version: str | None
+    pretrained_backbone: str | None
+    parents: list[ALIGNN] = field(default_factory=list)
+
+
+def _warm_start_plan(
+    init_from: Path,
+    backbone: Path | None,
+    ensemble_size: int | None,
+    mark_ion_copies: bool | None,
+    parent_version: str | None,
+) -> _EnsemblePlan:
+    """Keep the parent folder's architecture, graph settings, scaler and member weights."""
+    if backbone is not None:
+        raise ValueError("give either a pre-trained backbone or init_from, not both")
+    parent_card, parents = load_bundle(Path(init_from))
+    mark = parent_card.architecture.mark_ion_copies
+    if mark_ion_copies is not None and mark_ion_copies != mark:
+        raise ValueError(f"the parent model has mark_ion_copies={mark}; it cannot change")
+    return _EnsemblePlan(
+        size=ensemble_size or parent_card.ensemble_size,
+        mark_ion_copies=mark,
+        scaler=parent_card.scaler,
+        architecture=parent_card.architecture,
+        graph=parent_card.graph,
+        preset_name=parent_card.preset,
+        parent_version=parent_version or parent_card.model_version,
+        pretrained_backbone=parent_card.pretrained_backbone,
+        parents=parents,
+    )
+
+
+def _fresh_plan(
+    preset: Preset,
+    y: np.ndarray,
+    backbone: Path | None,
+    ensemble_size: int | None,
+    mark_ion_copies: bool | None,
+    parent_version: str | None,
+) -> _EnsemblePlan:
+    """The preset's architecture with one head, a scaler fitted on ``y``."""
+    mark = preset.model.mark_ion_copies if mark_ion_copies is None else mark_ion_copies
+    return _EnsemblePlan(
+        size=ensemble_size or preset.ensemble_size,
+        mark_ion_copies=mark,
+        scaler=TargetScaler.fit(y),
+        architecture=preset.model.model_copy(update={"n_heads": 1, "mark_ion_copies": mark}),
+        graph=preset.graph,
+        preset_name=preset.name,
+        parent_version=parent_version,
+        pretrained_backbone=str(backbone) if backbone else None,
+    )
+
+
+def _train_member(
+    i: int,
+    plan: _EnsemblePlan,
+    preset: Preset,
+    graphs: Sequence[Any],
+    targets: np.ndarray,
+    out_dir: Path,
+    *,
+    backbone: Path | None,
+    device: str,
+) -> tuple[ALIGNN, dict[str, Any]]:
+    """Build member ``i`` (seed 1000 + i), fine-tune it; the model (CPU, eval) and its summary."""
+    torch.manual_seed(1000 + i)
+    model = ALIGNN(plan.architecture)
+    if plan.parents:
+        model.load_state_dict(plan.parents[i % len(plan.parents)].state_dict())
+    elif backbone is not None:
+        load_backbone_into(model, backbone)
+    train_cfg = preset.finetune.model_copy(update={"seed": i})
+    result = fit(
+        model,
+        graphs,
+        targets,
+        train_cfg,
+        out_dir / f"member{i}",
+        mark_ion_copies=plan.mark_ion_copies,
+        device=device,
+    )
+    log.info(
+        "member %d: best epoch %d val L1 (scaled) %.4f",
+        i,
+        result.best_epoch,
+        result.best_val_loss,
+    )
+    scaler = plan.scaler
+    summary = {
+        "seed": i,
+        "best_epoch": result.best_epoch,
+        "epochs_run": result.epochs_run,
+        "best_val_l1_ev": result.best_val_loss * 0.5 * (scaler.maximum - scaler.minimum),
+        "seconds": result.seconds,
+    }
+    return model.cpu().eval(), summary
 
 
 def finetune_ensemble(
@@ -51,87 +164,38 @@ def finetune_ensemble(
     continues the parent's output scale; only the optimisation settings come from ``preset``.
     ``backbone`` must then be None. ``parent_version`` defaults to the parent's version.
     """
-    import torch
-
     if not (len(bands) == len(barriers_ev) == len(record_ids)):
         raise ValueError("bands, barriers and record ids must have the same length")
     out_dir = Path(out_dir)
     y = np.asarray(barriers_ev, dtype=np.float64)
-    parents: list[ALIGNN] = []
     if init_from is not None:
-        if backbone is not None:
-            raise ValueError("give either a pre-trained backbone or init_from, not both")
-        parent_card, parents = load_bundle(Path(init_from))
-        k = ensemble_size or parent_card.ensemble_size
-        mark = parent_card.architecture.mark_ion_copies
-        if mark_ion_copies is not None and mark_ion_copies != mark:
-            raise ValueError(f"the parent model has mark_ion_copies={mark}; it cannot change")
-        scaler = parent_card.scaler
-        config = parent_card.architecture
-        graph_config = parent_card.graph
-        preset_name = parent_card.preset
-        parent_version = parent_version or parent_card.model_version
-        pretrained = parent_card.pretrained_backbone
+        plan = _warm_start_plan(init_from, backbone, ensemble_size, mark_ion_copies, parent_version)
     else:
-        k = ensemble_size or preset.ensemble_size
-        mark = preset.model.mark_ion_copies if mark_ion_copies is None else mark_ion_copies
-        scaler = TargetScaler.fit(y)
-        config = preset.model.model_copy(update={"n_heads": 1, "mark_ion_copies": mark})
-        graph_config = preset.graph
-        preset_name = preset.name
-        pretrained = str(backbone) if backbone else None
-    targets = scaler.transform(y).astype(np.float32)[:, None]
-    cache = GraphCache(cache_dir, graph_config)
+        plan = _fresh_plan(preset, y, backbone, ensemble_size, mark_ion_copies, parent_version)
+    targets = plan.scaler.transform(y).astype(np.float32)[:, None]
+    cache = GraphCache(cache_dir, plan.graph)
     graphs = cache.get_many(bands, workers=workers, progress=progress)
     members, summaries = [], []
-    for i in range(k):
-        torch.manual_seed(1000 + i)
-        model = ALIGNN(config)
-        if parents:
-            model.load_state_dict(parents[i % len(parents)].state_dict())
-        elif backbone is not None:
-            load_backbone_into(model, backbone)
-        train_cfg = preset.finetune.model_copy(update={"seed": i})
-        result = fit(
-            model,
-            graphs,
-            targets,
-            train_cfg,
-            out_dir / f"member{i}",
-            mark_ion_copies=mark,
-            device=device,
+    for i in range(plan.size):
+        model, summary = _train_member(
+            i, plan, preset, graphs, targets, out_dir, backbone=backbone, device=device
         )
-        log.info(
-            "member %d: best epoch %d val L1 (scaled) %.4f",
-            i,
-            result.best_epoch,
-            result.best_val_loss,
-        )
-        members.append(model.cpu().eval())
-        summaries.append(
-            {
-                "seed": i,
-                "best_epoch": result.best_epoch,
-                "epochs_run": result.epochs_run,
-                "best_val_l1_ev": result.best_val_loss * 0.5 * (scaler.maximum - scaler.minimum),
-                "seconds": result.seconds,
-            }
-        )
-    dtype = getattr(torch, weights_dtype)
+        members.append(model)
+        summaries.append(summary)
     return save_bundle(
         members,
         out_dir,
         name=name,
-        preset=preset_name,
-        graph=graph_config,
-        scaler=scaler,
-        dtype=dtype,
-        parent_version=parent_version,
-        pretrained_backbone=pretrained,
+        preset=plan.preset_name,
+        graph=plan.graph,
+        scaler=plan.scaler,
+        dtype=getattr(torch, weights_dtype),
+        parent_version=plan.parent_version,
+        pretrained_backbone=plan.pretrained_backbone,
         train_record_ids=list(record_ids),
         training={
             "finetune": preset.finetune.model_dump(),
             "members": summaries,
-            "init_from": parent_version if init_from is not None else None,
+            "init_from": plan.parent_version if init_from is not None else None,
         },
     )

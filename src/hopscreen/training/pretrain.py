@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors.torch import load_file, save_file
 
 from hopscreen.graphs.cache import GraphCache
 from hopscreen.models.alignn import ALIGNN
@@ -38,8 +39,6 @@ def pretrain(
     ``targets`` is (n, n_properties) with NaN where a structure lacks a property (masked loss).
     Writes ``checkpoint.pt`` every epoch (resumable) and ``backbone.safetensors`` at the end.
     """
-    from safetensors.torch import save_file
-
     targets = np.asarray(targets, dtype=np.float32)
     if targets.shape != (len(structures), len(property_names)):
         raise ValueError(
@@ -83,8 +82,6 @@ def load_backbone_into(model: ALIGNN, path: Path) -> None:
     When ``model`` marks ion copies (one extra input feature), the pre-trained atom embedding
     is widened with a zero-initialised column for the marker.
     """
-    from safetensors.torch import load_file
-
     state = load_file(str(path))
     own = model.backbone.state_dict()
     key = "atom_embedding.linear.weight"

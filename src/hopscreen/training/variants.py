@@ -27,8 +27,9 @@ from hopscreen.models.variants import (
     reads_endpoints,
 )
 from hopscreen.schemas.structure import Crystal
+from hopscreen.training.batching import collate_for
 from hopscreen.training.config import Preset
-from hopscreen.training.loop import FitResult, collate_for, fit
+from hopscreen.training.loop import FitResult, fit
 from hopscreen.training.pretrain import load_backbone_into
 
 log = logging.getLogger(__name__)

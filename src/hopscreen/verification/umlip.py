@@ -28,8 +28,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import Field
+from pymatgen.core import Structure
 
 from hopscreen.hops.band import build_band, endpoints_from_band
+from hopscreen.hops.hop import Hop
 from hopscreen.hops.supercell import SupercellOptions, supercell_endpoints
 from hopscreen.schemas.base import Config
 from hopscreen.schemas.verification import LevelOfTheory, VerificationDoc
@@ -37,9 +39,6 @@ from hopscreen.verification.result import barrier_from_energies, verification_id
 
 if TYPE_CHECKING:
     from ase import Atoms
-    from pymatgen.core import Structure
-
-    from hopscreen.hops.hop import Hop
 
 
 class UmlipNebConfig(Config):
@@ -127,7 +126,7 @@ class UmlipNebConfig(Config):
 
 @lru_cache(maxsize=2)
 def _load_chgnet(device: str) -> Any:
-    from chgnet.model import CHGNet
+    from chgnet.model import CHGNet  # optional heavy dependency (engine extra): chgnet
 
     return CHGNet.load(verbose=False, use_device=device)
 
@@ -145,7 +144,7 @@ def chgnet_level_of_theory(config: UmlipNebConfig) -> LevelOfTheory:
     LevelOfTheory
 
     """
-    import chgnet
+    import chgnet  # optional heavy dependency (engine extra): chgnet
 
     model = _load_chgnet(config.device)
     weights = getattr(model, "version", None) or "unknown"
@@ -159,6 +158,7 @@ def chgnet_level_of_theory(config: UmlipNebConfig) -> LevelOfTheory:
 
 
 def _calculator(config: UmlipNebConfig) -> Any:
+    # optional heavy dependency (engine extra): chgnet
     from chgnet.model.dynamics import CHGNetCalculator
 
     return CHGNetCalculator(model=_load_chgnet(config.device), use_device=config.device)
@@ -182,7 +182,7 @@ def _check_endpoints(initial: Structure, final: Structure, config: UmlipNebConfi
 
 
 def _relax(atoms: Atoms, config: UmlipNebConfig) -> int:
-    from ase.optimize import FIRE
+    from ase.optimize import FIRE  # optional heavy dependency (engine extra): ase
 
     atoms.calc = _calculator(config)
     optimizer = FIRE(atoms, logfile=None)
@@ -201,6 +201,7 @@ def _run_band(
     initial: Structure, final: Structure, config: UmlipNebConfig, doc: dict[str, Any]
 ) -> None:
     """Relax endpoints, run the NEB and fill ``doc`` in place."""
+    # optional heavy dependency (engine extra): ase; pymatgen.io.ase imports ase when loaded
     from ase.mep import NEB
     from ase.optimize import FIRE
     from pymatgen.io.ase import AseAtomsAdaptor

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
+from pymatgen.core import Structure
 
 from hopscreen.schemas.base import Config
 from hopscreen.schemas.verification import LevelOfTheory, VerificationDoc
@@ -36,7 +37,6 @@ from hopscreen.verification.vasp_outputs import level_of_theory_from_neb_dir, ne
 
 if TYPE_CHECKING:
     from jobflow import Flow
-    from pymatgen.core import Structure
 
 # INCAR keys the NEB driver owns; users may not override them through incar_updates.
 _RESERVED_INCAR_KEYS = frozenset({"IMAGES", "LCLIMB"})
@@ -146,6 +146,7 @@ def vasp_neb_makers(config: VaspNebConfig) -> tuple[Any, Any]:
         an image is unconverged (its output is parsed and the failure recorded instead).
 
     """
+    # optional heavy dependency (engine extra): atomate2
     from atomate2.vasp.jobs.core import RelaxMaker
     from atomate2.vasp.jobs.neb import NebFromImagesMaker
     from atomate2.vasp.sets.core import NebSetGenerator, RelaxSetGenerator
@@ -198,12 +199,13 @@ def make_vasp_neb_flow(
         If the endpoints differ in anything but the position of the migrating ion's site.
 
     """
-    from jobflow import Flow
+    from jobflow import Flow  # optional heavy dependency (engine extra): jobflow
 
     config = config or VaspNebConfig()
     if len(initial) != len(final) or [s.specie for s in initial] != [s.specie for s in final]:
         raise ValueError("endpoints must list the same species in the same order")
     if config.approx_neb:
+        # optional heavy dependency (engine extra): atomate2
         from atomate2.vasp.flows.approx_neb import ApproxNebMaker
 
         host = initial.copy()
@@ -220,6 +222,7 @@ def make_vasp_neb_flow(
             n_images=config.n_images,
         )
     else:
+        # optional heavy dependency (engine extra): atomate2
         from atomate2.vasp.jobs.neb import NebFromEndpointsMaker
 
         relax, images = vasp_neb_makers(config)
@@ -270,6 +273,8 @@ def parse_vasp_neb_output(
         ``"not_converged"`` when the band hit its ionic step limit.
 
     """
+    # optional heavy dependency (engine extra): emmet; imported outside the `try` below so that
+    # a missing emmet raises instead of becoming a failed verification
     from emmet.core.neb import NebResult
 
     config = config or VaspNebConfig()
@@ -285,47 +290,66 @@ def parse_vasp_neb_output(
         "wall_seconds": wall_seconds,
     }
     try:
-        if task_doc is None:
-            raise LookupError(
-                "no NEB output: a VASP job of this hop (endpoint relaxation or NEB) failed "
-                "before the band was collected; see that job's log"
-            )
-        data = task_doc.model_dump() if hasattr(task_doc, "model_dump") else dict(task_doc)
-        if isinstance(data.get("hops"), dict) and len(data["hops"]) == 1:
-            data = dict(next(iter(data["hops"].values())))  # ApproxNEB: one hop per flow
-        data = {k: v for k, v in data.items() if k in NebResult.model_fields}
-        result = task_doc if isinstance(task_doc, NebResult) else NebResult(**data)
+        result = _neb_result(task_doc, NebResult)
         neb_dir = Path(result.dir_name) if result.dir_name else None
         problems: list[str] | None = None
         if neb_dir is not None and neb_dir.is_dir() and not config.approx_neb:
             level = level_of_theory_from_neb_dir(neb_dir) or level
             problems = neb_image_problems(neb_dir)
-        energies = list(result.energies or [])
-        doc["n_images"] = max(len(energies) - 2, 0)
-        if result.images:
-            doc["n_atoms"] = len(result.images[0])
-        fatal = [p for p in problems or [] if "ionic steps" not in p]
-        if fatal:
-            raise RuntimeError("; ".join(fatal))
-        if len(energies) < 3 or any(e is None for e in energies):
-            raise ValueError(f"band energies missing or incomplete: {energies}")
-        profile = barrier_from_energies(energies)
-        if problems is not None:
-            converged = not problems
-            reason = "; ".join(problems) or None
-        else:
-            converged = str(getattr(result.state, "value", result.state)).lower() == "successful"
-            reason = None if converged else f"VASP NEB state: {result.state}"
-        doc.update(
-            energies_ev=profile.energies_ev,
-            barrier_ev=profile.forward_ev,
-            forward_barrier_ev=profile.forward_ev,
-            backward_barrier_ev=profile.backward_ev,
-            converged=converged,
-            status="ok" if converged else "not_converged",
-            reason=reason,
-        )
+        _record_band(doc, result, problems)
     except Exception as exc:  # a bad document is a failed verification, not a crash
         doc.update(status="failed", reason=f"{type(exc).__name__}: {exc}", converged=False)
     doc.update(level_of_theory=level, verification_id=verification_id(hop_id, level))
     return VerificationDoc(**doc)
+
+
+def _neb_result(task_doc: Any, neb_result_cls: type) -> Any:
+    """The emmet ``NebResult`` of a NEB task document, NebResult or their ``model_dump``.
+
+    ``neb_result_cls`` is ``emmet.core.neb.NebResult``. Raises ``LookupError`` when
+    ``task_doc`` is None (the flow failed before collecting its output).
+    """
+    if task_doc is None:
+        raise LookupError(
+            "no NEB output: a VASP job of this hop (endpoint relaxation or NEB) failed "
+            "before the band was collected; see that job's log"
+        )
+    data = task_doc.model_dump() if hasattr(task_doc, "model_dump") else dict(task_doc)
+    if isinstance(data.get("hops"), dict) and len(data["hops"]) == 1:
+        data = dict(next(iter(data["hops"].values())))  # ApproxNEB: one hop per flow
+    data = {k: v for k, v in data.items() if k in neb_result_cls.model_fields}
+    return task_doc if isinstance(task_doc, neb_result_cls) else neb_result_cls(**data)
+
+
+def _record_band(doc: dict[str, Any], result: Any, problems: list[str] | None) -> None:
+    """Write the band's size, energies, barriers and status into ``doc`` (in place).
+
+    ``problems`` are the image-folder problems (None when the folders were not read); any
+    but an ionic-step limit makes the band fail. Raises on a failed or incomplete band,
+    after recording ``n_images`` / ``n_atoms``.
+    """
+    energies = list(result.energies or [])
+    doc["n_images"] = max(len(energies) - 2, 0)
+    if result.images:
+        doc["n_atoms"] = len(result.images[0])
+    fatal = [p for p in problems or [] if "ionic steps" not in p]
+    if fatal:
+        raise RuntimeError("; ".join(fatal))
+    if len(energies) < 3 or any(e is None for e in energies):
+        raise ValueError(f"band energies missing or incomplete: {energies}")
+    profile = barrier_from_energies(energies)
+    if problems is not None:
+        converged = not problems
+        reason = "; ".join(problems) or None
+    else:
+        converged = str(getattr(result.state, "value", result.state)).lower() == "successful"
+        reason = None if converged else f"VASP NEB state: {result.state}"
+    doc.update(
+        energies_ev=profile.energies_ev,
+        barrier_ev=profile.forward_ev,
+        forward_barrier_ev=profile.forward_ev,
+        backward_barrier_ev=profile.backward_ev,
+        converged=converged,
+        status="ok" if converged else "not_converged",
+        reason=reason,
+    )

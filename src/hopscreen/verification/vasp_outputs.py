@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from pymatgen.io.vasp import Incar, Poscar, Vasprun
+
 from hopscreen.schemas.verification import LevelOfTheory
 
 # INCAR GGA tags (VASP manual) and the functional names recorded for them.
@@ -109,8 +111,6 @@ def hubbard_u_from_incar(
 
 def poscar_species(directory: Path) -> list[str] | None:
     """Species blocks of the POSCAR of a VASP folder (head POSCAR, else ``00/POSCAR``)."""
-    from pymatgen.io.vasp import Poscar
-
     for path in (directory / "POSCAR", directory / "00" / "POSCAR"):
         path = _zpath(path)
         if path.exists():
@@ -136,8 +136,6 @@ def level_of_theory_from_neb_dir(
         None when the folder has no INCAR or POSCAR (e.g. parsed on another machine).
 
     """
-    from pymatgen.io.vasp import Incar
-
     directory = Path(neb_dir)
     incar_path = _zpath(directory / "INCAR")
     species = poscar_species(directory)
@@ -173,8 +171,6 @@ def neb_image_problems(neb_dir: str | Path) -> list[str]:
         folders is reported as such.
 
     """
-    from pymatgen.io.vasp import Vasprun
-
     directory = Path(neb_dir)
     folders = sorted(p for p in directory.glob("[0-9][0-9]") if p.is_dir())
     if len(folders) < 3:

@@ -16,6 +16,13 @@ Example ``campaign.yaml``::
     verifier: umlip          # umlip | vasp | none
     umlip: {neb_max_steps: 50}
 
+Each section is the options object of its stage, passed unchanged to the library:
+``hops`` is :class:`~hopscreen.hops.HopOptions` (``supercell`` nested), ``prediction``
+:class:`~hopscreen.inference.config.PredictionConfig`, ``selection``
+:class:`~hopscreen.selection.SelectionConfig`, ``umlip`` / ``vasp``
+:class:`~hopscreen.verification.umlip.UmlipNebConfig` /
+:class:`~hopscreen.verification.vasp.VaspNebConfig`, ``finetune``
+:class:`~hopscreen.screening.finetune.FinetuneSettings` (plus ``enabled``).
 Unknown keys are rejected with the list of allowed ones, so a typo never passes silently.
 The functions here build the round's Flow and run it locally or submit it to FireWorks; the
 scripts in ``flows/`` and the ``hopscreen screen`` command only call them.
@@ -28,12 +35,16 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, ValidationError
 
-from hopscreen.hops import DEFAULT_MAX_HOP_LENGTH_ANGSTROM
+from hopscreen.hops import HopOptions
+from hopscreen.inference.config import PredictionConfig
 from hopscreen.registry import ModelRegistry
 from hopscreen.schemas.base import Config
 from hopscreen.schemas.round import RoundSummary
 from hopscreen.screening.finetune import FinetuneSettings
+from hopscreen.selection import SelectionConfig
 from hopscreen.store import jobflow_store
+from hopscreen.verification.umlip import UmlipNebConfig
+from hopscreen.verification.vasp import VaspNebConfig
 from hopscreen.workflow.makers import (
     FinetuneMaker,
     FinetuneRoundMaker,
@@ -65,41 +76,6 @@ class SourcesConfig(Config):
     )
 
 
-class HopsConfig(Config):
-    """Hop enumeration and band supercells."""
-
-    max_hop_length_angstrom: float = Field(DEFAULT_MAX_HOP_LENGTH_ANGSTROM, gt=0)
-    symprec: float = Field(0.1, gt=0, description="spglib symmetry precision, Å.")
-    supercell_min_atoms: int = Field(80, ge=1)
-    supercell_max_atoms: int = Field(240, ge=1)
-    supercell_min_length_angstrom: float = Field(10.0, gt=0)
-
-
-class PredictionConfig(Config):
-    """Batched inference."""
-
-    batch_size: int = Field(32, ge=1, description="Bands per forward pass.")
-    hops_per_job: int | None = Field(
-        1000, ge=1, description="Most hops per prediction job (more: several jobs); None: one."
-    )
-    device: str | None = Field(None, description="cpu / cuda; None picks CUDA when available.")
-
-
-class SelectionSettings(Config):
-    """Which hops are verified (see hopscreen.selection.SelectionConfig)."""
-
-    threshold_ev: float = Field(0.65, description="Good/bad barrier threshold, eV.")
-    k_sigma: float = Field(1.0, ge=0)
-    promising_margin_ev: float = Field(0.1, ge=0)
-    budget: int = Field(20, ge=0, description="Most hops verified in the round.")
-    max_per_candidate: int | None = Field(None, ge=1)
-    mix: float = Field(0.5, ge=0, le=1)
-    seed: int = 0
-    max_host_sites: int | None = Field(
-        None, ge=1, description="Verify only hops of hosts with at most this many sites."
-    )
-
-
 class RoutingConfig(Config):
     """FireWorks workers (``_fworker``) of the GPU and DFT jobs."""
 
@@ -124,15 +100,15 @@ class CampaignConfig(Config):
     )
     results_dir: str = Field("results/round", description="Results folder (store).")
     model: str | None = Field(None, description="Model folder or shipped name; None: default.")
-    hops: HopsConfig = Field(default_factory=HopsConfig)
+    hops: HopOptions = Field(default_factory=HopOptions)
     prediction: PredictionConfig = Field(default_factory=PredictionConfig)
-    selection: SelectionSettings = Field(default_factory=SelectionSettings)
+    selection: SelectionConfig = Field(default_factory=SelectionConfig)
     verifier: Literal["umlip", "vasp", "none"] = "umlip"
-    umlip: dict[str, Any] = Field(
-        default_factory=dict, description="hopscreen.verification.UmlipNebConfig fields."
+    umlip: UmlipNebConfig = Field(
+        default_factory=UmlipNebConfig, description="CHGNet NEB settings (umlip tier)."
     )
-    vasp: dict[str, Any] = Field(
-        default_factory=dict, description="hopscreen.verification.VaspNebConfig fields."
+    vasp: VaspNebConfig = Field(
+        default_factory=VaspNebConfig, description="VASP NEB settings (vasp tier)."
     )
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
     registry: str | None = Field(
@@ -174,19 +150,15 @@ class CampaignConfig(Config):
     def to_maker(self) -> ScreenRoundMaker:
         """The :class:`~hopscreen.workflow.makers.ScreenRoundMaker` of this campaign."""
         return ScreenRoundMaker(
-            hops=HopsMaker(**self.hops.model_dump()),
+            hops=HopsMaker(options=self.hops),
             predict=PredictMaker(
-                model=self.model,
-                batch_size=self.prediction.batch_size,
-                hops_per_job=self.prediction.hops_per_job,
-                device=self.prediction.device,
-                fworker=self.routing.gpu_worker,
+                model=self.model, options=self.prediction, fworker=self.routing.gpu_worker
             ),
-            select=SelectMaker(**self.selection.model_dump()),
+            select=SelectMaker(config=self.selection),
             verify=VerifyMaker(
                 tier=self.verifier,
-                umlip=dict(self.umlip),
-                vasp=dict(self.vasp),
+                umlip=self.umlip,
+                vasp=self.vasp,
                 fworker=self.routing.dft_worker,
             ),
         )
@@ -225,7 +197,7 @@ def demo_config(results_dir: str = "results/demo") -> CampaignConfig:
     return CampaignConfig(
         sources=SourcesConfig(demo=True),
         results_dir=results_dir,
-        selection=SelectionSettings(budget=2, max_host_sites=12),
+        selection=SelectionConfig(budget=2, max_host_sites=12),
         verifier="umlip",
     )
 
@@ -245,14 +217,13 @@ def round_model(config: CampaignConfig) -> str | None:
 
 def to_finetune_maker(config: CampaignConfig) -> FinetuneRoundMaker:
     """The :class:`~hopscreen.workflow.makers.FinetuneRoundMaker` of a campaign with fine-tuning."""
-    settings = config.finetune.model_dump(mode="json", exclude={"enabled"})
+    settings = FinetuneSettings(**config.finetune.model_dump(exclude={"enabled"}))
     return FinetuneRoundMaker(
         round=config.to_maker(),
         finetune=FinetuneMaker(
             settings=settings,
             registry=config.registry,
-            batch_size=config.prediction.batch_size,
-            device=config.prediction.device,
+            prediction=config.prediction,
             fworker=config.routing.gpu_worker,
         ),
     )

@@ -27,9 +27,10 @@ from typing import Any, Literal
 
 from jobflow import CURRENT_JOB, Flow, OnMissing, Response, job
 
-from hopscreen.hops import supercell_endpoints
+from hopscreen.hops import HopOptions, supercell_endpoints
+from hopscreen.inference.config import PredictionConfig
 from hopscreen.schemas.candidate import CandidateDoc
-from hopscreen.schemas.hop import HopDoc, HopFailure
+from hopscreen.schemas.hop import HopDoc
 from hopscreen.schemas.prediction import PredictionDoc
 from hopscreen.schemas.round import (
     CandidatesOutput,
@@ -42,11 +43,8 @@ from hopscreen.schemas.round import (
 from hopscreen.schemas.selection import SelectionDoc
 from hopscreen.schemas.training import FinetuneResult
 from hopscreen.schemas.verification import VerificationDoc
-from hopscreen.screening.finetune import (
-    FinetuneSettings,
-    finetune_on_feedback,
-    repredict_unverified,
-)
+from hopscreen.screening.finetune import FinetuneSettings, finetune_on_feedback
+from hopscreen.screening.repredict import repredict_unverified
 from hopscreen.screening.round import (
     as_candidate,
     collect_round_docs,
@@ -55,7 +53,6 @@ from hopscreen.screening.round import (
     find_hop,
     gather_verification_docs,
     hop_batches,
-    hop_options_from,
     load_candidates,
     merge_prediction_parts,
     predict_round_hops,
@@ -63,6 +60,7 @@ from hopscreen.screening.round import (
 )
 from hopscreen.selection import SelectionConfig, select_hops
 from hopscreen.verification import VaspNebConfig, make_vasp_neb_flow, parse_vasp_neb_output
+from hopscreen.verification.umlip import UmlipNebConfig
 
 VerifierTier = Literal["umlip", "vasp", "none"]
 
@@ -86,7 +84,7 @@ def fetch_candidates(
 
 @job(output_schema=HopsOutput)
 def enumerate_hops_job(
-    candidates: list[CandidateDoc], hop_options: dict[str, Any] | None = None
+    candidates: list[CandidateDoc], hop_options: HopOptions | None = None
 ) -> HopsOutput:
     """Job: enumerate and check the hops of every candidate (see :func:`enumerate_round_hops`)."""
     return enumerate_round_hops(candidates, hop_options)
@@ -96,36 +94,24 @@ def enumerate_hops_job(
 def predict_barriers(
     hops: list[HopDoc],
     candidates: list[CandidateDoc],
-    hop_options: dict[str, Any] | None = None,
+    hop_options: HopOptions | None = None,
     model: str | None = None,
-    batch_size: int = 32,
-    device: str | None = None,
-    hops_per_job: int | None = None,
+    options: PredictionConfig | None = None,
 ) -> Response | PredictionsOutput:
     """Job: predict E_m ± σ for a batch of hops (one job for many hops; bands rebuilt here).
 
-    ``model`` is a model folder, a registered model name, or None for the shipped default.
-    With ``hops_per_job`` and more hops than that, the job is replaced at run time by
+    ``model`` is a model folder or shipped model name, or None for the shipped default.
+    With more hops than ``options.hops_per_job``, the job is replaced at run time by
     ``ceil(len(hops) / hops_per_job)`` prediction jobs and a merger (see
     :func:`split_prediction`); the run-time jobs keep this job's routing (``_fworker``).
     """
-    if hops_per_job is not None and len(hops) > hops_per_job:
+    options = options or PredictionConfig()
+    if options.hops_per_job is not None and len(hops) > options.hops_per_job:
         return split_prediction(
-            hops,
-            candidates,
-            hop_options=hop_options,
-            model=model,
-            batch_size=batch_size,
-            device=device,
-            hops_per_job=hops_per_job,
+            hops, candidates, hop_options=hop_options, model=model, options=options
         )
     return predict_round_hops(
-        hops,
-        candidates,
-        hop_options=hop_options,
-        model=model,
-        batch_size=batch_size,
-        device=device,
+        hops, candidates, hop_options=hop_options, model=model, options=options
     )
 
 
@@ -133,28 +119,25 @@ def split_prediction(
     hops: Sequence[HopDoc],
     candidates: Sequence[CandidateDoc],
     *,
-    hop_options: dict[str, Any] | None,
+    hop_options: HopOptions | None,
     model: str | None,
-    batch_size: int,
-    device: str | None,
-    hops_per_job: int,
+    options: PredictionConfig,
 ) -> Response:
     """Replace the running prediction job by one job per batch of hops and a merger.
 
     The merger takes the running job's uuid, so that references to the prediction output
     (selection, collector) resolve to the merged :class:`PredictionsOutput`.
     """
-    batches = hop_batches(hops, hops_per_job)
+    batches = hop_batches(hops, options.hops_per_job or len(hops))
     new_jobs: list[Any] = []
     for i, batch in enumerate(batches):
         hosts = {h.candidate_id for h in batch}
-        part = predict_barriers(
+        part = predict_barriers(  # a batch is within hops_per_job: it does not split again
             batch,
             [c for c in candidates if c.candidate_id in hosts],
             hop_options=hop_options,
             model=model,
-            batch_size=batch_size,
-            device=device,
+            options=options,
         )
         part.name = f"predict batch {i + 1}/{len(batches)}"
         new_jobs.append(part)
@@ -186,25 +169,26 @@ def merge_predictions(parts: list[Any], batch_hops: list[list[Any]]) -> Predicti
 @job(output_schema=SelectionDoc)
 def select_for_verification(
     predictions: list[PredictionDoc],
-    selection: dict[str, Any] | None = None,
+    selection: SelectionConfig | None = None,
     candidates: list[CandidateDoc] | None = None,
-    max_host_sites: int | None = None,
 ) -> SelectionDoc:
     """Job: choose the hops to verify (borderline and promising, within the budget).
 
-    With ``max_host_sites``, only hops of hosts with at most that many sites (``candidates``
-    gives the sizes) may be verified, e.g. to keep uMLIP NEB affordable on a laptop.
+    With ``selection.max_host_sites``, only hops of hosts with at most that many sites
+    (``candidates`` gives the sizes) may be verified, e.g. to keep uMLIP NEB affordable on a
+    laptop.
     """
-    pool = eligible_predictions(predictions, candidates, max_host_sites)
-    return select_hops(pool, SelectionConfig(**(selection or {})))
+    config = selection or SelectionConfig()
+    pool = eligible_predictions(predictions, candidates, config.max_host_sites)
+    return select_hops(pool, config)
 
 
 @job(output_schema=VerificationDoc)
 def verify_hop_job(
     hop: HopDoc,
     candidate: dict[str, Any],
-    hop_options: dict[str, Any] | None = None,
-    umlip: dict[str, Any] | None = None,
+    hop_options: HopOptions | None = None,
+    umlip: UmlipNebConfig | None = None,
 ) -> VerificationDoc:
     """Job: uMLIP NEB of one hop (never raises; see :func:`verify_one`).
 
@@ -234,9 +218,9 @@ def verify_selected(
     hops: list[HopDoc],
     candidates: list[CandidateDoc],
     tier: VerifierTier = "umlip",
-    hop_options: dict[str, Any] | None = None,
-    umlip: dict[str, Any] | None = None,
-    vasp: dict[str, Any] | None = None,
+    hop_options: HopOptions | None = None,
+    umlip: UmlipNebConfig | None = None,
+    vasp: VaspNebConfig | None = None,
 ) -> Response | VerificationsOutput:
     """Job: fan out one verification job per selected hop, then gather them.
 
@@ -288,12 +272,12 @@ def vasp_verification_flow(
     hop: HopDoc,
     candidate: CandidateDoc,
     *,
-    hop_options: dict[str, Any] | None = None,
-    vasp: dict[str, Any] | None = None,
+    hop_options: HopOptions | None = None,
+    vasp: VaspNebConfig | None = None,
 ) -> Flow:
     """The DFT NEB flow of one hop (atomate2 VASP; runs on a DFT worker)."""
     found = find_hop(candidate, hop.hop_id, hop_options)
-    ends = supercell_endpoints(found, hop_options_from(hop_options, build_bands=False).supercell)
+    ends = supercell_endpoints(found, (hop_options or HopOptions()).supercell)
     return vasp_neb_verification_flow(
         ends.initial,
         ends.final,
@@ -309,7 +293,7 @@ def vasp_neb_verification_flow(
     *,
     hop_id: str,
     candidate_id: str | None = None,
-    vasp: dict[str, Any] | None = None,
+    vasp: VaspNebConfig | None = None,
 ) -> Flow:
     """atomate2's VASP NEB flow of one hop followed by :func:`parse_vasp_neb_job`.
 
@@ -321,7 +305,7 @@ def vasp_neb_verification_flow(
     hop_id, candidate_id
         Ids recorded in the verification document.
     vasp
-        Fields of :class:`hopscreen.verification.VaspNebConfig`.
+        The VASP NEB settings (None: the defaults).
 
     Returns
     -------
@@ -330,11 +314,9 @@ def vasp_neb_verification_flow(
         when a VASP job failed, since the parser runs on missing references too).
 
     """
-    config = VaspNebConfig(**(vasp or {}))
+    config = vasp or VaspNebConfig()
     neb = make_vasp_neb_flow(initial, final, hop_id=hop_id, config=config)
-    parse = parse_vasp_neb_job(
-        neb.output, hop_id, candidate_id=candidate_id, vasp=config.model_dump()
-    )
+    parse = parse_vasp_neb_job(neb.output, hop_id, candidate_id=candidate_id, vasp=config)
     parse.name = f"parse VASP NEB {hop_id[:8]}"
     parse.update_config({"on_missing_references": OnMissing.NONE})
     parse.metadata.update({"hop_id": hop_id, "hopscreen_tier": "vasp"})
@@ -346,7 +328,7 @@ def parse_vasp_neb_job(
     task_doc: Any,
     hop_id: str,
     candidate_id: str | None = None,
-    vasp: dict[str, Any] | None = None,
+    vasp: VaspNebConfig | None = None,
 ) -> VerificationDoc:
     """Job: the VerificationDoc of a VASP NEB; never raises.
 
@@ -354,7 +336,7 @@ def parse_vasp_neb_job(
     NEB flow failed) gives ``status="failed"`` with the reason.
     """
     return parse_vasp_neb_output(
-        task_doc, hop_id=hop_id, config=VaspNebConfig(**(vasp or {})), candidate_id=candidate_id
+        task_doc, hop_id=hop_id, config=vasp or VaspNebConfig(), candidate_id=candidate_id
     )
 
 
@@ -404,10 +386,10 @@ def finetune_on_feedback_job(
     results_dir: str,
     round_summary: Any = None,
     parent_model: str | None = None,
-    settings: dict[str, Any] | None = None,
+    settings: FinetuneSettings | None = None,
     registry: str | None = None,
     data_dir: str | None = None,
-    hop_options: dict[str, Any] | None = None,
+    hop_options: HopOptions | None = None,
 ) -> FinetuneResult:
     """Job: fine-tune the round's model on the store's verifications into a new version.
 
@@ -419,7 +401,7 @@ def finetune_on_feedback_job(
         return finetune_on_feedback(
             results_dir,
             parent_model=parent_model,
-            settings=FinetuneSettings(**(settings or {})),
+            settings=settings,
             registry=registry,
             data_dir=data_dir,
             hop_options=hop_options,
@@ -432,9 +414,8 @@ def finetune_on_feedback_job(
 def repredict_unverified_job(
     results_dir: str,
     finetune: FinetuneResult | None,
-    hop_options: dict[str, Any] | None = None,
-    batch_size: int = 32,
-    device: str | None = None,
+    hop_options: HopOptions | None = None,
+    options: PredictionConfig | None = None,
 ) -> PredictionsOutput:
     """Job: predict the store's not-yet-verified hops with the fine-tuned version.
 
@@ -443,20 +424,18 @@ def repredict_unverified_job(
     """
     if finetune is None or finetune.model_dir is None:
         return PredictionsOutput(model_version="none")
+    options = options or PredictionConfig()
     docs, failures = repredict_unverified(
         results_dir,
         finetune.model_dir,
         hop_options=hop_options,
-        batch_size=batch_size,
-        device=device,
+        batch_size=options.batch_size,
+        device=options.device,
     )
     return PredictionsOutput(
         model_version=str(finetune.model_version),
         predictions=docs,
-        failures=[
-            HopFailure(candidate_name="?", reason=f.split(": ", 1)[-1], hop_id=f.split(":")[0])
-            for f in failures
-        ],
+        failures=failures,
     )
 
 

@@ -1,6 +1,8 @@
 """jobflow ``Maker`` s of a screening round: their fields are the scientific parameters.
 
-Each Maker's ``make()`` returns one job (or, for :class:`ScreenRoundMaker`, the whole round as
+Each Maker holds the options object of its stage (``HopOptions``, ``PredictionConfig``,
+``SelectionConfig``, ``UmlipNebConfig`` / ``VaspNebConfig``, ``FinetuneSettings``) and passes it
+to its job unchanged. Each Maker's ``make()`` returns one job (or, for :class:`ScreenRoundMaker`, the whole round as
 a ``Flow``) from :mod:`hopscreen.workflow.jobs`.
 
 Routing (FireWorks)
@@ -23,9 +25,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from jobflow import Flow, Job, Maker
+from jobflow import Flow, Job, Maker, OnMissing
 
-from hopscreen.hops import DEFAULT_MAX_HOP_LENGTH_ANGSTROM
+from hopscreen.hops import HopOptions
+from hopscreen.inference.config import PredictionConfig
+from hopscreen.screening.finetune import FinetuneSettings
+from hopscreen.selection import SelectionConfig
+from hopscreen.verification.umlip import UmlipNebConfig
+from hopscreen.verification.vasp import VaspNebConfig
 from hopscreen.workflow import jobs
 
 GPU_WORKER = "gpu"
@@ -66,37 +73,16 @@ class HopsMaker(Maker):
 
     Parameters
     ----------
-    max_hop_length_angstrom
-        Longest hop considered, Å.
-    symprec
-        spglib symmetry precision, Å.
-    supercell_min_atoms, supercell_max_atoms, supercell_min_length_angstrom
-        Size of the vacancy-mode supercell of the bands (see
-        :class:`hopscreen.hops.SupercellOptions`).
+    options
+        Hop length cut-off, symmetry precision and band supercell size.
     """
 
     name: str = "hops"
-    max_hop_length_angstrom: float = DEFAULT_MAX_HOP_LENGTH_ANGSTROM
-    symprec: float = 0.1
-    supercell_min_atoms: int = 80
-    supercell_max_atoms: int = 240
-    supercell_min_length_angstrom: float = 10.0
-
-    def hop_options(self) -> dict[str, Any]:
-        """The :class:`~hopscreen.hops.HopOptions` fields, as a JSON-able dict."""
-        return {
-            "max_hop_length_angstrom": self.max_hop_length_angstrom,
-            "symprec": self.symprec,
-            "supercell": {
-                "min_atoms": self.supercell_min_atoms,
-                "max_atoms": self.supercell_max_atoms,
-                "min_length_angstrom": self.supercell_min_length_angstrom,
-            },
-        }
+    options: HopOptions = field(default_factory=HopOptions)
 
     def make(self, candidates: Any) -> Job:
         """The hops job over a list of candidate documents (or a reference to one)."""
-        new = jobs.enumerate_hops_job(candidates, hop_options=self.hop_options())
+        new = jobs.enumerate_hops_job(candidates, hop_options=self.options)
         new.name = self.name
         return new
 
@@ -106,7 +92,7 @@ class PredictMaker(Maker):
     """Batched barrier prediction: one job per batch of many hops, never one job per hop.
 
     The hops of a round are known only when the hops job has run, so the prediction job
-    splits itself at run time: with more than ``hops_per_job`` hops it is replaced by
+    splits itself at run time: with more than ``options.hops_per_job`` hops it is replaced by
     ``ceil(n_hops / hops_per_job)`` prediction jobs and a merger whose output (one
     :class:`~hopscreen.schemas.round.PredictionsOutput`) is what selection and collection read.
 
@@ -114,39 +100,24 @@ class PredictMaker(Maker):
     ----------
     model
         Model folder or shipped model name; None for the shipped default.
-    batch_size
-        Bands per forward pass.
-    hops_per_job
-        Most hops predicted by one job (bounds the memory of a job: its bands are rebuilt in
-        it); None for one job however many hops.
-    device
-        ``"cpu"``, ``"cuda"`` …; None picks CUDA when available.
+    options
+        Batch size, hops per job and device.
     fworker
         FireWorks worker the job is routed to (``_fworker``); None for any worker.
     """
 
     name: str = "predict"
     model: str | None = None
-    batch_size: int = 32
-    hops_per_job: int | None = 1000
-    device: str | None = None
+    options: PredictionConfig = field(default_factory=PredictionConfig)
     fworker: str | None = GPU_WORKER
 
-    def make(self, hops: Any, candidates: Any, hop_options: dict[str, Any] | None = None) -> Job:
+    def make(self, hops: Any, candidates: Any, hop_options: HopOptions | None = None) -> Job:
         """The prediction job for a list of hops and their hosts (or references to them).
 
         The batch jobs created at run time inherit this job's ``_fworker``.
         """
-        if self.hops_per_job is not None and self.hops_per_job < 1:
-            raise ValueError(f"hops_per_job must be at least 1, got {self.hops_per_job}")
         new = jobs.predict_barriers(
-            hops,
-            candidates,
-            hop_options=hop_options,
-            model=self.model,
-            batch_size=self.batch_size,
-            device=self.device,
-            hops_per_job=self.hops_per_job,
+            hops, candidates, hop_options=hop_options, model=self.model, options=self.options
         )
         new.name = self.name
         if self.fworker:
@@ -156,58 +127,23 @@ class PredictMaker(Maker):
 
 @dataclass
 class SelectMaker(Maker):
-    """Choose the hops to verify (see :class:`hopscreen.selection.SelectionConfig`).
+    """Choose the hops to verify.
 
     Parameters
     ----------
-    threshold_ev
-        Good/bad barrier threshold, eV.
-    k_sigma
-        Width of the uncertainty interval, in σ.
-    promising_margin_ev
-        How far below the threshold a promising hop must lie, eV.
-    budget
-        Most hops verified in the round.
-    max_per_candidate
-        Hops of one host before the others get a turn (None: no limit).
-    mix
-        Fraction of the budget meant for borderline hops.
-    seed
-        Seed of the tie-breaking order.
-    max_host_sites
-        Only hops of hosts with at most this many sites (in the candidate cell) may be
-        verified; None for all. Keeps uMLIP NEB affordable on a small machine.
+    config
+        Threshold, interval width, margin, budget, per-host limits and seed.
     """
 
     name: str = "select"
-    threshold_ev: float = 0.65
-    k_sigma: float = 1.0
-    promising_margin_ev: float = 0.1
-    budget: int = 20
-    max_per_candidate: int | None = None
-    mix: float = 0.5
-    seed: int = 0
-    max_host_sites: int | None = None
-
-    def selection_config(self) -> dict[str, Any]:
-        """The :class:`~hopscreen.selection.SelectionConfig` fields, as a dict."""
-        return {
-            "threshold_ev": self.threshold_ev,
-            "k_sigma": self.k_sigma,
-            "promising_margin_ev": self.promising_margin_ev,
-            "budget": self.budget,
-            "max_per_candidate": self.max_per_candidate,
-            "mix": self.mix,
-            "seed": self.seed,
-        }
+    config: SelectionConfig = field(default_factory=SelectionConfig)
 
     def make(self, predictions: Any, candidates: Any = None) -> Job:
         """The selection job over predictions (and the hosts, for ``max_host_sites``)."""
         new = jobs.select_for_verification(
             predictions,
-            selection=self.selection_config(),
-            candidates=candidates if self.max_host_sites is not None else None,
-            max_host_sites=self.max_host_sites,
+            selection=self.config,
+            candidates=candidates if self.config.max_host_sites is not None else None,
         )
         new.name = self.name
         return new
@@ -223,17 +159,17 @@ class VerifyMaker(Maker):
         ``"umlip"`` (CHGNet NEB, runs anywhere), ``"vasp"`` (atomate2 DFT NEB on HPC) or
         ``"none"``.
     umlip
-        Fields of :class:`hopscreen.verification.UmlipNebConfig` (potential, images, caps …).
+        The uMLIP NEB settings (potential, images, caps …).
     vasp
-        Fields of :class:`hopscreen.verification.VaspNebConfig`.
+        The VASP NEB settings.
     fworker
         FireWorks worker of the NEB jobs (``_fworker`` of the run-time jobs).
     """
 
     name: str = "verify"
     tier: Literal["umlip", "vasp", "none"] = "umlip"
-    umlip: dict[str, Any] = field(default_factory=dict)
-    vasp: dict[str, Any] = field(default_factory=dict)
+    umlip: UmlipNebConfig = field(default_factory=UmlipNebConfig)
+    vasp: VaspNebConfig = field(default_factory=VaspNebConfig)
     fworker: str | None = DFT_WORKER
 
     def make(
@@ -241,7 +177,7 @@ class VerifyMaker(Maker):
         selection: Any,
         hops: Any,
         candidates: Any,
-        hop_options: dict[str, Any] | None = None,
+        hop_options: HopOptions | None = None,
     ) -> Job:
         """The fan-out job: replaced at run time by one NEB job per selected hop + a gatherer."""
         new = jobs.verify_selected(
@@ -298,14 +234,14 @@ class ScreenRoundMaker(Maker):
         cands = self.candidates.make(
             demo=demo, files=files, mp_chemsys=mp_chemsys, working_ion=working_ion
         )
-        hop_options = self.hops.hop_options()
+        hop_options = self.hops.options
         hops = self.hops.make(cands.output.candidates)
         preds = self.predict.make(hops.output.hops, cands.output.candidates, hop_options)
         sel = self.select.make(preds.output.predictions, cands.output.candidates)
         ver = self.verify.make(sel.output, hops.output.hops, cands.output.candidates, hop_options)
         collect = jobs.collect_round(
             str(results_dir),
-            self.select.threshold_ev,
+            self.select.config.threshold_ev,
             cands.output,
             hops.output,
             preds.output,
@@ -313,8 +249,6 @@ class ScreenRoundMaker(Maker):
             ver.output,
         )
         collect.name = "collect"
-        from jobflow import OnMissing
-
         collect.update_config({"on_missing_references": OnMissing.NONE})
         return Flow([cands, hops, preds, sel, ver, collect], output=collect.output, name=self.name)
 
@@ -326,24 +260,23 @@ class FinetuneMaker(Maker):
     Parameters
     ----------
     settings
-        Fields of :class:`hopscreen.screening.finetune.FinetuneSettings` (level policy, epochs,
-        replay, promotion rule …).
+        Level policy, epochs, replay, promotion rule … (its ``device``, when None, is the
+        re-prediction's).
     registry
         Model registry folder; None for the per-user default.
     data_dir
         Folder of the published dataset (replay and test split); None: resolved.
-    batch_size, device
+    prediction
         Inference settings of the re-prediction.
     fworker
         FireWorks worker of both jobs (training and inference want the GPU worker).
     """
 
     name: str = "finetune"
-    settings: dict[str, Any] = field(default_factory=dict)
+    settings: FinetuneSettings = field(default_factory=FinetuneSettings)
     registry: str | None = None
     data_dir: str | None = None
-    batch_size: int = 32
-    device: str | None = None
+    prediction: PredictionConfig = field(default_factory=PredictionConfig)
     fworker: str | None = GPU_WORKER
 
     def make(
@@ -351,12 +284,12 @@ class FinetuneMaker(Maker):
         results_dir: str,
         round_summary: Any,
         parent_model: str | None,
-        hop_options: dict[str, Any] | None = None,
+        hop_options: HopOptions | None = None,
     ) -> tuple[Job, Job]:
         """(fine-tune job, re-prediction job), the first ordered after ``round_summary``."""
-        settings = dict(self.settings)
-        if self.device is not None:
-            settings.setdefault("device", self.device)
+        settings = self.settings
+        if settings.device is None and self.prediction.device is not None:
+            settings = settings.model_copy(update={"device": self.prediction.device})
         tune = jobs.finetune_on_feedback_job(
             results_dir,
             round_summary,
@@ -371,8 +304,7 @@ class FinetuneMaker(Maker):
             results_dir,
             tune.output,
             hop_options=hop_options,
-            batch_size=self.batch_size,
-            device=self.device,
+            options=self.prediction,
         )
         again.name = "re-predict unverified"
         if self.fworker:
@@ -403,10 +335,8 @@ class FinetuneRoundMaker(Maker):
 
     def make(self, results_dir: str, **sources: Any) -> Flow:
         """The round (see :meth:`ScreenRoundMaker.make`, same arguments) plus fine-tuning."""
-        from jobflow import OnMissing
-
         screen = self.round.make(results_dir, **sources)
-        hop_options = self.round.hops.hop_options()
+        hop_options = self.round.hops.options
         tune, again = self.finetune.make(
             str(results_dir), screen.output, self.round.predict.model, hop_options
         )
