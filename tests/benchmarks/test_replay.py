@@ -8,15 +8,9 @@ import pytest
 from tests.model_fixtures import TINY_ARCH, tiny_band
 from typer.testing import CliRunner
 
-from hopscreen.benchmarks.replay import (
-    ReplayConfig,
-    bootstrap_mean_ci,
-    estimate_seconds,
-    plot_replay,
-    render_markdown,
-    run_replay,
-    verifications_to_reach,
-)
+from hopscreen.benchmarks.replay import ReplayConfig, run_replay, verifications_to_reach
+from hopscreen.benchmarks.replay_cost import estimate_seconds
+from hopscreen.benchmarks.replay_report import bootstrap_mean_ci, plot_replay, render_markdown
 from hopscreen.cli.main import app
 
 

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from hopscreen.benchmarks.reproduce import ReproduceConfig, render_markdown, run_reproduce
+from hopscreen.benchmarks.reproduce import ReproduceConfig, run_reproduce
+from hopscreen.benchmarks.reproduce_report import render_markdown
 
 
 def test_unknown_rows_are_rejected():

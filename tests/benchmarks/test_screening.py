@@ -8,12 +8,8 @@ from pathlib import Path
 import pytest
 from tests.model_fixtures import TINY, save_tiny_bundle
 
-from hopscreen.benchmarks.screening import (
-    bench_memory_scaling,
-    bench_round_throughput,
-    bench_surrogate_vs_neb,
-    synthetic_bands,
-)
+from hopscreen.benchmarks.screening import bench_round_throughput, bench_surrogate_vs_neb
+from hopscreen.benchmarks.streaming import bench_memory_scaling, synthetic_bands
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,7 @@ from vasp_recording import (
 )
 
 from hopscreen.schemas.verification import VerificationDoc
+from hopscreen.verification.vasp import VaspNebConfig
 from hopscreen.verification.vasp_outputs import (
     functional_from_incar,
     hubbard_u_from_incar,
@@ -41,7 +42,7 @@ REF_PATHS = {
     "NEB endpoint relax endpoint 2": "relax_endpoint_2",
     "NEB": "neb",
 }
-VASP = {"n_images": N_IMAGES, "hubbard_u": HUBBARD_U}
+VASP = VaspNebConfig(n_images=N_IMAGES, hubbard_u=HUBBARD_U)
 
 
 @pytest.fixture

@@ -67,7 +67,10 @@ class BaselineModel:
 
 
 def _estimators(config: BaselineConfig) -> list[object]:
-    from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
+    from sklearn.ensemble import (  # optional heavy dependency (baselines): scikit-learn
+        GradientBoostingRegressor,
+        RandomForestRegressor,
+    )
 
     if config.kind == "rf":
         return [

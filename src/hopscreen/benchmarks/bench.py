@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from hopscreen.benchmarks import screening as bs
 from hopscreen.benchmarks.machine import machine_description, peak_rss_mib
+from hopscreen.benchmarks.streaming import bench_memory_scaling
 from hopscreen.data.em_dataset import load_em_dataset
 from hopscreen.evaluation.evaluate import evaluate_model
 from hopscreen.graphs.batch import collate
@@ -82,8 +84,6 @@ def bench_training(
 
     Times optimisation steps on ``n_bands`` bands (graphs prebuilt) and scales to 559.
     """
-    import torch
-
     records = load_em_dataset(data_dir, splits=("train",))
     rng = np.random.default_rng(0)
     chosen = [records[i] for i in rng.choice(len(records), size=n_bands, replace=False)]
@@ -161,7 +161,7 @@ def run_benchmarks(
             results["round"] = bs.bench_round_throughput(model_dir=alignn, threads=1)
         if "memory" not in results:
             progress(f"memory scaling over {memory_sizes} hops")
-            results["memory"] = bs.bench_memory_scaling(
+            results["memory"] = bench_memory_scaling(
                 memory_sizes, time_budget_s=memory_budget_s, threads=1, data_dir=data_dir
             )
     results["seconds"] = float(results.get("seconds", 0.0)) + time.perf_counter() - t0
@@ -273,8 +273,8 @@ def _accuracy_table(acc: dict[str, Any]) -> list[str]:
     return lines
 
 
-def render_markdown(results: dict[str, Any], card: Any | None = None) -> str:
-    """BENCHMARKS.md text for the output of :func:`run_benchmarks`."""
+def _header_markdown(results: dict[str, Any]) -> list[str]:
+    """Title, provenance, machine line and the note of the person who ran it."""
     m = results["machine"]
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     out = [
@@ -291,31 +291,38 @@ def render_markdown(results: dict[str, Any], card: Any | None = None) -> str:
     ]
     if results.get("note"):
         out += [f"Conditions noted by the person who ran it: {results['note']}", ""]
-    if "accuracy" in results:
-        acc = results["accuracy"]
-        out += [
-            "## Accuracy on the authors' test split",
-            "",
-            "Shipped ALIGNN Model-3 ensemble "
-            f"`{acc['model']['model_version'] if acc.get('model') else '?'}` (`model3-default`;"
-            " every shipped model is compared in the shipped-models section) against the "
-            "paper's own Model-3 test predictions and the MACE NEB (relaxed "
-            "endpoints) barriers from the published spreadsheet, all scored by the same code "
-            "(`hopscreen evaluate --split paper-test`), bootstrap 95 % CIs "
-            f"({acc['bootstrap']['n_boot']} resamples).",
-            "",
-            *_accuracy_table(acc),
-            "",
-        ]
-        for comp in acc.get("comparisons", []):
-            d = comp["difference"]
-            out.append(
-                f"- Paired bootstrap, MAE({comp['a']}) − MAE({comp['b']}): {d['value']:+.3f} eV "
-                f"(95 % CI {d['ci_low']:+.3f}…{d['ci_high']:+.3f})."
-            )
-        out.append("")
-    inf = results["inference"]
-    out += [
+    return out
+
+
+def _accuracy_markdown(acc: dict[str, Any]) -> list[str]:
+    """The accuracy section: table and paired bootstrap differences."""
+    out = [
+        "## Accuracy on the authors' test split",
+        "",
+        "Shipped ALIGNN Model-3 ensemble "
+        f"`{acc['model']['model_version'] if acc.get('model') else '?'}` (`model3-default`;"
+        " every shipped model is compared in the shipped-models section) against the "
+        "paper's own Model-3 test predictions and the MACE NEB (relaxed "
+        "endpoints) barriers from the published spreadsheet, all scored by the same code "
+        "(`hopscreen evaluate --split paper-test`), bootstrap 95 % CIs "
+        f"({acc['bootstrap']['n_boot']} resamples).",
+        "",
+        *_accuracy_table(acc),
+        "",
+    ]
+    for comp in acc.get("comparisons", []):
+        d = comp["difference"]
+        out.append(
+            f"- Paired bootstrap, MAE({comp['a']}) − MAE({comp['b']}): {d['value']:+.3f} eV "
+            f"(95 % CI {d['ci_low']:+.3f}…{d['ci_high']:+.3f})."
+        )
+    out.append("")
+    return out
+
+
+def _speed_markdown(inf: dict[str, Any], training: list[dict[str, Any]]) -> list[str]:
+    """The inference throughput and fine-tuning speed sections."""
+    out = [
         "## Inference throughput (CPU)",
         "",
         f"{inf['n_hops']} hop bands of the published dataset (mean {inf['mean_band_atoms']:.0f} "
@@ -340,32 +347,60 @@ def render_markdown(results: dict[str, Any], card: Any | None = None) -> str:
         "| preset | parameters | seconds per epoch (559 bands, extrapolated) |",
         "|---|---|---|",
     ]
-    for row in results["training"]:
+    for row in training:
         out.append(
             f"| {row['preset']} | {row['parameters']:,} | {row['seconds_per_epoch_559']:.0f} "
             f"(timed on {row['timed_bands']} bands) |"
         )
     out.append("")
+    return out
+
+
+def _card_markdown(card: Any) -> list[str]:
+    """How the shipped ALIGNN model was trained, from its model card."""
+    members = card.training.get("members", [])
+    out = [
+        "## How the shipped ALIGNN model was trained (recorded by the training run, not by bench)",
+        "",
+        f"`{card.model_version}` ({card.preset} preset, ion-copy marker "
+        f"{'on' if card.architecture.mark_ion_copies else 'off'}, {card.ensemble_size} "
+        f"members, weights {card.weights_dtype}). {card.notes}",
+        "",
+        "| member | source | epochs run | best epoch | validation MAE eV | seconds |",
+        "|---|---|---|---|---|---|",
+    ]
+    for i, mem in enumerate(members):
+        out.append(
+            f"| {i} | {mem.get('source', '')} | {mem.get('epochs_run')} "
+            f"| {mem.get('best_epoch')} | {mem.get('best_val_l1_ev', float('nan')):.3f} "
+            f"| {mem.get('seconds', 0):.0f} |"
+        )
+    out.append("")
+    return out
+
+
+def render_markdown(results: dict[str, Any], card: Any | None = None) -> str:
+    """BENCHMARKS.md text for the output of :func:`run_benchmarks`.
+
+    Parameters
+    ----------
+    results
+        What :func:`run_benchmarks` returned (``machine``, ``inference`` and ``training``
+        required; ``accuracy``, ``note`` and the screening sections optional).
+    card
+        Model card of the shipped ALIGNN model; None leaves out how it was trained.
+
+    Returns
+    -------
+    str
+        The markdown text, ending in a newline.
+    """
+    out = _header_markdown(results)
+    if "accuracy" in results:
+        out += _accuracy_markdown(results["accuracy"])
+    out += _speed_markdown(results["inference"], results["training"])
     if card is not None:
-        members = card.training.get("members", [])
-        out += [
-            "## How the shipped ALIGNN model was trained (recorded by the training run, not by "
-            "bench)",
-            "",
-            f"`{card.model_version}` ({card.preset} preset, ion-copy marker "
-            f"{'on' if card.architecture.mark_ion_copies else 'off'}, {card.ensemble_size} "
-            f"members, weights {card.weights_dtype}). {card.notes}",
-            "",
-            "| member | source | epochs run | best epoch | validation MAE eV | seconds |",
-            "|---|---|---|---|---|---|",
-        ]
-        for i, mem in enumerate(members):
-            out.append(
-                f"| {i} | {mem.get('source', '')} | {mem.get('epochs_run')} "
-                f"| {mem.get('best_epoch')} | {mem.get('best_val_l1_ev', float('nan')):.3f} "
-                f"| {mem.get('seconds', 0):.0f} |"
-            )
-        out.append("")
+        out += _card_markdown(card)
     out += _screening_markdown(results)
     out.append(f"Total bench time: {results['seconds'] / 60:.1f} min.")
     return "\n".join(out) + "\n"

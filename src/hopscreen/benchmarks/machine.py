@@ -8,11 +8,11 @@ import resource
 from pathlib import Path
 from typing import Any
 
+import torch
+
 
 def machine_description() -> dict[str, Any]:
     """CPU, core count, memory, Python and torch versions of this machine."""
-    import torch
-
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

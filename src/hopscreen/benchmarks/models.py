@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hopscreen.benchmarks.screening import bench_chgnet_throughput
+from hopscreen.benchmarks.streaming import bench_chgnet_throughput
 from hopscreen.evaluation.evaluate import evaluate_model
 from hopscreen.models.bundle import model_kind
 from hopscreen.models.shipped import DEFAULT_MODEL, SHIPPED_DIR
@@ -54,7 +54,7 @@ def run_shipped_models(
         Only the first ``limit`` hops of each split (quick checks and tests).
     throughput_hops
         Hops streamed through each chgnet-head model in a fresh process for its throughput
-        and peak memory (:func:`hopscreen.benchmarks.screening.bench_chgnet_throughput`); None
+        and peak memory (:func:`hopscreen.benchmarks.streaming.bench_chgnet_throughput`); None
         skips it (the ALIGNN throughput is a section of ``hopscreen bench`` itself).
     progress
         Called with a short message before each step.

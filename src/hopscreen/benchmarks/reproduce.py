@@ -13,16 +13,19 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
 from hopscreen.benchmarks.baselines import BaselineConfig, fit_baseline, predict_baseline
-from hopscreen.benchmarks.scenarios import generalization_splits
+from hopscreen.benchmarks.reproduce_report import render_markdown, write_parity_plot
+from hopscreen.benchmarks.scenarios import GeneralizationSplit, generalization_splits
 from hopscreen.data.em_dataset import load_em_dataset
-from hopscreen.evaluation.evaluate import ROW_PAPER, published_test_baselines
 from hopscreen.evaluation.metrics import evaluate_predictions, paired_bootstrap_difference
+from hopscreen.evaluation.paper_test import published_test_baselines
+from hopscreen.evaluation.results import ROW_PAPER
 from hopscreen.features.descriptors import descriptor_matrix
 from hopscreen.graphs.cache import GraphCache
 from hopscreen.schemas.base import Config
@@ -39,13 +42,6 @@ ROW_NAMES = (
     "model4",
     "rf",
     "gbr",
-)
-
-ENDPOINTS_NOTE = (
-    "Models 1 and 2 read initial and final structures cut from the band (host + ion copy 0, "
-    "host + ion copy 4), i.e. the band's endpoints, where the paper used its relaxed endpoint "
-    "structures; for the published bands the two coincide except for the 10 test hops whose "
-    "endpoints the authors relaxed separately (see `hopscreen.data.em_dataset.endpoint_atoms`)."
 )
 
 # Devi, Butler & Sai Gautam (2026), recomputed from their published spreadsheet
@@ -218,86 +214,25 @@ def run_reproduce(
 
     Finished rows are read back from ``out_dir/rows/*.json`` when the run is repeated (delete
     them to retrain), and each network checkpoints in ``out_dir/runs``, so a killed run resumes.
+    Also writes ``out_dir/parity.png`` and ``out_dir/table.md``.
     """
     out_dir = Path(out_dir)
     (out_dir / "rows").mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
     data = _Data(load_em_dataset(data_dir), out_dir / "cache")
-    train_ids, test_ids = data.ids("train"), data.ids("test")
-    if config.max_train_hops is not None and config.max_train_hops < len(train_ids):
-        rng = np.random.default_rng(config.seed)
-        keep = np.sort(rng.choice(len(train_ids), config.max_train_hops, replace=False))
-        train_ids = [train_ids[i] for i in keep]
+    train_ids, test_ids = _train_test_ids(data, config)
     y_test = data.y[[data.index[i] for i in test_ids]]
-    y_train = data.y[[data.index[i] for i in train_ids]]
     paper_pred = published_test_baselines(data_dir)[ROW_PAPER]
     paper_test = np.array([paper_pred[i] for i in test_ids])
-
-    rows: list[dict[str, Any]] = []
-    for k, name in enumerate(config.rows, 1):
-        row_path = out_dir / "rows" / f"{name}.json"
-        if row_path.exists():
-            rows.append(json.loads(row_path.read_text()))
-            progress(f"[{k}/{len(config.rows)}] {name}: kept from {row_path}")
-            continue
-        progress(f"[{k}/{len(config.rows)}] {name}: training on {len(train_ids)} hops")
-        preds, info = _fit_predict(
-            name,
-            data,
-            train_ids,
-            {"test": test_ids, "train": train_ids},
-            config,
-            out_dir / "runs" / name,
-            backbone=backbone,
-            device=device,
-        )
-        row = {
-            "name": name,
-            **info,
-            "test": _score(y_test, preds["test"], config),
-            "train_fit_mae_ev": float(np.mean(np.abs(preds["train"] - y_train))),
-            "vs_paper_model3": paired_bootstrap_difference(
-                y_test, preds["test"], paper_test, n_boot=config.n_boot, seed=config.seed
-            ),
-            "paper": PAPER_FIGURES.get(_paper_key(name) or "", {}),
-            "test_predictions_ev": dict(zip(test_ids, map(float, preds["test"]), strict=True)),
-        }
-        row_path.write_text(json.dumps(row, indent=1))
-        rows.append(row)
-        mae = row["test"]["regression"]["mae_ev"]["value"]
-        progress(f"[{k}/{len(config.rows)}] {name}: test MAE {mae:.3f} eV")
-
+    run = _Run(data, config, out_dir, backbone, device, progress)
+    rows = [
+        _main_row(run, k, name, train_ids, test_ids, paper_test)
+        for k, name in enumerate(config.rows, 1)
+    ]
     scenarios: list[dict[str, Any]] = []
     if config.scenario_rows:
         for split in generalization_splits(data.records):
-            for name in config.scenario_rows:
-                path = out_dir / "rows" / f"scenario-{split.name}-{name}.json"
-                if path.exists():
-                    scenarios.append(json.loads(path.read_text()))
-                    continue
-                progress(f"scenario {split.name}: {name}")
-                preds, info = _fit_predict(
-                    name,
-                    data,
-                    split.train_ids,
-                    {"test": split.test_ids},
-                    config,
-                    out_dir / "runs" / f"scenario-{split.name}-{name}",
-                    backbone=backbone,
-                    device=device,
-                )
-                y = data.y[[data.index[i] for i in split.test_ids]]
-                entry = {
-                    "scenario": split.name,
-                    "description": split.description,
-                    "n_train": len(split.train_ids),
-                    "n_test": len(split.test_ids),
-                    "name": name,
-                    **info,
-                    "test": _score(y, preds["test"], config),
-                }
-                path.write_text(json.dumps(entry, indent=1))
-                scenarios.append(entry)
+            scenarios += [_scenario_row(run, split, name) for name in config.scenario_rows]
 
     result = {
         "config": config.model_dump(mode="json"),
@@ -317,6 +252,102 @@ def run_reproduce(
     return result
 
 
+@dataclass
+class _Run:
+    """What every row of one :func:`run_reproduce` call shares."""
+
+    data: _Data
+    config: ReproduceConfig
+    out_dir: Path
+    backbone: Path | None
+    device: str
+    progress: Callable[[str], None]
+
+    def fit_predict(
+        self, name: str, train_ids: Sequence[str], predict_ids: dict[str, Sequence[str]], run: str
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """:func:`_fit_predict` of row ``name``, checkpointing in ``out_dir/runs/<run>``."""
+        return _fit_predict(
+            name,
+            self.data,
+            train_ids,
+            predict_ids,
+            self.config,
+            self.out_dir / "runs" / run,
+            backbone=self.backbone,
+            device=self.device,
+        )
+
+
+def _train_test_ids(data: _Data, config: ReproduceConfig) -> tuple[list[str], list[str]]:
+    """The authors' train and test ids; train ids subsampled to ``max_train_hops`` if set."""
+    train_ids, test_ids = data.ids("train"), data.ids("test")
+    if config.max_train_hops is not None and config.max_train_hops < len(train_ids):
+        rng = np.random.default_rng(config.seed)
+        keep = np.sort(rng.choice(len(train_ids), config.max_train_hops, replace=False))
+        train_ids = [train_ids[i] for i in keep]
+    return train_ids, test_ids
+
+
+def _main_row(
+    run: _Run,
+    k: int,
+    name: str,
+    train_ids: Sequence[str],
+    test_ids: Sequence[str],
+    paper_test: np.ndarray,
+) -> dict[str, Any]:
+    """Row ``name`` (``k``-th) of the main table: kept from its JSON, or trained and scored."""
+    data, config, n_rows = run.data, run.config, len(run.config.rows)
+    row_path = run.out_dir / "rows" / f"{name}.json"
+    if row_path.exists():
+        kept = json.loads(row_path.read_text())
+        run.progress(f"[{k}/{n_rows}] {name}: kept from {row_path}")
+        return kept
+    run.progress(f"[{k}/{n_rows}] {name}: training on {len(train_ids)} hops")
+    preds, info = run.fit_predict(name, train_ids, {"test": test_ids, "train": train_ids}, name)
+    y_test = data.y[[data.index[i] for i in test_ids]]
+    y_train = data.y[[data.index[i] for i in train_ids]]
+    row = {
+        "name": name,
+        **info,
+        "test": _score(y_test, preds["test"], config),
+        "train_fit_mae_ev": float(np.mean(np.abs(preds["train"] - y_train))),
+        "vs_paper_model3": paired_bootstrap_difference(
+            y_test, preds["test"], paper_test, n_boot=config.n_boot, seed=config.seed
+        ),
+        "paper": PAPER_FIGURES.get(_paper_key(name) or "", {}),
+        "test_predictions_ev": dict(zip(test_ids, map(float, preds["test"]), strict=True)),
+    }
+    row_path.write_text(json.dumps(row, indent=1))
+    mae = row["test"]["regression"]["mae_ev"]["value"]
+    run.progress(f"[{k}/{n_rows}] {name}: test MAE {mae:.3f} eV")
+    return row
+
+
+def _scenario_row(run: _Run, split: GeneralizationSplit, name: str) -> dict[str, Any]:
+    """Row ``name`` retrained on a generalization split: kept from its JSON, or trained."""
+    path = run.out_dir / "rows" / f"scenario-{split.name}-{name}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    run.progress(f"scenario {split.name}: {name}")
+    preds, info = run.fit_predict(
+        name, split.train_ids, {"test": split.test_ids}, f"scenario-{split.name}-{name}"
+    )
+    y = run.data.y[[run.data.index[i] for i in split.test_ids]]
+    entry = {
+        "scenario": split.name,
+        "description": split.description,
+        "n_train": len(split.train_ids),
+        "n_test": len(split.test_ids),
+        "name": name,
+        **info,
+        "test": _score(y, preds["test"], run.config),
+    }
+    path.write_text(json.dumps(entry, indent=1))
+    return entry
+
+
 def _pretrain_summary(backbone: Path | None) -> dict[str, Any] | None:
     """Epochs, corpus size and time of the backbone's pre-training, when its run wrote them."""
     path = Path(backbone).parent / "pretrain_summary.json" if backbone else None
@@ -325,130 +356,3 @@ def _pretrain_summary(backbone: Path | None) -> dict[str, Any] | None:
     s = json.loads(path.read_text())
     keep = ("preset", "n_structures", "epochs_run", "best_val_l1_scaled", "seconds")
     return {k: s.get(k) for k in keep}
-
-
-def write_parity_plot(
-    result: dict[str, Any], y_test: np.ndarray, test_ids: Sequence[str], path: Path
-) -> Path:
-    """One parity panel per row (test hops), with the paper's Model-3 as the first panel."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    panels = [("paper Model-3 (published)", None)] + [(r["name"], r) for r in result["rows"]]
-    ncol = 4
-    nrow = -(-len(panels) // ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(3.2 * ncol, 3.2 * nrow), squeeze=False)
-    top = float(max(y_test.max(), 1.0)) * 1.05
-    paper = result["paper_model3_test"]
-    for ax, (title, row) in zip(axes.flat, panels, strict=False):
-        if row is None:
-            pub = published_test_baselines()[ROW_PAPER]
-            pred = np.array([pub[i] for i in test_ids])
-            mae = paper["regression"]["mae_ev"]["value"]
-        else:
-            pred = np.array([row["test_predictions_ev"][i] for i in test_ids])
-            mae = row["test"]["regression"]["mae_ev"]["value"]
-        ax.scatter(y_test, pred, s=10)
-        ax.plot([0, top], [0, top], "k--", lw=0.8)
-        ax.axhline(0.65, color="grey", lw=0.5)
-        ax.axvline(0.65, color="grey", lw=0.5)
-        ax.set(xlim=(0, top), ylim=(0, top), title=f"{title}\nMAE {mae:.3f} eV")
-        ax.set_xlabel("DFT E_m (eV)")
-        ax.set_ylabel("predicted (eV)")
-    for ax in list(axes.flat)[len(panels) :]:
-        ax.axis("off")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
-
-
-def _ci(m: dict[str, Any], digits: int = 3) -> str:
-    if m["value"] is None:
-        return "n/a"
-    return f"{m['value']:.{digits}f} ({m['ci_low']:.{digits}f}–{m['ci_high']:.{digits}f})"
-
-
-def _describe(row: dict[str, Any]) -> str:
-    if row["family"] == "descriptors":
-        return "descriptors"
-    tail = f"{row['epochs_run']} ep"
-    return ("transfer, " if row["transfer"] else "scratch, ") + tail
-
-
-def _paper_delta(row: dict[str, Any]) -> str:
-    notes = []
-    paper = row.get("paper") or {}
-    if "test_mae_ev" in paper:
-        mae = row["test"]["regression"]["mae_ev"]["value"]
-        notes.append(f"test MAE {mae - paper['test_mae_ev']:+.3f} vs paper {paper['test_mae_ev']}")
-    if "train_fit_mae_ev" in paper:
-        notes.append(
-            f"train fit {row['train_fit_mae_ev'] - paper['train_fit_mae_ev']:+.3f} "
-            f"vs paper {paper['train_fit_mae_ev']}"
-        )
-    return "; ".join(notes) or "no published figure"
-
-
-def _pretrain_text(summary: dict[str, Any] | None) -> str:
-    if not summary:
-        return ""
-    return (
-        f" (pre-trained {summary['epochs_run']} epoch(s) on {summary['n_structures']:,} "
-        f"structures in {summary['seconds'] / 60:.0f} min)"
-    )
-
-
-def render_markdown(result: dict[str, Any]) -> str:
-    """The comparison table, the generalization table and the notes, as markdown."""
-    cfg = result["config"]
-    paper = result["paper_model3_test"]
-    out = [
-        "| model (60 test hops) | training | MAE eV (95 % CI) | R² (95 % CI) "
-        "| accuracy @0.65 (95 % CI) | train-fit MAE eV | ΔMAE vs paper Model-3 (paired 95 % CI) "
-        "| differs from the paper by |",
-        "|---|---|---|---|---|---|---|---|",
-        f"| paper Model-3 (published predictions) | — | {_ci(paper['regression']['mae_ev'])} "
-        f"| {_ci(paper['regression']['r2'], 2)} "
-        f"| {_ci(paper['classification'][0]['accuracy'], 3)} | 0.085 (paper) | — | — |",
-    ]
-    for row in result["rows"]:
-        reg, cls = row["test"]["regression"], row["test"]["classification"][0]
-        d = row["vs_paper_model3"]["difference"]
-        out.append(
-            f"| {row['name']} | {_describe(row)} | {_ci(reg['mae_ev'])} | {_ci(reg['r2'], 2)} "
-            f"| {_ci(cls['accuracy'])} | {row['train_fit_mae_ev']:.3f} "
-            f"| {d['value']:+.3f} ({d['ci_low']:+.3f}…{d['ci_high']:+.3f}) | {_paper_delta(row)} |"
-        )
-    out += [
-        "",
-        f"Preset `{cfg['preset']}`, time budget {cfg['max_minutes_per_model']} min per network, "
-        f"seed {cfg['seed']}, one network per row (no ensemble), ion-copy marker "
-        f"{'on' if cfg['mark_ion_copies'] else 'off'}; backbone `{result['backbone']}`"
-        f"{_pretrain_text(result.get('backbone_pretraining'))}; "
-        f"bootstrap {cfg['n_boot']} resamples. Training time of all rows and scenarios: "
-        f"{result['seconds_total'] / 60:.1f} min on {result['device']}.",
-        "",
-        ENDPOINTS_NOTE,
-        "",
-    ]
-    if result["scenarios"]:
-        out += [
-            "| scenario | train / test hops | model | MAE eV (95 % CI) | R² (95 % CI) "
-            "| accuracy @0.65 (95 % CI) |",
-            "|---|---|---|---|---|---|",
-        ]
-        built: dict[str, str] = {}
-        for s in result["scenarios"]:
-            reg, cls = s["test"]["regression"], s["test"]["classification"][0]
-            built.setdefault(s["scenario"], s["description"])
-            out.append(
-                f"| {s['scenario']} | {s['n_train']} / {s['n_test']} | {s['name']} "
-                f"| {_ci(reg['mae_ev'])} | {_ci(reg['r2'], 2)} | {_ci(cls['accuracy'])} |"
-            )
-        out += ["", "How each split was built:", ""]
-        out += [f"- **{name}**: {how}" for name, how in built.items()]
-        out.append("")
-    return "\n".join(out) + "\n"

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from hopscreen.benchmarks import replay as rp
-from hopscreen.benchmarks.sections import update_section
+from hopscreen.benchmarks.replay_cost import probe_estimate
+from hopscreen.benchmarks.replay_report import write_replay_outputs
 from hopscreen.data.paths import HopscreenDataError
 from hopscreen.selection.policies import POLICIES
 
@@ -23,6 +24,16 @@ app = typer.Typer(
 def _fail(message: str) -> None:
     typer.secho(message, fg="red", err=True)
     raise typer.Exit(2)
+
+
+def _elapsed_progress(console: Console) -> Callable[[str], None]:
+    """A progress callback that prints each message after the minutes elapsed since now."""
+    start = time.perf_counter()
+
+    def progress(message: str) -> None:
+        console.print(f"[dim]{(time.perf_counter() - start) / 60:5.1f} min[/dim] {message}")
+
+    return progress
 
 
 @app.command("replay")
@@ -57,8 +68,6 @@ def replay_cmd(
     ] = False,
 ) -> None:
     """Replay active learning on the published data with its labels as the oracle."""
-    from rich.console import Console
-
     console = Console(stderr=True)
     if backbone is not None and not backbone.exists():
         _fail(f"backbone {backbone} does not exist")
@@ -85,15 +94,7 @@ def replay_cmd(
     n_pool, n_test = len(data["pool_y"]), len(data["test_y"])
     if n_seed >= n_pool:
         _fail(f"--n-seed {n_seed} must be smaller than the pool ({n_pool} hops)")
-    costs = rp.measure_costs(data["pool_bands"][:16], config)
-    estimate = rp.estimate_seconds(
-        config,
-        n_pool,
-        n_test,
-        train_s_per_band=costs["train_s"],
-        predict_s_per_band=costs["predict_s"],
-        graph_s_per_band=costs["graph_s"],
-    )
+    costs, estimate = probe_estimate(config, data)
     console.print(
         f"pool {n_pool} hops, test {n_test}; probe: {1000 * costs['train_s']:.0f} ms per band "
         f"per training epoch, {1000 * costs['predict_s']:.0f} ms per band predicted (one "
@@ -102,31 +103,17 @@ def replay_cmd(
     if estimate_only:
         return
     out.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-
-    def progress(message: str) -> None:
-        console.print(f"[dim]{(time.perf_counter() - start) / 60:5.1f} min[/dim] {message}")
-
+    progress = _elapsed_progress(console)
     result = rp.run_replay(
-        **data,
-        config=config,
-        cache_dir=cache_dir or out / "graph-cache",
-        progress=progress,
+        **data, config=config, cache_dir=cache_dir or out / "graph-cache", progress=progress
     )
     result["estimated_seconds"] = estimate
     result["probe_costs"] = costs
-    (out / "replay.json").write_text(json.dumps(result, indent=2))
-    png = rp.plot_replay(result, out / "replay.png")
-    (out / "replay.md").write_text(rp.render_markdown(result, image="replay.png"))
+    paths = write_replay_outputs(result, out, benchmarks=benchmarks)
     if benchmarks is not None:
-        target = benchmarks.parent / "docs" / "al_replay.png"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(png, target)
-        section = rp.render_markdown(result, image="docs/al_replay.png")
-        update_section(benchmarks, "al-replay", section)  # kept by `hopscreen bench`
-        console.print(f"updated {benchmarks} (section al-replay) and {target}")
-    typer.echo((out / "replay.md").read_text())
+        console.print(f"updated {benchmarks} (section al-replay) and {paths['image']}")
+    typer.echo(paths["md"].read_text())
     typer.echo(
-        f"wrote {out / 'replay.json'}, {png}, {out / 'replay.md'}; "
+        f"wrote {paths['json']}, {paths['png']}, {paths['md']}; "
         f"elapsed {result['seconds'] / 60:.1f} min (estimated {estimate / 60:.1f} min)"
     )

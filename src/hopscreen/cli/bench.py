@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from hopscreen.benchmarks.bench import render_markdown, run_benchmarks
 from hopscreen.benchmarks.models import SECTION, render_shipped_models, run_shipped_models
@@ -46,8 +47,6 @@ def bench(
 
     Sections written by ``hopscreen reproduce`` and ``hopscreen al replay`` are kept.
     """
-    from rich.console import Console
-
     console = Console(stderr=True)
 
     def progress(msg: str) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from pymatgen.core import Structure
 
 from hopscreen.hops import HopOptions, hops_for_structure
 
@@ -19,8 +20,6 @@ def read_structure(path: Path) -> Structure:
 
     Kept separate so that it can be replaced by the candidates stage's loader.
     """
-    from pymatgen.core import Structure
-
     return Structure.from_file(path)
 
 
@@ -57,9 +56,7 @@ def hops(
             typer.echo(f"{name}: cannot read: {type(exc).__name__}: {exc}", err=True)
             n_failed += 1
             continue
-        result = hops_for_structure(
-            structure, ion, name, options=options, build_bands=not no_bands
-        )
+        result = hops_for_structure(structure, ion, name, options=options, build_bands=not no_bands)
         for doc in result.docs:
             if as_json:
                 typer.echo(json.dumps(doc.model_dump(mode="json")))

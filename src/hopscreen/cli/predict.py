@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from hopscreen.candidates import load_local_candidates
 from hopscreen.hops import HopOptions, hops_for_structure
@@ -31,9 +33,6 @@ def predict(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON record per line.")] = False,
 ) -> None:
     """Predict the migration barrier E_m (± σ) of every distinct hop in the given structures."""
-    from rich.console import Console
-    from rich.table import Table
-
     err = Console(stderr=True)
     try:
         barrier_model = load_model(model, device=device)

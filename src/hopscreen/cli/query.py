@@ -7,7 +7,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import pandas as pd
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from hopscreen.store import query_results
 
@@ -24,8 +27,6 @@ class OutputFormat(StrEnum):
 
 
 def _cell(value: object, digits: int = 3) -> str:
-    import pandas as pd
-
     if value is None or value is pd.NA:
         return "-"
     if isinstance(value, float):
@@ -36,9 +37,6 @@ def _cell(value: object, digits: int = 3) -> str:
 
 
 def _print_table(frame: pd.DataFrame) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
     table = Table(title=f"{len(frame)} hops", title_justify="left")
     for name, justify in [
         ("host", "left"),

@@ -6,14 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
-from hopscreen.benchmarks.reproduce import (
-    ROW_NAMES,
-    ReproduceConfig,
-    render_markdown,
-    run_reproduce,
-)
-from hopscreen.benchmarks.sections import machine_line, update_section
+from hopscreen.benchmarks.reproduce import ROW_NAMES, ReproduceConfig, run_reproduce
+from hopscreen.benchmarks.reproduce_report import render_markdown, write_reproduce_section
 from hopscreen.data.paths import HopscreenDataError
 from hopscreen.inference.device import resolve_device
 
@@ -63,8 +59,6 @@ def reproduce(
     chemistries. Finished rows are kept in OUT/rows and networks checkpoint in OUT/runs, so a
     killed run resumes where it stopped.
     """
-    from rich.console import Console
-
     console = Console(stderr=True)
     if backbone is not None and not backbone.exists():
         console.print(f"[red]Error:[/red] backbone {backbone} does not exist")
@@ -91,23 +85,7 @@ def reproduce(
     except (HopscreenDataError, ValueError) as exc:
         console.print(f"[red]Error:[/red] {exc}")
         raise typer.Exit(2) from None
-    table = render_markdown(result)
-    typer.echo(table)
+    typer.echo(render_markdown(result))
     if benchmarks is not None:
-        import shutil
-
-        image = benchmarks.parent / "docs" / "reproduce_parity.png"
-        image.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(out / "parity.png", image)
-        update_section(
-            benchmarks,
-            "reproduce",
-            "## The paper's comparison (`hopscreen reproduce`)\n\n"
-            f"{machine_line()}\n\n"
-            f"Command: `hopscreen reproduce --out {out} --preset {preset} "
-            f"--backbone {backbone} --max-minutes {max_minutes}`.\n\n"
-            + table
-            + (f"\nNotes by the person who ran it: {note}\n" if note else "")
-            + "\n![parity plots of every row on the 60 test hops](docs/reproduce_parity.png)\n",
-        )
+        write_reproduce_section(benchmarks, out, result, note=note)
     console.print(f"wrote {out / 'table.md'}, {out / 'parity.png'}, {out / 'reproduce.json'}")

@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 import numpy as np
+from pymatgen.core import Element
 
 from hopscreen.schemas.structure import SYMBOL_TO_Z, Z_TO_SYMBOL
 
@@ -57,7 +58,6 @@ def ion_charge(ion: str) -> int:
     """
     if ion in ION_CHARGES:
         return ION_CHARGES[ion]
-    from pymatgen.core import Element
 
     positive = [q for q in Element(ion).common_oxidation_states if q > 0]
     return min(positive) if positive else 1

@@ -75,10 +75,12 @@ from __future__ import annotations
 
 import math
 import sys
+import warnings
 from collections.abc import Sequence
 from functools import cache
 
 import numpy as np
+from pymatgen.core import Element
 
 from hopscreen.data.em_dataset import working_ion
 from hopscreen.features.charges import ion_charge, nominal_charges
@@ -117,10 +119,6 @@ DESCRIPTOR_NAMES: tuple[str, ...] = tuple(_column_names())
 @cache
 def _element_table() -> dict[str, np.ndarray]:
     """Per-Z arrays (index = atomic number) of electronegativity, atomic radius and mass."""
-    import warnings
-
-    from pymatgen.core import Element
-
     n = max(SYMBOL_TO_Z.values()) + 1
     table = {key: np.full(n, np.nan) for key in ("x", "radius", "mass")}
     with warnings.catch_warnings():
@@ -135,8 +133,6 @@ def _element_table() -> dict[str, np.ndarray]:
 
 @cache
 def _ion_properties(ion: str) -> tuple[float, float, float, float]:
-    from pymatgen.core import Element
-
     q = ion_charge(ion)
     el = Element(ion)
     radius = el.ionic_radii.get(q)

@@ -16,6 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from rich.progress import track
 
 from hopscreen.graphs.build import CrystalGraph, GraphConfig, build_graph
 from hopscreen.schemas.structure import Crystal
@@ -116,6 +117,5 @@ class GraphCache:
 def _progress(items: Iterable, enabled: bool, label: str, total: int | None = None) -> Iterable:
     if not enabled:
         return items
-    from rich.progress import track
 
     return track(items, description=f"building {label}", total=total, transient=True)

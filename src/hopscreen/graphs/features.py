@@ -32,6 +32,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+from pymatgen.core import Element
 
 N_ELEMENTS = 103
 N_FEATURES = 92
@@ -57,8 +58,6 @@ def _binned(
 
 
 def _element_features(z: int) -> list[float]:
-    from pymatgen.core import Element
-
     el = Element.from_Z(z)
     group = 3 if el.is_lanthanoid or el.is_actinoid else el.group
     block = {"s": 0, "p": 1, "d": 2, "f": 3}.get(el.block)

@@ -15,6 +15,7 @@ import numpy as np
 from pydantic import Field
 from pymatgen.analysis.diffusion.neb.full_path_mapper import MigrationGraph
 from pymatgen.core import Element
+from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from hopscreen.hops.band import N_ION_COPIES, band_from_hop
 from hopscreen.hops.hop import DEFAULT_SYMPREC, Hop
@@ -47,8 +48,6 @@ def _check_structure(structure: Structure, working_ion: str) -> Element:
 
 def _primitive_cells_in(structure: Structure, symprec: float) -> int | None:
     """How many primitive cells ``structure`` holds (``None`` if not a whole number)."""
-    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
-
     primitive = SpacegroupAnalyzer(structure, symprec=symprec).find_primitive()
     if primitive is None:
         return None

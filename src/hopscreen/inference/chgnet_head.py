@@ -8,6 +8,7 @@ time.
 
 from __future__ import annotations
 
+import importlib.metadata
 import itertools
 import logging
 from collections.abc import Iterable, Iterator
@@ -53,8 +54,6 @@ class ChgnetHeadModel:
         cls, model_dir: Path | str, *, feature_cache_dir: Path | str | None = None
     ) -> ChgnetHeadModel:
         """Load and verify a chgnet-head folder (CHGNet itself is loaded on first use)."""
-        import importlib.metadata
-
         card, members = load_chgnet_head(model_dir)
         try:
             installed = importlib.metadata.version("chgnet")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import torch
+
 
 def resolve_device(device: str | None = None) -> str:
     """``device`` when given, otherwise ``"cuda"`` if a GPU is visible, else ``"cpu"``."""
     if device:
         return device
-    import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"

@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 
 import torch
 from pydantic import Field
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
 
 from hopscreen.graphs.build import GraphConfig
 from hopscreen.models.alignn import ALIGNN, ALIGNNConfig
@@ -80,8 +82,6 @@ def save_bundle(
     **card_fields: Any,
 ) -> ModelCard:
     """Write the ensemble ``members`` and their card to ``out_dir``; returns the card."""
-    from safetensors.torch import save_file
-
     if not members:
         raise ValueError("an ensemble needs at least one member")
     out_dir = Path(out_dir)
@@ -167,9 +167,6 @@ def load_bundle(
     model_dir: Path, *, device: str | torch.device = "cpu"
 ) -> tuple[ModelCard, list[ALIGNN]]:
     """Load a model folder, verifying the weights' checksum and shapes against the card."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
     model_dir = Path(model_dir)
     card = load_card(model_dir)
     if len(card.weights_files) != card.ensemble_size or len(card.weights_sha256) != len(
@@ -206,8 +203,6 @@ def combine_members(
     data). The weights are copied unchanged (dtype kept); the card records each source's
     version and member index as lineage and keeps their training summaries.
     """
-    from safetensors.torch import load_file, save_file
-
     if not sources:
         raise ValueError("no members given")
     out_dir = Path(out_dir)

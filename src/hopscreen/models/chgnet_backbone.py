@@ -72,12 +72,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+import torch
+from platformdirs import user_cache_dir
 from pydantic import Field
 
 from hopscreen.schemas.base import Config
 from hopscreen.schemas.structure import Crystal
 
 if TYPE_CHECKING:
+    # optional heavy dependency (engine extra): chgnet
     from chgnet.model import CHGNet
 
 log = logging.getLogger(__name__)
@@ -278,6 +281,7 @@ def hop_vector(
 
 def load_chgnet(model_name: str = "0.3.0") -> CHGNet:
     """The pretrained CHGNet on the CPU, in eval mode (weights ship with the wheel)."""
+    # optional heavy dependency (engine extra): chgnet
     from chgnet.model import CHGNet
 
     # CHGNet prints a banner even with verbose=False; keep stdout clean for --json output
@@ -306,8 +310,6 @@ def embed_structures(
     list of StructureEmbedding
         One per structure, same order.
     """
-    import torch
-
     graphs = [model.graph_converter(a.to_structure()) for a in structures]
     with torch.no_grad():
         preds = model.predict_graph(
@@ -376,8 +378,6 @@ def default_feature_cache() -> Path:
     ``platformdirs.user_cache_dir("hopscreen")/chgnet-features``; used where the same bands
     come back (fine-tuning replay, grouped CV); safe to delete.
     """
-    from platformdirs import user_cache_dir
-
     return Path(user_cache_dir("hopscreen")) / "chgnet-features"
 
 

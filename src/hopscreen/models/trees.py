@@ -200,6 +200,7 @@ def export_gbr(model: Any) -> TreeEnsemble:
     -------
     TreeEnsemble
     """
+    # optional heavy dependency (ml extra): scikit-learn
     from sklearn.dummy import DummyRegressor
     from sklearn.ensemble import GradientBoostingRegressor
 

@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import platformdirs
+
 from hopscreen.models.bundle import ModelLoadError, sha256_file
 from hopscreen.models.kinds import AnyCard, member_files, read_card, verify_model
 from hopscreen.models.shipped import default_model_dir, resolve_model_dir
@@ -39,9 +41,7 @@ class UnknownModelError(LookupError):
 
 def default_registry_root() -> Path:
     """The per-user registry folder: ``platformdirs.user_data_dir("hopscreen")/models``."""
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("hopscreen")) / "models"
+    return Path(platformdirs.user_data_dir("hopscreen")) / "models"
 
 
 def _now() -> str:

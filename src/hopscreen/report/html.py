@@ -75,6 +75,7 @@ def load_report_data(results_dir: str | Path) -> ReportData:
 def _figure_png(fig: Any) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    # optional heavy dependency (engine extra): matplotlib
     import matplotlib.pyplot as plt
 
     plt.close(fig)
@@ -89,6 +90,7 @@ def distribution_figure(data: ReportData) -> str | None:
     """Predicted barriers (± σ) per candidate, as a base64 PNG (None without predictions)."""
     if not data.predictions:
         return None
+    # optional heavy dependency (engine extra): matplotlib
     import matplotlib
 
     matplotlib.use("Agg")
@@ -130,6 +132,7 @@ def parity_figure(data: ReportData) -> str | None:
     pairs = _verified_pairs(data)
     if not pairs:
         return None
+    # optional heavy dependency (engine extra): matplotlib
     import matplotlib
 
     matplotlib.use("Agg")
@@ -158,6 +161,7 @@ def profiles_figure(data: ReportData) -> str | None:
     bands = [v for v in data.verifications if v.energies_ev]
     if not bands:
         return None
+    # optional heavy dependency (engine extra): matplotlib
     import matplotlib
 
     matplotlib.use("Agg")

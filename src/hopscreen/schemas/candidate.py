@@ -16,6 +16,8 @@ import json
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
+from pymatgen.core import Structure
+from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from hopscreen.schemas.base import Document
 
@@ -46,8 +48,6 @@ ID_ANGLE_DECIMALS = 1
 
 def _symmetry(structure: Structure) -> tuple[Structure, int, str, list[tuple[str, int]]]:
     """Conventional standard cell, space group and (species, multiplicity) of the orbits."""
-    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
-
     try:
         sga = SpacegroupAnalyzer(structure, symprec=ID_SYMPREC, angle_tolerance=ID_ANGLE_TOLERANCE)
         conventional = sga.get_conventional_standard_structure()
@@ -188,8 +188,6 @@ class CandidateDoc(Document):
 
     def get_structure(self) -> Structure:
         """The pymatgen ``Structure`` of this candidate."""
-        from pymatgen.core import Structure
-
         return Structure.from_dict(self.structure)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from pymatgen.core import Lattice, Structure
 
 if TYPE_CHECKING:
     from pymatgen.core import Structure
@@ -105,8 +106,6 @@ class Crystal:
 
     def to_structure(self) -> Structure:
         """Convert to a pymatgen ``Structure``."""
-        from pymatgen.core import Lattice, Structure
-
         return Structure(Lattice(self.lattice), self.symbols, self.frac_coords)
 
     def fingerprint(self, decimals: int = 4) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from hopscreen.candidates import fetch_mp_candidates, load_demo_candidates, load_local_candidates
-from hopscreen.hops import HopOptions, enumerate_hops, hops_for_structure
+from hopscreen.hops import HopOptions, HopsResult, enumerate_hops, hops_for_structure
 from hopscreen.hops.hop import Hop
 from hopscreen.inference.config import PredictionConfig
 from hopscreen.inference.hops import predict_hops
@@ -76,6 +76,17 @@ def load_candidates(
     return batch
 
 
+def host_hops(candidate: CandidateDoc, options: HopOptions) -> HopsResult:
+    """The hops of one candidate host, with their bands (never raises; see hops_for_structure)."""
+    return hops_for_structure(
+        candidate.get_structure(),
+        candidate.working_ion,
+        candidate.name,
+        candidate_id=candidate.candidate_id,
+        options=options,
+    )
+
+
 def rebuild_bands(
     hops: Sequence[HopDoc],
     candidates: Sequence[CandidateDoc],
@@ -117,13 +128,7 @@ def rebuild_bands(
                 for h in wanted
             ]
             continue
-        result = hops_for_structure(
-            host.get_structure(),
-            host.working_ion,
-            host.name,
-            candidate_id=host.candidate_id,
-            options=options,
-        )
+        result = host_hops(host, options)
         found = {d.hop_id: b for d, b in zip(result.docs, result.bands, strict=True)}
         for hop in wanted:
             band = found.get(hop.hop_id)
@@ -354,13 +359,7 @@ def enumerate_round_hops(
     options = hop_options or HopOptions()
     out = HopsOutput()
     for cand in candidates:
-        result = hops_for_structure(
-            cand.get_structure(),
-            cand.working_ion,
-            cand.name,
-            candidate_id=cand.candidate_id,
-            options=options,
-        )
+        result = host_hops(cand, options)
         out.hops.extend(result.docs)
         out.failures.extend(result.failures)
     return out

@@ -277,14 +277,22 @@ def _ranked_ids(
 
 
 def policy_random(
-    predictions: Sequence[PredictionDoc], budget: int, rng: np.random.Generator
+    predictions: Sequence[PredictionDoc],
+    budget: int,
+    rng: np.random.Generator,
+    *,
+    config: SelectionConfig | None = None,
 ) -> list[str]:
-    """Baseline: ``budget`` hops drawn uniformly at random, without replacement."""
+    """Baseline: ``budget`` hops drawn at random, without replacement (no use of ``config``)."""
     return _ranked_ids(predictions, budget, rng, key=lambda p: 0.0)
 
 
 def policy_greedy_lowest(
-    predictions: Sequence[PredictionDoc], budget: int, rng: np.random.Generator
+    predictions: Sequence[PredictionDoc],
+    budget: int,
+    rng: np.random.Generator,
+    *,
+    config: SelectionConfig | None = None,
 ) -> list[str]:
     """Exploitation: the ``budget`` hops with the lowest predicted barrier."""
     return _ranked_ids(predictions, budget, rng, key=lambda p: p.barrier_ev)

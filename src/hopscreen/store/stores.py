@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from hopscreen.store.results import COLLECTIONS, ResultsStore
 
 if TYPE_CHECKING:
+    # optional dependency (engine extra): jobflow
     from jobflow import JobStore
     from maggma.core import Store
 
@@ -43,6 +44,7 @@ def monty_store(results_dir: str | Path, collection_name: str, key: str) -> Stor
         Not yet connected.
 
     """
+    # optional dependency (engine extra): maggma
     from maggma.stores import MontyStore
 
     return MontyStore(
@@ -74,6 +76,7 @@ def mongo_store(mongo: dict[str, Any], collection_name: str, key: str) -> Store:
         Not yet connected (constructing one does not touch the server).
 
     """
+    # optional dependency (engine extra): maggma
     from maggma.stores import MongoStore
 
     options = dict(mongo)
@@ -155,6 +158,7 @@ def jobflow_store(
         Not yet connected (``run_locally`` connects it).
 
     """
+    # optional dependency (engine extra): jobflow
     from jobflow import JobStore
 
     _check_backend(results_dir, mongo)

@@ -31,8 +31,10 @@ scripts in ``flows/`` and the ``hopscreen screen`` command only call them.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
+import yaml
+from jobflow import Flow, run_locally
 from pydantic import Field, ValidationError
 
 from hopscreen.hops import HopOptions
@@ -54,12 +56,6 @@ from hopscreen.workflow.makers import (
     SelectMaker,
     VerifyMaker,
 )
-
-if TYPE_CHECKING:
-    from jobflow import Flow
-
-    from hopscreen.schemas.round import RoundSummary
-    from hopscreen.workflow.makers import FinetuneRoundMaker, ScreenRoundMaker
 
 
 class CampaignConfigError(ValueError):
@@ -129,8 +125,6 @@ class CampaignConfig(Config):
     @classmethod
     def from_yaml(cls, path: str | Path) -> CampaignConfig:
         """Read a campaign file; unknown keys and bad values raise :class:`CampaignConfigError`."""
-        import yaml
-
         try:
             data = yaml.safe_load(Path(path).read_text()) or {}
         except (OSError, yaml.YAMLError) as exc:
@@ -264,8 +258,6 @@ def run_round_locally(flow: Flow, results_dir: str | Path, *, log: bool = False)
         If the collector did not run.
 
     """
-    from jobflow import run_locally
-
     Path(results_dir).mkdir(parents=True, exist_ok=True)
     responses = run_locally(flow, store=jobflow_store(results_dir), log=log)
     final = responses.get(flow.output.uuid)
@@ -287,9 +279,11 @@ def submit_to_launchpad(flow: Flow, results_dir: str | Path, launchpad: Any = No
         The Firework ids.
 
     """
+    # optional dependency (engine extra): fireworks, which this jobflow module imports
     from jobflow.managers.fireworks import flow_to_workflow
 
     if launchpad is None:
+        # optional dependency (engine extra): fireworks
         from fireworks import LaunchPad
 
         launchpad = LaunchPad.auto_load()

@@ -2,8 +2,8 @@
 
 Each Maker holds the options object of its stage (``HopOptions``, ``PredictionConfig``,
 ``SelectionConfig``, ``UmlipNebConfig`` / ``VaspNebConfig``, ``FinetuneSettings``) and passes it
-to its job unchanged. Each Maker's ``make()`` returns one job (or, for :class:`ScreenRoundMaker`, the whole round as
-a ``Flow``) from :mod:`hopscreen.workflow.jobs`.
+to its job unchanged. Each Maker's ``make()`` returns one job (or, for
+:class:`ScreenRoundMaker`, the whole round as a ``Flow``) from :mod:`hopscreen.workflow.jobs`.
 
 Routing (FireWorks)
 -------------------
