@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from tests.model_fixtures import TINY_ARCH
 from typer.testing import CliRunner
@@ -82,3 +84,27 @@ def test_options_override_the_config(tmp_path):
 def test_report_missing_results(tmp_path):
     out = runner.invoke(app, ["report", "--results", str(tmp_path / "nope")])
     assert out.exit_code == 2
+
+
+DEMO_DIR = Path(__file__).parents[1] / "src" / "hopscreen" / "candidates" / "demo"
+
+
+def test_screen_fails_when_every_candidate_is_rejected(tmp_path):
+    out = runner.invoke(
+        app,
+        ["screen", str(DEMO_DIR / "MgCr2O4_spinel.cif"), "--ion", "Li"]
+        + ["--results", str(tmp_path / "res"), "--verifier", "none"],
+    )
+    assert out.exit_code == 2, out.output
+    assert "no valid candidate: all 1 input(s) were rejected" in out.output
+    assert "no_working_ion: no Li in MgCr2O4" in out.output
+
+
+def test_screen_fails_when_a_stage_fails_and_names_it(tmp_path):
+    out = runner.invoke(
+        app,
+        ["screen", "--demo", "--ion", "Xx", "--results", str(tmp_path / "res")]
+        + ["--verifier", "none"],
+    )
+    assert out.exit_code == 2, out.output
+    assert "job 'candidates' failed: ValueError: working ion 'Xx'" in out.output

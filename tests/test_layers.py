@@ -127,10 +127,25 @@ def test_no_import_circle(graph: dict[str, set[str]]) -> None:
     assert not circles, "import circles:\n" + "\n".join(" -> ".join(c) for c in circles)
 
 
-def test_the_import_graph_is_read_from_the_source(graph: dict[str, set[str]]) -> None:
-    # a top-level import, one inside a function and one under TYPE_CHECKING are all seen
-    assert "hopscreen.schemas.base" in graph["hopscreen.screening.round"]
-    assert "hopscreen.workflow.jobs" in graph["hopscreen.workflow.makers"]
+def test_imports_are_read_wherever_they_are_written(tmp_path: Path) -> None:
+    source = tmp_path / "mod.py"
+    source.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "import hopscreen.schemas.base\n"
+        "if TYPE_CHECKING:\n"
+        "    from hopscreen.hops.hop import Hop\n"
+        "def f():\n"
+        "    from hopscreen.models import shipped\n"
+        "    from . import structure\n"
+    )
+    known = {
+        "hopscreen.schemas.base",
+        "hopscreen.schemas.structure",
+        "hopscreen.hops.hop",
+        "hopscreen.models",
+        "hopscreen.models.shipped",
+    }
+    assert imported_modules("hopscreen.schemas.mod", source, known) == known
 
 
 def test_the_checks_report_a_planted_circle_and_upward_import() -> None:

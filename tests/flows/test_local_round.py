@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hopscreen.screening.collect import round_problems
 from hopscreen.store import open_results_store
 from hopscreen.workflow.campaign import CampaignConfig, build_round, run_round_locally
 
@@ -66,3 +67,24 @@ def test_no_verifier(tiny_model, results_dir):
     )
     assert summary.n_selected == 1
     assert summary.n_verified == summary.n_verification_failed == 0
+
+
+def test_a_failed_stage_is_reported_and_what_finished_is_kept(results_dir):
+    config = small_config(results_dir, str(results_dir / "no-such-model"), verifier="none")
+    summary = run_round_locally(build_round(config), results_dir)
+    assert summary.failed_stages == ["predictions", "selection", "verifications"]
+    assert [e.job_name for e in summary.job_errors] == ["predict"]
+    assert "FileNotFoundError" in summary.job_errors[0].error
+    problems = round_problems(summary)
+    assert problems[0].startswith("job 'predict' failed: FileNotFoundError")
+    assert "no output from: predictions, selection, verifications" in problems[1]
+    stored = counts(results_dir)
+    assert stored["candidates"] == 1 and stored["hops"] == 1 and stored["predictions"] == 0
+
+
+def test_a_working_round_has_no_problems(tiny_model, results_dir):
+    summary = run_round_locally(
+        build_round(small_config(results_dir, tiny_model, verifier="none")), results_dir
+    )
+    assert summary.failed_stages == [] and summary.job_errors == []
+    assert round_problems(summary) == []

@@ -13,12 +13,8 @@ from hopscreen.schemas.round import (
     VerificationsOutput,
 )
 from hopscreen.schemas.selection import SelectionDoc
-from hopscreen.screening.round import (
-    as_candidate,
-    eligible_predictions,
-    summarise_round,
-    verify_one,
-)
+from hopscreen.screening.collect import summarise_round
+from hopscreen.screening.round import as_candidate, eligible_predictions, verify_one
 from hopscreen.workflow import jobs
 
 

@@ -4,7 +4,8 @@ Only parses options, builds a :class:`hopscreen.workflow.campaign.CampaignConfig
 :func:`hopscreen.workflow.campaign.build_round` /
 :func:`~hopscreen.workflow.campaign.run_round_locally` /
 :func:`~hopscreen.workflow.campaign.submit_to_launchpad`.
-Exit codes: 0 success, 1 bad options or configuration, 2 the round did not finish.
+Exit codes: 0 success, 1 bad options or configuration, 2 the round did not finish or did
+not do its work (a stage's job failed, or no candidate was valid; what finished is stored).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hopscreen.screening.collect import round_problems
 from hopscreen.workflow.campaign import (
     CampaignConfig,
     CampaignConfigError,
@@ -192,7 +194,11 @@ def screen(
         ),
     ] = None,
 ) -> None:
-    """Screen hosts for migration barriers: predict, select, verify and store one round."""
+    """Screen hosts for migration barriers: predict, select, verify and store one round.
+
+    Exits with 2, printing the reasons, when a stage's job failed or no candidate was valid;
+    what finished is still written to the results store.
+    """
     try:
         campaign = make_config(
             config_file=config,
@@ -234,6 +240,9 @@ def _run_campaign(campaign: CampaignConfig, *, fireworks: bool) -> None:
     for name, value in summary_rows(summary):
         table.add_row(name, value)
     console.print(table)
+    problems = round_problems(summary)
+    if problems:
+        raise _fail("the round did not do its work:\n" + "\n".join(problems), code=2)
     console.print(f"Report: hopscreen report --results {results_dir} --out report.html")
 
 

@@ -67,6 +67,17 @@ class VerificationsOutput(JobOutput):
     verifications: list[VerificationDoc] = Field(default_factory=list)
 
 
+MAX_LISTED_FAILURES = 20
+"""Most rejected candidates a round summary lists (all are in the results store)."""
+
+
+class JobError(Document):
+    """A job of a round that raised, and its exception."""
+
+    job_name: str = Field(description="Name of the job.")
+    error: str = Field(description="The exception, as its type and message.")
+
+
 class RoundSummary(JobOutput):
     """What one screening round produced and wrote to the results store (counts)."""
 
@@ -88,6 +99,18 @@ class RoundSummary(JobOutput):
     )
     written: dict[str, int] = Field(
         default_factory=dict, description="Documents written per results-store collection."
+    )
+    failed_stages: list[str] = Field(
+        default_factory=list,
+        description="Stages without an output because their job failed (candidates, hops, "
+        "predictions, selection, verifications), in round order.",
+    )
+    candidate_failures: list[CandidateFailure] = Field(
+        default_factory=list,
+        description=f"The first {MAX_LISTED_FAILURES} rejected candidate inputs, with reasons.",
+    )
+    job_errors: list[JobError] = Field(
+        default_factory=list, description="Jobs that raised while the round ran locally."
     )
 
 

@@ -7,7 +7,6 @@ them directly.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, Literal
 
 from hopscreen.candidates import fetch_mp_candidates, load_demo_candidates, load_local_candidates
@@ -16,23 +15,17 @@ from hopscreen.hops.hop import Hop
 from hopscreen.inference.config import PredictionConfig
 from hopscreen.inference.hops import predict_hops
 from hopscreen.inference.load import load_model
-from hopscreen.schemas.base import Document
 from hopscreen.schemas.candidate import CandidateBatch, CandidateDoc
 from hopscreen.schemas.hop import HopDoc, HopFailure
 from hopscreen.schemas.prediction import PredictionDoc
 from hopscreen.schemas.round import (
-    CandidatesOutput,
     HopsOutput,
     PredictionsOutput,
-    RoundSummary,
     VerificationsOutput,
     strip_markers,
 )
-from hopscreen.schemas.selection import SelectionDoc
 from hopscreen.schemas.structure import Crystal
 from hopscreen.schemas.verification import LevelOfTheory, VerificationDoc
-from hopscreen.selection import SelectionConfig, select_hops
-from hopscreen.store import open_results_store
 from hopscreen.verification.result import verification_id
 from hopscreen.verification.umlip import UmlipNebConfig, verify_hop
 
@@ -223,79 +216,6 @@ def verify_one(
         )
 
 
-def summarise_round(
-    results_dir: str,
-    threshold_ev: float,
-    candidates: CandidatesOutput,
-    hops: HopsOutput,
-    predictions: PredictionsOutput,
-    selection: SelectionDoc,
-    verifications: VerificationsOutput,
-    written: dict[str, int] | None = None,
-) -> RoundSummary:
-    """Count what a round produced, and how often verification agrees with prediction."""
-    predicted = {p.hop_id: p.barrier_ev for p in predictions.predictions}
-    good = sum(1 for b in predicted.values() if b < threshold_ev)
-    ok = [v for v in verifications.verifications if v.barrier_ev is not None and v.status == "ok"]
-    agree = sum(
-        1
-        for v in ok
-        if v.hop_id in predicted
-        and (predicted[v.hop_id] < threshold_ev) == (v.barrier_ev < threshold_ev)
-    )
-    return RoundSummary(
-        results_dir=results_dir,
-        model_version=predictions.model_version,
-        threshold_ev=threshold_ev,
-        n_candidates=len(candidates.candidates),
-        n_candidate_failures=len(candidates.failures),
-        n_hops=len(hops.hops),
-        n_hop_failures=len(hops.failures) + len(predictions.failures),
-        n_predictions=len(predicted),
-        n_predicted_good=good,
-        n_predicted_bad=len(predicted) - good,
-        n_selected=len(selection.selected),
-        n_verified=len(ok),
-        n_verification_failed=len(verifications.verifications) - len(ok),
-        n_agree=agree,
-        written=written or {},
-    )
-
-
-def write_round(
-    results_dir: str | Path,
-    candidates: CandidatesOutput,
-    hops: HopsOutput,
-    predictions: PredictionsOutput,
-    selection: SelectionDoc | None,
-    verifications: VerificationsOutput,
-) -> dict[str, int]:
-    """Upsert every document of a round into the results store (idempotent: content ids).
-
-    ``selection`` is None when the selection job did not run; nothing is then written for it,
-    so that a re-run of the round leaves exactly one selection document.
-
-    Returns
-    -------
-    dict of str to int
-        Documents written per collection.
-
-    """
-    groups: dict[str, list[Document]] = {
-        "candidates": list(candidates.candidates),
-        "hops": list(hops.hops),
-        "predictions": list(predictions.predictions),
-        "selections": [selection] if selection is not None else [],
-        "verifications": list(verifications.verifications),
-        "failures": [*candidates.failures, *hops.failures, *predictions.failures],
-    }
-    with open_results_store(results_dir) as store:
-        for collection, docs in groups.items():
-            if docs:
-                store.write(collection, docs)
-    return {name: len(docs) for name, docs in groups.items()}
-
-
 def hop_batches(hops: Sequence[HopDoc], hops_per_job: int) -> list[list[HopDoc]]:
     """Consecutive batches of at most ``hops_per_job`` hops (the last may be smaller).
 
@@ -450,31 +370,6 @@ def gather_verification_docs(
         else:
             docs.append(failed_verification(hop_id, cid, "verification job failed", tier))
     return VerificationsOutput(verifications=docs)
-
-
-def collect_round_docs(
-    results_dir: str,
-    threshold_ev: float,
-    candidates: CandidatesOutput | None,
-    hops: HopsOutput | None,
-    predictions: PredictionsOutput | None,
-    selection: SelectionDoc | None,
-    verifications: VerificationsOutput | None,
-) -> RoundSummary:
-    """Write every document of a round into the results store and summarise the round.
-
-    A missing stage output (None: its job failed) counts as empty. Idempotent: documents are
-    upserted by their content ids, so re-running a killed round writes no duplicates.
-    """
-    cands = candidates or CandidatesOutput()
-    hop_out = hops or HopsOutput()
-    preds = predictions or PredictionsOutput(model_version="none")
-    sel = selection or select_hops([], SelectionConfig(threshold_ev=threshold_ev, budget=0))
-    verifs = verifications or VerificationsOutput()
-    written = write_round(results_dir, cands, hop_out, preds, selection, verifs)
-    return summarise_round(
-        str(results_dir), threshold_ev, cands, hop_out, preds, sel, verifs, written=written
-    )
 
 
 RebuildBands = Callable[

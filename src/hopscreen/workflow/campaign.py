@@ -30,6 +30,7 @@ scripts in ``flows/`` and the ``hopscreen screen`` command only call them.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, Literal
 
@@ -41,7 +42,7 @@ from hopscreen.hops import HopOptions
 from hopscreen.inference.config import PredictionConfig
 from hopscreen.registry import ModelRegistry
 from hopscreen.schemas.base import Config
-from hopscreen.schemas.round import RoundSummary
+from hopscreen.schemas.round import JobError, RoundSummary
 from hopscreen.screening.finetune import FinetuneSettings
 from hopscreen.selection import SelectionConfig
 from hopscreen.store import jobflow_store
@@ -247,24 +248,61 @@ def build_round(config: CampaignConfig) -> Flow:
 def run_round_locally(flow: Flow, results_dir: str | Path, *, log: bool = False) -> RoundSummary:
     """Run a round with ``jobflow.run_locally`` on the on-disk job store of ``results_dir``.
 
+    Jobs that raise do not stop the round (the collector still writes what finished); their
+    exceptions are returned in the summary's ``job_errors``, whatever ``log`` says.
+
     Returns
     -------
     RoundSummary
-        The collector's summary.
+        The collector's summary (see :func:`hopscreen.screening.collect.round_problems`).
 
     Raises
     ------
     RuntimeError
-        If the collector did not run.
+        If the collector did not run; the message names the jobs that failed.
 
     """
     Path(results_dir).mkdir(parents=True, exist_ok=True)
-    responses = run_locally(flow, store=jobflow_store(results_dir), log=log)
+    with _JobErrorLog() as errors:
+        responses = run_locally(flow, store=jobflow_store(results_dir), log=log)
     final = responses.get(flow.output.uuid)
     if not final:
-        raise RuntimeError("the round did not finish: its collector job did not run")
+        failed = "; ".join(f"{e.job_name}: {e.error}" for e in errors.found) or "no job error"
+        raise RuntimeError(f"the round did not finish: its collector job did not run ({failed})")
     output = final[max(final)].output
-    return output if isinstance(output, RoundSummary) else RoundSummary(**output)
+    summary = output if isinstance(output, RoundSummary) else RoundSummary(**output)
+    return summary.model_copy(update={"job_errors": [*summary.job_errors, *errors.found]})
+
+
+class _JobErrorLog(logging.Handler):
+    """Collects the exceptions jobflow's local manager logs for jobs that raise."""
+
+    _LOGGER = "jobflow.managers.local"
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.INFO)
+        self.found: list[JobError] = []
+        self._old_level = logging.NOTSET
+
+    def __enter__(self) -> _JobErrorLog:
+        logger = logging.getLogger(self._LOGGER)
+        self._old_level = logger.level
+        if not logger.isEnabledFor(logging.INFO):
+            logger.setLevel(logging.INFO)
+        logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        logger = logging.getLogger(self._LOGGER)
+        logger.removeHandler(self)
+        logger.setLevel(self._old_level)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Keep ``<job> failed with exception:`` records as a :class:`JobError`."""
+        name, sep, trace = record.getMessage().partition(" failed with exception:")
+        if sep:
+            lines = [line for line in trace.strip().splitlines() if line.strip()]
+            self.found.append(JobError(job_name=name, error=lines[-1] if lines else "unknown"))
 
 
 def submit_to_launchpad(flow: Flow, results_dir: str | Path, launchpad: Any = None) -> list[int]:

@@ -43,11 +43,11 @@ from hopscreen.schemas.round import (
 from hopscreen.schemas.selection import SelectionDoc
 from hopscreen.schemas.training import FinetuneResult
 from hopscreen.schemas.verification import VerificationDoc
+from hopscreen.screening.collect import collect_round_docs
 from hopscreen.screening.finetune import FinetuneSettings, finetune_on_feedback
 from hopscreen.screening.repredict import repredict_unverified
 from hopscreen.screening.round import (
     as_candidate,
-    collect_round_docs,
     eligible_predictions,
     enumerate_round_hops,
     find_hop,
