@@ -16,7 +16,7 @@ from hopscreen.schemas.candidate import CandidateDoc
 from hopscreen.schemas.hop import HopDoc, HopFailure
 from hopscreen.schemas.structure import Crystal
 from hopscreen.schemas.training import BandArrays, FeedbackReport, LevelPolicy, TrainingRecord
-from hopscreen.screening.round import RebuildBands, rebuild_bands
+from hopscreen.screening.round import RebuildBands, rebuild_bands, stored_hosts
 from hopscreen.store import open_results_store
 from hopscreen.training.feedback import (
     apply_policy,
@@ -106,12 +106,7 @@ def _read_feedback_docs(store_dir: Path | str) -> _FeedbackDocs:
         usable = [v for v in verifications if usable_verification(v)]
         hop_ids = sorted({v["hop_id"] for v in usable})
         hops = store.read_docs("hops", HopDoc, {"hop_id": {"$in": hop_ids}}) if hop_ids else []
-        cand_ids = sorted({h.candidate_id for h in hops if h.candidate_id})
-        hosts = (
-            store.read_docs("candidates", CandidateDoc, {"candidate_id": {"$in": cand_ids}})
-            if cand_ids
-            else []
-        )
+        hosts = stored_hosts(store, hops)
         predictions = store.read("predictions", {"hop_id": {"$in": hop_ids}}) if hop_ids else []
     return _FeedbackDocs(verifications, hops, hosts, predictions)
 

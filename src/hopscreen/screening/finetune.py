@@ -228,7 +228,9 @@ def finetune_on_feedback(
     if not replay and not new:
         raise ValueError("nothing to fine-tune on: no replay and no new records")
     feedback = _Feedback(Path(results_dir), new, report, replay, replay_counts)
-    result = _new_version(feedback, parent_dir, reg, settings, data_dir=data_dir, name=name)
+    result = _new_version(
+        feedback, parent_dir, parent_card.model_version, reg, settings, data_dir=data_dir, name=name
+    )
     return result.model_copy(update={**base, "seconds": time.perf_counter() - t0})
 
 
@@ -258,6 +260,7 @@ class _Feedback:
 def _new_version(
     feedback: _Feedback,
     parent_dir: Path,
+    parent_version: str,
     reg: ModelRegistry,
     settings: FinetuneSettings,
     *,
@@ -265,13 +268,14 @@ def _new_version(
     name: str,
 ) -> FinetuneResult:
     """Train, score against the parent, register and maybe promote one new version."""
-    parent_version = read_card(parent_dir).model_version
     head_parent = model_kind(parent_dir) == CHGNET_HEAD_KIND
     cache_dir = _cache_dir(settings, head_parent, reg.root)
     reg.root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".finetune-", dir=reg.root) as tmp:
         records = [*feedback.replay, *feedback.new]
-        card = _train_version(records, parent_dir, Path(tmp) / "train", settings, cache_dir, name)
+        card = _train_version(
+            records, parent_dir, head_parent, Path(tmp) / "train", settings, cache_dir, name
+        )
         export = Path(tmp) / card.model_version
         _export_model(Path(tmp) / "train", export)
         metrics, parent_metrics, diff = paper_test_metrics(
@@ -344,13 +348,14 @@ def _cache_dir(settings: FinetuneSettings, head_parent: bool, registry_root: Pat
 def _train_version(
     records: Sequence[TrainingRecord],
     parent_dir: Path,
+    head_parent: bool,
     train_dir: Path,
     settings: FinetuneSettings,
     cache_dir: Path,
     name: str,
 ) -> Any:
     """Refit (chgnet-head parent) or warm-start fine-tune (ALIGNN parent) into ``train_dir``."""
-    if model_kind(parent_dir) == CHGNET_HEAD_KIND:
+    if head_parent:
         return refit_chgnet_head(records, parent_dir, train_dir, cache_dir=cache_dir, name=name)
     return finetune_ensemble(
         [r.atoms() for r in records],

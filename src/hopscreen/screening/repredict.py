@@ -9,10 +9,9 @@ from typing import Any
 from hopscreen.hops import HopOptions
 from hopscreen.inference.hops import predict_hops
 from hopscreen.inference.load import load_model
-from hopscreen.schemas.candidate import CandidateDoc
 from hopscreen.schemas.hop import HopDoc, HopFailure
 from hopscreen.schemas.prediction import PredictionDoc
-from hopscreen.screening.round import RebuildBands, rebuild_bands
+from hopscreen.screening.round import RebuildBands, rebuild_bands, stored_hosts
 from hopscreen.store import open_results_store
 
 
@@ -61,12 +60,7 @@ def repredict_unverified(
     with open_results_store(results_dir) as store:
         hops = store.read_docs("hops", HopDoc)
         todo = unverified_hops(hops, store.read("verifications"))
-        cids = sorted({h.candidate_id for h in todo if h.candidate_id})
-        hosts = (
-            store.read_docs("candidates", CandidateDoc, {"candidate_id": {"$in": cids}})
-            if cids
-            else []
-        )
+        hosts = stored_hosts(store, todo)
     if not todo:
         return [], []
     if rebuild_band is None:

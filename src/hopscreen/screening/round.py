@@ -26,6 +26,7 @@ from hopscreen.schemas.round import (
 )
 from hopscreen.schemas.structure import Crystal
 from hopscreen.schemas.verification import LevelOfTheory, VerificationDoc
+from hopscreen.store.results import ResultsStore
 from hopscreen.verification.result import verification_id
 from hopscreen.verification.umlip import UmlipNebConfig, verify_hop
 
@@ -78,6 +79,14 @@ def host_hops(candidate: CandidateDoc, options: HopOptions) -> HopsResult:
         candidate_id=candidate.candidate_id,
         options=options,
     )
+
+
+def stored_hosts(store: ResultsStore, hops: Sequence[HopDoc]) -> list[CandidateDoc]:
+    """The candidate documents of a results store that host ``hops``."""
+    ids = sorted({h.candidate_id for h in hops if h.candidate_id})
+    if not ids:
+        return []
+    return store.read_docs("candidates", CandidateDoc, {"candidate_id": {"$in": ids}})
 
 
 def rebuild_bands(
