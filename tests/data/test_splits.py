@@ -9,6 +9,8 @@ import pytest
 from tests.evaluation.conftest import make_band, make_record, spinel_like
 
 from hopscreen.data.splits import (
+    chemical_system,
+    chemsys_groups,
     framework_formula,
     grouped_kfold,
     host_groups,
@@ -41,6 +43,52 @@ def test_host_groups_framework_and_name_links() -> None:
     assert g[2] == g[3] == "host:CaO"  # joined by sys_name; label = first framework formula
     assert g[4] == "host:CoO"
     assert len(set(g)) == 3
+
+
+def _phosphate(fe: int, p: int, o: int, extra: tuple[str, ...] = ()) -> list:
+    """A host with ``fe`` Fe, ``p`` P, ``o`` O and ``extra`` atoms."""
+    els = ["Fe"] * fe + ["P"] * p + ["O"] * o + list(extra)
+    return [(el, (0.1 * j % 1.0, 0.37, 0.61)) for j, el in enumerate(els)]
+
+
+def test_chemical_system() -> None:
+    band = make_band([("Li", (0, 0, 0.5)), *_phosphate(2, 2, 7)], "Li")
+    assert chemical_system(band, "Li") == "Fe-O-P"  # sorted, working ion removed
+    assert chemical_system(band, "Na") == "Fe-Li-O-P"  # another ion is part of the framework
+    assert chemical_system(make_band([("Li", (0, 0, 0.5))], "Li"), "Li") == ""
+
+
+def test_chemsys_groups_merge_stoichiometries_and_follow_hosts() -> None:
+    recs = [
+        make_record(0, "FePO4_Li", _phosphate(1, 1, 4), "Li", 0.5),
+        make_record(1, "Fe2P2O7_Na", _phosphate(2, 2, 7), "Na", 0.8),
+        make_record(
+            2, "FePO4_Mg", _phosphate(1, 1, 4, ("Mg",)), "Mg", 0.9
+        ),  # host Mg goes with the ion
+        make_record(3, "LiFePO4_Na", _phosphate(1, 1, 4, ("Li",)), "Na", 0.6),
+        make_record(4, "CaNaX_1", [("Na", (0, 0, 0)), ("O", (0.5, 0.5, 0.5))], "Ca", 1.0),
+        make_record(5, "CaNaX_2", [("Ca", (0, 0, 0)), ("O", (0.5, 0.5, 0.5))], "Na", 0.7),
+        make_record(
+            6,
+            "Na2O_Mg",
+            [("Na", (0, 0, 0)), ("Na", (0.5, 0, 0)), ("O", (0.5, 0.5, 0.5))],
+            "Mg",
+            1.2,
+        ),
+        make_record(7, "MnO2_Li", spinel_like("Mn", "O"), "Li", 0.4),
+    ]
+    hosts = host_groups(recs)
+    g = chemsys_groups(recs)
+    assert hosts[0] != hosts[1]  # FePO4 and Fe2P2O7 are different hosts ...
+    assert g[0] == g[1] == g[2] == "chemsys:Fe-O-P"  # ... but one chemical system
+    assert g[3] == "chemsys:Fe-Li-O-P"
+    # CaNaX_1 (Na-O) and CaNaX_2 (Ca-O) share a host, Na2O (Na-O) shares a system with _1
+    assert hosts[4] == hosts[5] != hosts[6]
+    assert g[4] == g[5] == g[6] == "chemsys:Ca-O"
+    assert g[7] == "chemsys:Mn-O"
+    assert len(set(g)) == 4 and len(set(hosts)) == 6  # 0 and 2 share the FePO4 host
+    for h in set(hosts):  # no host straddles two chemical-system groups
+        assert len({gi for hi, gi in zip(hosts, g, strict=True) if hi == h}) == 1
 
 
 def _check_folds(groups: list[str], folds: list[tuple[np.ndarray, np.ndarray]]) -> None:
@@ -89,3 +137,14 @@ def test_published_training_hosts(data_dir) -> None:
     _check_folds(groups, folds)
     sizes = [len(v) for _, v in folds]
     assert max(sizes) - min(sizes) <= 2
+
+    systems = chemsys_groups(recs)
+    by_name = {r.sys_name: g for r, g in zip(recs, systems, strict=True)}
+    assert by_name["Mn2O4_Li"] == by_name["Mn2O4_Mg"] == "chemsys:Mn-O"
+    counts = Counter(systems)
+    assert 100 <= len(counts) < len(set(groups)) and max(counts.values()) <= 45
+    for h in set(groups):
+        assert len({s for g, s in zip(groups, systems, strict=True) if g == h}) == 1
+    folds = grouped_kfold(systems, k=5, seed=0)
+    _check_folds(systems, folds)
+    _check_folds(groups, folds)  # holding out chemical systems holds out their hosts too

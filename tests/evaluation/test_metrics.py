@@ -27,6 +27,20 @@ def test_regression_hand_computed() -> None:
     assert m["median_ae_ev"]["value"] == pytest.approx(0.75)
     assert m["bias_ev"]["value"] == pytest.approx(0.125)
     assert m["r2"]["value"] == pytest.approx(1 - 2.25 / 5.0)
+    # std of (0.5, 1, 1, 4) over std of (0, 1, 2, 3): variances 7.6875 / 4 and 5 / 4
+    assert m["spread_ratio"]["value"] == pytest.approx(np.std(Y_PRED) / np.std(Y_TRUE))
+    assert m["spread_ratio"]["value"] == pytest.approx(math.sqrt(1.921875 / 1.25))
+
+
+def test_spread_ratio_of_a_squeezed_model_is_exactly_the_squeeze() -> None:
+    rng = np.random.default_rng(3)
+    y = rng.uniform(0.1, 2.5, 40)
+    squeezed = y.mean() + 0.5 * (y - y.mean())
+    est = regression_metrics(y, squeezed, n_boot=300)["spread_ratio"]
+    # every resample is squeezed by the same factor, so the interval collapses onto 0.5
+    assert est == pytest.approx({"value": 0.5, "ci_low": 0.5, "ci_high": 0.5})
+    widened = regression_metrics(y, 3.0 - 1.2 * y, n_boot=10)["spread_ratio"]
+    assert widened["value"] == pytest.approx(1.2)  # anti-correlated still counts its spread
 
 
 def test_classification_hand_computed() -> None:
@@ -55,6 +69,7 @@ def test_undefined_values_are_none_and_json_clean() -> None:
     assert c["bad"]["f1"] is None and c["good"]["f1"] == 1.0
     r = regression_metrics([1.0, 1.0, 1.0], [0.9, 1.0, 1.2], n_boot=10)  # no spread
     assert r["r2"]["value"] is None
+    assert r["spread_ratio"]["value"] is None
     json.dumps(evaluate_predictions([1.0, 1.0], [0.5, 2.0], n_boot=10), allow_nan=False)
 
 
@@ -68,7 +83,7 @@ def test_bootstrap_deterministic_and_ci_contains_estimate() -> None:
     assert a == b
     assert a["regression"]["mae_ev"]["ci_low"] != c["regression"]["mae_ev"]["ci_low"]
     assert a["regression"]["mae_ev"]["value"] == c["regression"]["mae_ev"]["value"]
-    for key in ("mae_ev", "rmse_ev", "r2", "median_ae_ev", "bias_ev"):
+    for key in ("mae_ev", "rmse_ev", "r2", "median_ae_ev", "bias_ev", "spread_ratio"):
         est = a["regression"][key]
         assert est["ci_low"] <= est["value"] <= est["ci_high"], key
     for cls in a["classification"]:

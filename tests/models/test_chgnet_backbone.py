@@ -8,11 +8,10 @@ import pytest
 from hopscreen.models.chgnet_backbone import (
     STRUCTURES,
     ChgnetFeatureConfig,
-    extract_hop_features,
     feature_names,
-    hop_features,
     hop_structures,
 )
+from hopscreen.models.hop_features import extract_hop_features, hop_features
 from hopscreen.schemas.structure import Crystal
 
 pytest.importorskip("chgnet")

@@ -13,7 +13,7 @@ from hopscreen.cli.main import app
 from hopscreen.inference.chgnet_head import ChgnetHeadModel
 from hopscreen.inference.load import load_model
 from hopscreen.inference.predict import predict
-from hopscreen.models.chgnet_backbone import extract_hop_features
+from hopscreen.models.hop_features import extract_hop_features
 from hopscreen.training.chgnet_head import GBR_RECIPE, fit_head
 
 pytest.importorskip("chgnet")

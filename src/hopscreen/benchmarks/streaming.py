@@ -32,7 +32,8 @@ from hopscreen.inference.load import load_model
 from hopscreen.inference.predict import predict
 from hopscreen.models.alignn import ALIGNN, ALIGNNConfig
 from hopscreen.models.bundle import save_bundle
-from hopscreen.models.chgnet_backbone import extract_hop_features, load_chgnet
+from hopscreen.models.chgnet_backbone import load_chgnet
+from hopscreen.models.hop_features import extract_hop_features
 from hopscreen.models.scaling import TargetScaler
 from hopscreen.models.shipped import resolve_model_dir
 from hopscreen.schemas.structure import Crystal

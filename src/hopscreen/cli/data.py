@@ -6,6 +6,7 @@ The commands only parse options and call :mod:`hopscreen.data`.
 from __future__ import annotations
 
 import json
+import warnings
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +16,7 @@ import typer
 from hopscreen.data.download import diagnose, verify
 from hopscreen.data.download import download as fetch
 from hopscreen.data.em_dataset import join_tabulation, load_em_dataset, summarize_em_dataset
+from hopscreen.data.litraj_archive import LITRAJ_URLS, check_name, download_litraj, litraj_status
 from hopscreen.data.manifest import DATASETS
 from hopscreen.data.paths import HopscreenDataError, resolve_data_dir
 from hopscreen.data.pretrain import count_pretrain_records
@@ -30,6 +32,8 @@ class DatasetChoice(StrEnum):
 
     em_dataset = "em_dataset"
     pretrain = "pretrain"
+    litraj_nebdft2k = "litraj-nebdft2k"
+    litraj_nebbvse122k = "litraj-nebbvse122k"
     all = "all"
 
 
@@ -57,11 +61,19 @@ def download(
         bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
     ] = True,
 ) -> None:
-    """Download the upstream files at their pinned commit and verify their sha256."""
+    """Download the upstream files at their pinned commit and verify their sha256.
+
+    ``all``: the pinned datasets; LiTraj sets (checksum recorded on first download) by name.
+    """
     root = resolve_data_dir(dest)
     names = list(DATASETS) if dataset is DatasetChoice.all else [dataset.value]
     errors = []
     for name in names:
+        if name.startswith("litraj-"):
+            error = _download_litraj(name, root, force)
+            if error:
+                errors.append(error)
+            continue
         try:
             paths = fetch(root, datasets=(name,), force=force, progress=progress)
         except HopscreenDataError as exc:
@@ -76,6 +88,23 @@ def download(
         typer.echo(f"{name}: {len(paths)} file(s) verified in {root / name}")
     if errors:
         raise _fail(" ".join(errors))
+
+
+def _download_litraj(name: str, root: Path, force: bool) -> str | None:
+    """Fetch one LiTraj set; echo its notes and result, return an error message or None."""
+    url = LITRAJ_URLS[check_name(name)]
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            folder = download_litraj(name, root, force=force)
+    except HopscreenDataError as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"downloading {url} into {root} failed: {exc}. Check network access and retry."
+    for w in caught:
+        typer.echo(f"note: {w.message}", err=True)
+    typer.echo(f"{name}: extracted in {folder} (archive sha256 checked)")
+    return None
 
 
 @app.command()
@@ -114,6 +143,7 @@ def info(
                         "records": pretrain,
                         "note": None if pretrain else DATASETS["pretrain"].note,
                     },
+                    "litraj": litraj_status(root),
                 },
                 indent=2,
             )
@@ -136,3 +166,5 @@ def info(
         typer.echo(f"pretrain: not present. {DATASETS['pretrain'].note}")
     else:
         typer.echo(f"pretrain: {sum(pretrain.values())} records {pretrain}")
+    for lt in litraj_status(root):
+        typer.echo(f"{lt['dataset']}: {lt['state']} ({lt['note']})")

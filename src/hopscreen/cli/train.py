@@ -13,7 +13,7 @@ from hopscreen.data.em_dataset import load_em_dataset
 from hopscreen.data.paths import HopscreenDataError
 from hopscreen.data.pretrain import load_pretrain_corpus
 from hopscreen.inference.device import resolve_device
-from hopscreen.training.chgnet_head import train_chgnet_head_model
+from hopscreen.training.chgnet_head import HEAD_RECIPES, train_chgnet_head_model
 from hopscreen.training.config import get_preset, with_stage_overrides
 from hopscreen.training.finetune import finetune_ensemble
 from hopscreen.training.loop import use_tf32_on_cuda
@@ -147,8 +147,19 @@ def chgnet_head_cmd(
         Path | None, typer.Option(help="CHGNet feature cache root (e.g. runs/chgnet-features).")
     ] = None,
     name: Annotated[str, typer.Option(help="Model name in the card.")] = "chgnet-gbr",
+    recipe: Annotated[
+        str,
+        typer.Option(
+            help="Hop vector and head: "
+            + ", ".join(HEAD_RECIPES)
+            + " (compared in BENCHMARKS.md, section recipes)."
+        ),
+    ] = "chgnet-gbr",
 ) -> None:
-    """Fit the CHGNet-feature gradient-boosting head on the 559 training hops; writes a folder."""
+    """Fit a gradient-boosting head on the 559 training hops' hop vectors; writes a folder."""
+    if recipe not in HEAD_RECIPES:
+        _fail(f"unknown recipe {recipe!r}; known: {', '.join(HEAD_RECIPES)}")
+    feature_config, head_config = HEAD_RECIPES[recipe]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         records = load_em_dataset(data_dir, splits=("train",))
@@ -159,7 +170,10 @@ def chgnet_head_cmd(
         [r.barrier_ev for r in records],
         [r.record_id for r in records],
         out,
+        config=head_config,
+        feature_config=feature_config,
         cache_dir=cache_dir,
         name=name,
+        preset=recipe,
     )
     typer.echo(f"wrote {out} ({card.model_version}, {card.ensemble_size} members)")

@@ -26,6 +26,22 @@ components of these two relations.
 The key merges polymorphs of one chemistry (spinel, layered and post-spinel MnO2 frameworks
 form one group). That makes grouped CV slightly pessimistic, never leaky; on the published
 559 training hops the largest group holds 34 hops (6 %), small enough for balanced folds.
+
+Whole chemical systems out
+--------------------------
+A host key still lets a fold train on ``FePO4`` and validate on ``Fe2P2O7`` or ``FePO4F``:
+other stoichiometries of the same elements, which a screening run on *new* chemistries does
+not have. :func:`chemsys_groups` holds out whole chemical systems instead. Its key is the
+**chemical system of the host framework**: the sorted set of elements of the band's host
+atoms (atoms 5 onward) without the working ion, e.g. ``Fe-O-P`` for every Fe–P–O host of any
+working ion, whatever its stoichiometry, polymorph or ion content. Other ions of the host
+count (``Fe-Li-O-P`` with Na migrating is its own system), since they are part of the
+framework the migrating ion sees. The chemical-system relation is then joined with the host
+relation of :func:`host_groups` (connected components of both), so a host never straddles two
+chemical-system groups: records that share a host key or a chemical system end up in one
+group. The groups are coarser than the host groups, so chemistry-held-out CV is the more
+pessimistic of the two; it answers "how good is the model on an element combination it has
+never seen".
 """
 
 from __future__ import annotations
@@ -96,6 +112,42 @@ def normalise_sys_name(sys_name: str) -> str:
     return _HOP_SUFFIX.sub("", sys_name.strip())
 
 
+def _components(n: int, key_lists: Sequence[Sequence[str]]) -> list[int]:
+    """Connected components of ``n`` items linked by equal keys in any of ``key_lists``.
+
+    Returns the component root of each item (the smallest index of its component).
+    """
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for keys in key_lists:
+        first: dict[str, int] = {}
+        for i, key in enumerate(keys):
+            ri, rj = find(i), find(first.setdefault(key, i))
+            if ri != rj:
+                parent[max(ri, rj)] = min(ri, rj)
+    return [find(i) for i in range(n)]
+
+
+def _labels(roots: Sequence[int], names: Sequence[str]) -> list[str]:
+    """Per item, the alphabetically first of the ``names`` of its component."""
+    label: dict[int, str] = {}
+    for root, name in zip(roots, names, strict=True):
+        label[root] = min(label.get(root, name), name)
+    return [label[root] for root in roots]
+
+
+def _require_bands(records: Sequence[HostRecord]) -> None:
+    for i, rec in enumerate(records):
+        if rec.band is None:
+            raise ValueError(f"record {i} ({rec.sys_name}) has no band; load with structures")
+
+
 def host_groups(records: Sequence[HostRecord]) -> list[str]:
     """A host key per record for grouped cross-validation (see the module docstring).
 
@@ -111,35 +163,57 @@ def host_groups(records: Sequence[HostRecord]) -> list[str]:
         alphabetically first framework formula of the record's group. Records with equal keys
         must stay on the same side of a split.
     """
-    n = len(records)
-    parent = list(range(n))
+    _require_bands(records)
+    frameworks = [
+        framework_formula(rec.band, rec.working_ion) or f"only-{rec.working_ion}" for rec in records
+    ]
+    names = [normalise_sys_name(rec.sys_name) for rec in records]
+    roots = _components(len(records), [frameworks, names])
+    return [f"host:{label}" for label in _labels(roots, frameworks)]
 
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
 
-    def union(i: int, j: int) -> None:
-        ri, rj = find(i), find(j)
-        if ri != rj:
-            parent[max(ri, rj)] = min(ri, rj)
+def chemical_system(band: Crystal, working_ion: str) -> str:
+    """Sorted elements of a band's host atoms without the working ion, joined by ``-``.
 
-    frameworks: list[str] = []
-    first_by_framework: dict[str, int] = {}
-    first_by_name: dict[str, int] = {}
-    for i, rec in enumerate(records):
-        if rec.band is None:
-            raise ValueError(f"record {i} ({rec.sys_name}) has no band; load with structures")
-        fw = framework_formula(rec.band, rec.working_ion) or f"only-{rec.working_ion}"
-        frameworks.append(fw)
-        union(i, first_by_framework.setdefault(fw, i))
-        union(i, first_by_name.setdefault(normalise_sys_name(rec.sys_name), i))
-    label: dict[int, str] = {}
-    for i, fw in enumerate(frameworks):
-        root = find(i)
-        label[root] = min(label.get(root, fw), fw)
-    return [f"host:{label[find(i)]}" for i in range(n)]
+    Parameters
+    ----------
+    band : Crystal
+        A Model-3 band: five ion copies (atoms 0–4), then the host supercell.
+    working_ion : str
+        Element of the migrating ion.
+
+    Returns
+    -------
+    str
+        E.g. ``"Fe-O-P"`` for an Li, Na or Mg hop in FePO4, Fe2P2O7 or Fe3(PO4)2 alike.
+        Empty when the host holds nothing but the working ion.
+    """
+    elements = {Z_TO_SYMBOL[int(z)] for z in band.numbers[N_ION_COPIES:]} - {working_ion}
+    return "-".join(sorted(elements))
+
+
+def chemsys_groups(records: Sequence[HostRecord]) -> list[str]:
+    """A chemical-system key per record, for whole-chemistry-out CV (see the module docstring).
+
+    Parameters
+    ----------
+    records : sequence of EmRecord (or anything with ``band``, ``working_ion``, ``sys_name``)
+        Records loaded with their structures.
+
+    Returns
+    -------
+    list of str
+        One key per record, ``"chemsys:<El1-El2-...>"``: the alphabetically first chemical
+        system (:func:`chemical_system`) of the record's group, where a group joins the records
+        that share a chemical system or a :func:`host_groups` key. Records with one host key
+        always share a chemical-system key.
+    """
+    hosts = host_groups(records)
+    systems = [
+        chemical_system(rec.band, rec.working_ion) or f"only-{rec.working_ion}" for rec in records
+    ]
+    roots = _components(len(records), [hosts, systems])
+    return [f"chemsys:{label}" for label in _labels(roots, systems)]
 
 
 def grouped_kfold(

@@ -1,9 +1,16 @@
-"""Host-grouped k-fold cross-validation of a model's training recipe on the authors' training hops.
+"""Grouped k-fold cross-validation of a model's training recipe on the authors' training hops.
 
-Each fold trains a fresh model on the other folds and predicts its held-out hosts; the
+Each fold trains a fresh model on the other folds and predicts its held-out groups; the
 out-of-fold predictions are pooled and scored once. The single row of the result is the pooled
-out-of-fold predictions, and ``folds`` lists each fold's size, hosts and MAE (the layout is
-described in :mod:`hopscreen.evaluation.evaluate`).
+out-of-fold predictions, ``slices`` scores them on the hops where screening decisions flip
+(:mod:`hopscreen.evaluation.slices`), and ``folds`` lists each fold's size, hosts and MAE (the
+layout is described in :mod:`hopscreen.evaluation.evaluate`).
+
+Two groupings (``groups``): ``"host"`` holds out whole host frameworks
+(:func:`~hopscreen.data.splits.host_groups`, split ``"cv"``); ``"chemsys"`` holds out whole
+chemical systems, every stoichiometry and polymorph of a set of framework elements at once
+(:func:`~hopscreen.data.splits.chemsys_groups`, split ``"cv-chemsys"``): the honest estimate
+for hosts of an element combination the model has never seen.
 
 Two recipes: an ALIGNN model fine-tunes an ensemble per fold (from the model's pre-trained
 backbone when it has one); a chgnet-head model refits its trees per fold on frozen CHGNet
@@ -12,52 +19,25 @@ features.
 
 from __future__ import annotations
 
-import logging
-import tempfile
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from hopscreen.data.em_dataset import load_em_dataset
-from hopscreen.data.splits import grouped_kfold, host_groups
+from hopscreen.evaluation.folds import FitFold, GroupKind, out_of_fold_result, split_of_groups
 from hopscreen.evaluation.metrics import DEFAULT_N_BOOT, DEFAULT_THRESHOLDS_EV
-from hopscreen.evaluation.results import ROW_MODEL, Scoring
+from hopscreen.evaluation.results import Scoring
 from hopscreen.inference.chgnet_head import ChgnetHeadModel
 from hopscreen.inference.device import resolve_device
 from hopscreen.inference.load import load_model
-from hopscreen.inference.predict import predict
 from hopscreen.models.bundle import load_card, model_kind
-from hopscreen.models.chgnet_backbone import default_feature_cache
 from hopscreen.models.chgnet_bundle import load_chgnet_head
+from hopscreen.models.hop_features import default_feature_cache
 from hopscreen.models.shipped import default_model_dir, resolve_model_dir
 from hopscreen.training.chgnet_head import refit_like
 from hopscreen.training.config import Preset, get_preset
 from hopscreen.training.finetune import finetune_ensemble
-
-log = logging.getLogger(__name__)
-
-FitFold = Callable[[list[Any], Path], Any]
-"""``fit_fold(train_records, fold_dir) -> model``: trains one fold's model."""
-
-
-@dataclass
-class _OutOfFold:
-    """Out-of-fold predictions of all records, filled one fold at a time."""
-
-    pred: np.ndarray
-    sigma: np.ndarray
-    fold_of: np.ndarray
-    folds: list[dict[str, Any]] = field(default_factory=list)
-
-    @classmethod
-    def empty(cls, n: int) -> _OutOfFold:
-        return cls(np.full(n, np.nan), np.full(n, np.nan), np.full(n, -1, dtype=int))
 
 
 def _training_records(
@@ -79,16 +59,6 @@ def _recipe(preset: str | Preset, epochs: int | None) -> Preset:
             update={"finetune": recipe.finetune.model_copy(update={"epochs": int(epochs)})}
         )
     return recipe
-
-
-@contextmanager
-def _work_dir(out_dir: Path | str | None) -> Iterator[Path]:
-    """``out_dir``, or a temporary folder deleted afterwards when it is None."""
-    if out_dir is not None:
-        yield Path(out_dir)
-        return
-    with tempfile.TemporaryDirectory(prefix="hopscreen-cv-") as tmp:
-        yield Path(tmp)
 
 
 def _finetune_fold(
@@ -132,41 +102,6 @@ def _alignn_fitter(
     )
 
 
-def _predict_folds(
-    records: list[Any],
-    groups: list[str],
-    folds: list[tuple[np.ndarray, np.ndarray]],
-    fit_fold: FitFold,
-    root: Path,
-    batch_size: int,
-) -> _OutOfFold:
-    """Train a model per fold in ``root/fold{i}`` and predict its held-out records."""
-    oof = _OutOfFold.empty(len(records))
-    for f, (train_idx, val_idx) in enumerate(folds):
-        t0 = time.perf_counter()
-        train = [records[i] for i in train_idx]
-        log.info(
-            "fold %d/%d: %d train, %d validation hops", f + 1, len(folds), len(train), len(val_idx)
-        )
-        model = fit_fold(train, root / f"fold{f}")
-        out = list(predict((records[i].band for i in val_idx), model=model, batch_size=batch_size))
-        oof.pred[val_idx] = [q.barrier_ev for q in out]
-        oof.sigma[val_idx] = [q.sigma_ev for q in out]
-        oof.fold_of[val_idx] = f
-        y_val = np.array([records[i].barrier_ev for i in val_idx])
-        oof.folds.append(
-            {
-                "fold": f,
-                "n_train": len(train_idx),
-                "n_val": len(val_idx),
-                "n_hosts_val": len({groups[i] for i in val_idx}),
-                "mae_ev": float(np.mean(np.abs(oof.pred[val_idx] - y_val))),
-                "seconds": time.perf_counter() - t0,
-            }
-        )
-    return oof
-
-
 def _recipe_entries(
     preset: Any, recipe: Preset | None, ensemble_size: int, backbone: Path | str | None
 ) -> dict[str, Any]:
@@ -178,52 +113,6 @@ def _recipe_entries(
         "ensemble_size": int(ensemble_size),
         "backbone": str(backbone_path) if backbone_path else None,
     }
-
-
-def _out_of_fold_result(
-    records: list[Any],
-    fit_fold: FitFold,
-    k: int,
-    out_dir: Path | str | None,
-    batch_size: int,
-    scoring: Scoring,
-) -> dict[str, Any]:
-    """Run the ``k`` host-grouped folds and score the pooled out-of-fold predictions.
-
-    The folds are drawn with ``scoring.seed``. Returns the result entries from
-    ``thresholds_ev`` to ``predictions``.
-    """
-    groups = host_groups(records)
-    folds = grouped_kfold(groups, k=k, seed=scoring.seed)
-    with _work_dir(out_dir) as root:
-        oof = _predict_folds(records, groups, folds, fit_fold, root, batch_size)
-    y = np.array([r.barrier_ev for r in records])
-    label = f"this recipe, host-grouped {k}-fold CV (out-of-fold)"
-    return {
-        **scoring.header(),
-        "rows": [scoring.row(ROW_MODEL, y, oof.pred, label=label)],
-        "comparisons": [],
-        "folds": oof.folds,
-        "predictions": _prediction_rows(records, groups, oof),
-    }
-
-
-def _prediction_rows(
-    records: list[Any], groups: list[str], oof: _OutOfFold
-) -> list[dict[str, Any]]:
-    return [
-        {
-            "record_id": r.record_id,
-            "sys_name": r.sys_name,
-            "working_ion": r.working_ion,
-            "host": groups[i],
-            "fold": int(oof.fold_of[i]),
-            "barrier_ev": float(r.barrier_ev),
-            "predicted_ev": float(oof.pred[i]),
-            "sigma_ev": float(oof.sigma[i]),
-        }
-        for i, r in enumerate(records)
-    ]
 
 
 def cross_validate(
@@ -244,19 +133,18 @@ def cross_validate(
     seed: int = 0,
     ci: float = 0.95,
     fit_fold: FitFold | None = None,
+    groups: GroupKind = "host",
 ) -> dict[str, Any]:
-    """Host-grouped k-fold CV of fine-tuning on the authors' training hops.
+    """Grouped k-fold CV of fine-tuning on the authors' training hops.
 
     Each fold fine-tunes a fresh ensemble (:func:`~hopscreen.training.finetune.finetune_ensemble`)
-    on the other folds and predicts its held-out hosts; the out-of-fold predictions are pooled
-    and scored once. Folds come from :func:`~hopscreen.data.splits.host_groups` and
-    :func:`~hopscreen.data.splits.grouped_kfold`, so no host is on both sides.
+    on the other folds and predicts its held-out groups; the out-of-fold predictions are pooled
+    and scored once (:func:`~hopscreen.evaluation.folds.out_of_fold_result`).
 
     Parameters
     ----------
     preset : str or Preset
-        Training recipe (a name for :func:`~hopscreen.training.config.get_preset`, or a
-        ``Preset`` object).
+        Training recipe (a :func:`~hopscreen.training.config.get_preset` name, or a Preset).
     k : int
         Number of folds.
     data_dir : path or str, optional
@@ -283,26 +171,29 @@ def cross_validate(
         ``fit_fold(train_records, fold_dir) -> model`` trains one fold's model (anything
         :func:`~hopscreen.inference.predict.predict` accepts); default: fine-tune an ALIGNN
         ensemble with ``preset`` (and ``backbone``, ``ensemble_size``, ``device``).
+    groups : {"host", "chemsys"}
+        Hold out whole hosts (split ``"cv"``) or chemical systems (split ``"cv-chemsys"``).
 
     Returns
     -------
     dict
-        The module layout with ``split="cv"``, ``k``, ``preset``, ``epochs``, ``backbone``,
-        ``folds`` (per fold: ``fold``, ``n_train``, ``n_val``, ``n_hosts_val``, ``mae_ev``,
-        ``seconds``) and, per prediction, ``host`` and ``fold``.
+        The module layout with ``split``, ``k``, ``preset``, ``epochs``, ``backbone`` and the
+        entries of :func:`~hopscreen.evaluation.folds.out_of_fold_result` (``groups``,
+        ``n_groups``, ``slices``, ``folds``, ``predictions``); ValueError on unknown groups.
     """
     records = _training_records(records, data_dir, limit)
+    split = split_of_groups(groups)
     recipe = _recipe(preset, epochs) if fit_fold is None else None
     if fit_fold is None:
         fit_fold = _alignn_fitter(recipe, backbone, ensemble_size, resolve_device(device))
     scoring = Scoring(thresholds=thresholds, n_boot=n_boot, seed=seed, ci=ci)
     return {
-        "split": "cv",
+        "split": split,
         "model": None,
         "n": len(records),
         "k": int(k),
         **_recipe_entries(preset, recipe, ensemble_size, backbone),
-        **_out_of_fold_result(records, fit_fold, k, out_dir, batch_size, scoring),
+        **out_of_fold_result(records, fit_fold, k, out_dir, batch_size, scoring, groups),
     }
 
 
@@ -323,6 +214,7 @@ def _cv_chgnet_head(
     scoring: Scoring,
     k: int,
     out_dir: Path | str | None,
+    groups: GroupKind,
 ) -> dict[str, Any]:
     """Grouped CV of a chgnet-head model's recipe: each fold refits the trees on CHGNet features.
 
@@ -354,6 +246,7 @@ def _cv_chgnet_head(
         seed=scoring.seed,
         ci=scoring.ci,
         fit_fold=fit_fold,
+        groups=groups,
     )
     result.update(
         preset=card.preset,
@@ -378,6 +271,7 @@ def cross_validate_model(
     epochs: int | None,
     ensemble_size: int,
     out_dir: Path | str | None,
+    groups: GroupKind = "host",
 ) -> dict[str, Any]:
     """Grouped CV of the recipe of the model in ``model_dir``, whichever its kind.
 
@@ -392,6 +286,8 @@ def cross_validate_model(
         As in :func:`~hopscreen.evaluation.evaluate.evaluate_model`.
     scoring : Scoring
         Thresholds and bootstrap settings (its seed also seeds the fold assignment).
+    groups : {"host", "chemsys"}
+        Hold out whole hosts or whole chemical systems (see :func:`cross_validate`).
 
     Returns
     -------
@@ -405,7 +301,13 @@ def cross_validate_model(
         folder = default_model_dir() if default_model_dir().is_dir() else None
     if folder is not None and model_kind(folder) == "chgnet-head":
         return _cv_chgnet_head(
-            folder, data_dir=data_dir, limit=limit, scoring=scoring, k=k, out_dir=out_dir
+            folder,
+            data_dir=data_dir,
+            limit=limit,
+            scoring=scoring,
+            k=k,
+            out_dir=out_dir,
+            groups=groups,
         )
     backbone = None
     model_info = None
@@ -429,6 +331,7 @@ def cross_validate_model(
         n_boot=scoring.n_boot,
         seed=scoring.seed,
         ci=scoring.ci,
+        groups=groups,
     )
     result["model"] = model_info
     return result

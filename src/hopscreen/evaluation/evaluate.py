@@ -1,23 +1,33 @@
-"""Evaluate a barrier model on the authors' test split, or by host-grouped cross-validation.
+"""Evaluate a barrier model on the authors' test split, or by grouped cross-validation.
 
-Both evaluations return one JSON-ready dict (the output of ``hopscreen evaluate --json``)::
+Every evaluation returns one JSON-ready dict (the output of ``hopscreen evaluate --json``)::
 
-    {"split": "paper-test" | "cv",
+    {"split": "paper-test" | "cv" | "cv-chemsys",
      "model": {...} | None,                      # card summary of the evaluated model
      "n": int, "thresholds_ev": [...],
      "bootstrap": {"n_boot", "seed", "ci"},
      "rows": [{"key", "label", "n", "metrics"}],  # metrics: evaluate_predictions() output
      "comparisons": [{"a", "b", ...paired_bootstrap_difference()}],
-     "predictions": [{"record_id", "barrier_ev", "predicted_ev", "sigma_ev", ...}],
+     "slices": [{"key", "label", "row", "n", "metrics" | None}],
+     "predictions": [{"record_id", "hop_length_angstrom", "barrier_ev", "predicted_ev",
+                      "sigma_ev", ...}],
      ...split-specific extras...}
+
+``metrics["regression"]`` includes ``spread_ratio`` = std(predicted) / std(DFT) with its
+interval (below 1: barriers squeezed toward the mean). ``slices``
+(:mod:`hopscreen.evaluation.slices`) scores the same predictions on the hops where screening
+decisions flip: DFT E_m ≥ 1 eV, hops longer than 4.5 Å, and all hops.
 
 On ``paper-test`` (:mod:`hopscreen.evaluation.paper_test`) the rows are this model, the
 paper's Model-3 (its published test predictions) and MACE NEB with relaxed endpoints
 (published), all scored by the same code of :mod:`hopscreen.evaluation.metrics` on the same
-hops, so the three are directly comparable. On ``cv`` (:mod:`hopscreen.evaluation.crossval`)
-the single row is the pooled out-of-fold predictions, and ``folds`` lists each fold's size,
-hosts and MAE. :func:`hopscreen.evaluation.results.write_predictions_csv` writes
-``predictions`` as CSV.
+hops, so the three are directly comparable, and each has its slices. On ``cv`` and
+``cv-chemsys`` (:mod:`hopscreen.evaluation.crossval`) the single row is the pooled out-of-fold
+predictions, ``groups`` (``"host"`` or ``"chemsys"``) and ``n_groups`` say what a fold held
+out, and ``folds`` lists each fold's size, hosts and MAE. ``cv`` holds out whole hosts;
+``cv-chemsys`` whole chemical systems of the host framework (every Fe–P–O host at once), the
+estimate for hosts of a chemistry the model has never seen.
+:func:`hopscreen.evaluation.results.write_predictions_csv` writes ``predictions`` as CSV.
 """
 
 from __future__ import annotations
@@ -27,12 +37,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from hopscreen.evaluation.crossval import cross_validate_model
+from hopscreen.evaluation.folds import GroupKind
 from hopscreen.evaluation.metrics import DEFAULT_N_BOOT, DEFAULT_THRESHOLDS_EV
 from hopscreen.evaluation.paper_test import evaluate_paper_test
 from hopscreen.evaluation.results import Scoring
 
-Split = Literal["paper-test", "cv"]
-SPLITS: tuple[str, ...] = ("paper-test", "cv")
+Split = Literal["paper-test", "cv", "cv-chemsys"]
+SPLITS: tuple[str, ...] = ("paper-test", "cv", "cv-chemsys")
+_CV_GROUPS: dict[str, GroupKind] = {"cv": "host", "cv-chemsys": "chemsys"}
 
 
 def evaluate_model(
@@ -53,15 +65,15 @@ def evaluate_model(
     ensemble_size: int = 1,
     out_dir: Path | str | None = None,
 ) -> dict[str, Any]:
-    """Evaluate a model on the authors' 60 test hops (``paper-test``) or by grouped CV (``cv``).
+    """Evaluate a model on the authors' 60 test hops or by grouped CV on the training hops.
 
     Parameters
     ----------
     model_dir : path or str, optional
         Model folder or shipped model name (default: the shipped default model). For ``cv``
         it supplies the recipe: see :func:`~hopscreen.evaluation.crossval.cross_validate_model`.
-    split : {"paper-test", "cv"}
-        Which evaluation.
+    split : {"paper-test", "cv", "cv-chemsys"}
+        The authors' test hops; CV holding out whole hosts, or whole chemical systems.
     data_dir : path or str, optional
         Data directory (see :func:`hopscreen.data.paths.resolve_data_dir`).
     device : str, optional
@@ -75,13 +87,12 @@ def evaluate_model(
     n_boot, seed, ci
         Bootstrap settings (see :mod:`hopscreen.evaluation.metrics`).
     preset, k, epochs, ensemble_size, out_dir
-        ``cv`` only: see :func:`~hopscreen.evaluation.crossval.cross_validate`.
+        CV only: see :func:`~hopscreen.evaluation.crossval.cross_validate`.
 
     Returns
     -------
     dict
-        The layout of the module docstring. ``paper-test`` adds ``"seconds"`` (model loading
-        and prediction time).
+        The module docstring's layout; ``paper-test`` adds ``"seconds"`` (load, predict).
 
     Raises
     ------
@@ -91,7 +102,7 @@ def evaluate_model(
         The model folder is missing or corrupt.
     """
     scoring = Scoring(thresholds=thresholds, n_boot=n_boot, seed=seed, ci=ci)
-    if split == "cv":
+    if split in _CV_GROUPS:
         return cross_validate_model(
             model_dir,
             data_dir=data_dir,
@@ -104,6 +115,7 @@ def evaluate_model(
             epochs=epochs,
             ensemble_size=ensemble_size,
             out_dir=out_dir,
+            groups=_CV_GROUPS[split],
         )
     if split != "paper-test":
         raise ValueError(f"unknown split {split!r}; choose from {SPLITS}")

@@ -7,10 +7,14 @@ The layout is stable and is what ``hopscreen evaluate --json`` prints:
 ``regression_metrics`` ::
 
     {"n": int,
-     "mae_ev" | "rmse_ev" | "r2" | "median_ae_ev" | "bias_ev":
+     "mae_ev" | "rmse_ev" | "r2" | "median_ae_ev" | "bias_ev" | "spread_ratio":
          {"value": float, "ci_low": float, "ci_high": float}}
 
 ``bias_ev`` is the mean signed error, predicted − true (positive = over-estimates E_m).
+``spread_ratio`` is std(predicted) / std(true) (population standard deviations): below 1 a
+model squeezes the barriers toward their mean, so high barriers come out too low and low ones
+too high (a screening model should keep it ≥ 0.8). Like R² it is None when the truth has no
+spread.
 
 ``classification_metrics`` (a hop is *good* when E_m < threshold, *bad* when E_m ≥ threshold,
 for the truth and the prediction alike) ::
@@ -103,12 +107,20 @@ def _r2_rows(t: np.ndarray, p: np.ndarray) -> np.ndarray:
         return np.where(ss_tot > 0, 1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0), np.nan)
 
 
+def _spread_ratio_rows(t: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """std(p) / std(t) along the last axis; NaN where the truth has no spread."""
+    sd_t, sd_p = np.std(t, axis=-1), np.std(p, axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(sd_t > 0, sd_p / np.where(sd_t > 0, sd_t, 1.0), np.nan)
+
+
 _REGRESSION: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "mae_ev": lambda t, p: np.mean(np.abs(p - t), axis=-1),
     "rmse_ev": lambda t, p: np.sqrt(np.mean((p - t) ** 2, axis=-1)),
     "r2": _r2_rows,
     "median_ae_ev": lambda t, p: np.median(np.abs(p - t), axis=-1),
     "bias_ev": lambda t, p: np.mean(p - t, axis=-1),
+    "spread_ratio": _spread_ratio_rows,
 }
 
 
@@ -128,7 +140,7 @@ def regression_metrics(
     seed: int = 0,
     ci: float = 0.95,
 ) -> dict[str, Any]:
-    """MAE, RMSE, R², median absolute error and bias, with bootstrap confidence intervals.
+    """MAE, RMSE, R², median AE, bias and spread ratio, with bootstrap confidence intervals.
 
     Parameters
     ----------
@@ -144,9 +156,9 @@ def regression_metrics(
     Returns
     -------
     dict
-        ``{"n", "mae_ev", "rmse_ev", "r2", "median_ae_ev", "bias_ev"}``, each metric a
-        ``{"value", "ci_low", "ci_high"}`` dict (see the module docstring). R² is None when
-        the truth has no spread.
+        ``{"n", "mae_ev", "rmse_ev", "r2", "median_ae_ev", "bias_ev", "spread_ratio"}``, each
+        metric a ``{"value", "ci_low", "ci_high"}`` dict (see the module docstring). R² and
+        the spread ratio are None when the truth has no spread.
     """
     _check_boot(n_boot, ci)
     t, p = _as_pair(y_true, y_pred)

@@ -17,6 +17,7 @@ import numpy as np
 from hopscreen.data.em_dataset import join_tabulation, load_em_dataset
 from hopscreen.data.published import load_paper_test_predictions
 from hopscreen.evaluation.results import ROW_MACE, ROW_MODEL, ROW_PAPER, Scoring, none_if_nan
+from hopscreen.evaluation.slices import hop_lengths, scored_slices
 from hopscreen.inference.device import resolve_device
 from hopscreen.inference.load import load_model
 from hopscreen.inference.predict import predict
@@ -93,8 +94,26 @@ def _scored_rows(
     return rows, comparisons
 
 
+def _scored_slices(
+    scoring: Scoring,
+    y: np.ndarray,
+    p: np.ndarray,
+    published: dict[str, np.ndarray],
+    lengths: np.ndarray,
+) -> list[dict[str, Any]]:
+    """The slices of the model, then those of each published baseline it has."""
+    out = scored_slices(scoring, y, p, lengths, row=ROW_MODEL)
+    for key, ref in published.items():
+        if np.isfinite(ref).any():
+            out += scored_slices(scoring, y, ref, lengths, row=key)
+    return out
+
+
 def _prediction_rows(
-    records: Sequence[Any], preds: Sequence[Any], published: dict[str, np.ndarray]
+    records: Sequence[Any],
+    preds: Sequence[Any],
+    published: dict[str, np.ndarray],
+    lengths: np.ndarray,
 ) -> list[dict[str, Any]]:
     return [
         {
@@ -102,14 +121,15 @@ def _prediction_rows(
             "sys_name": r.sys_name,
             "working_ion": r.working_ion,
             "xc_functional": r.xc_functional,
+            "hop_length_angstrom": none_if_nan(length),
             "barrier_ev": r.barrier_ev,
             "predicted_ev": q.barrier_ev,
             "sigma_ev": q.sigma_ev,
             "paper_model3_ev": none_if_nan(pa),
             "mace_relaxed_ev": none_if_nan(ma),
         }
-        for r, q, pa, ma in zip(
-            records, preds, published[ROW_PAPER], published[ROW_MACE], strict=True
+        for r, q, pa, ma, length in zip(
+            records, preds, published[ROW_PAPER], published[ROW_MACE], lengths, strict=True
         )
     ]
 
@@ -138,7 +158,8 @@ def evaluate_paper_test(
     -------
     dict
         The layout of :mod:`hopscreen.evaluation.evaluate` with ``split="paper-test"``, plus
-        ``"seconds"`` (model loading and prediction time, s).
+        ``"seconds"`` (model loading and prediction time, s). ``slices`` holds the model's
+        slices, then those of each published baseline (on the hops it predicts).
     """
     records = load_em_dataset(data_dir, splits=("test",))
     baselines = published_test_baselines(data_dir)
@@ -158,6 +179,7 @@ def evaluate_paper_test(
         for key in (ROW_PAPER, ROW_MACE)
     }
     rows, comparisons = _scored_rows(scoring, y, p, published)
+    lengths = hop_lengths(records)
     return {
         "split": "paper-test",
         "model": _card_summary(model, folder),
@@ -165,6 +187,7 @@ def evaluate_paper_test(
         **scoring.header(),
         "rows": rows,
         "comparisons": comparisons,
-        "predictions": _prediction_rows(records, preds, published),
+        "slices": _scored_slices(scoring, y, p, published, lengths),
+        "predictions": _prediction_rows(records, preds, published, lengths),
         "seconds": {"load": t_load, "predict": t_pred, "per_hop": t_pred / len(records)},
     }

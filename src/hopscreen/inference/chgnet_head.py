@@ -19,9 +19,10 @@ from typing import Any
 import numpy as np
 
 from hopscreen.inference.base import Prediction
-from hopscreen.models.chgnet_backbone import extract_hop_features, load_chgnet
+from hopscreen.models.chgnet_backbone import load_chgnet
 from hopscreen.models.chgnet_bundle import ChgnetHeadCard, load_chgnet_head
 from hopscreen.models.head_config import inverse_target
+from hopscreen.models.hop_features import extract_hop_features
 from hopscreen.models.trees import TreeEnsemble
 from hopscreen.schemas.structure import Crystal
 
@@ -40,7 +41,7 @@ class ChgnetHeadModel:
         One per seed, reading ``card.feature_columns``.
     feature_cache_dir : Path, optional
         Cache root of the CHGNet hop vectors (see
-        :func:`~hopscreen.models.chgnet_backbone.extract_hop_features`); None computes every
+        :func:`~hopscreen.models.hop_features.extract_hop_features`); None computes every
         band.
     """
 
@@ -80,7 +81,7 @@ class ChgnetHeadModel:
         Parameters
         ----------
         X : numpy.ndarray
-            (n, F) hop vectors from :func:`~hopscreen.models.chgnet_backbone.extract_hop_features`.
+            (n, F) hop vectors from :func:`~hopscreen.models.hop_features.extract_hop_features`.
         names : list of str
             Their F column names; must equal the card's ``feature_names``.
 
@@ -124,7 +125,7 @@ class ChgnetHeadModel:
             chunk = list(itertools.islice(iterator, chunk_size))
             if not chunk:
                 return
-            if self._backbone is None:
+            if self._backbone is None and self.card.feature_config.chgnet:
                 self._backbone = load_chgnet(self.card.feature_config.model_name)
             table = extract_hop_features(
                 chunk,

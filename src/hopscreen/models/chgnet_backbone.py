@@ -51,6 +51,10 @@ that really curve around it), CHGNet returns NaN for the ``mid`` structure; the 
 depend on it are then NaN (``geo_dmin_mid_angstrom`` ≈ 0 says why) and the heads of
 :mod:`hopscreen.training.chgnet_head` fill them.
 
+With ``ChgnetFeatureConfig(physics=True)`` the physics columns of
+:mod:`hopscreen.features.physics` (descriptors and the BVSE profile, no CHGNet) follow; with
+``chgnet=False`` they are the whole vector and CHGNet is never loaded.
+
 Every pooled quantity is a sum or mean over host atoms, so the vector does not depend on the
 order of the host atoms (up to float rounding). :func:`extract_hop_features` caches one vector
 per band on disk, keyed by the band fingerprint, the chgnet version, the checkpoint and the
@@ -60,21 +64,15 @@ feature settings.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import importlib.metadata
-import json
 import logging
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import torch
-from platformdirs import user_cache_dir
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from hopscreen.schemas.base import Config
 from hopscreen.schemas.structure import Crystal
@@ -101,6 +99,29 @@ class ChgnetFeatureConfig(Config):
         0.5, gt=0, description="Decay length σ of the local host weighting, Å."
     )
     batch_size: int = Field(3, ge=1, description="Structures per CHGNet forward pass.")
+    chgnet: bool = Field(True, description="Include the CHGNet columns (feature_names).")
+    physics: bool = Field(
+        False,
+        description="Append the physics columns (descriptors + BVSE profile, "
+        "hopscreen.features.physics.PHYSICS_NAMES).",
+    )
+
+    def identity(self) -> dict[str, object]:
+        """The settings that decide the vector's values (for cache keys and model versions).
+
+        ``batch_size`` is left out; the column switches enter only when they differ from the
+        CHGNet-only default, so the keys and versions of CHGNet-only models never change.
+        """
+        dump = self.model_dump(exclude={"batch_size", "chgnet", "physics"})
+        if not self.chgnet or self.physics:
+            dump.update(chgnet=self.chgnet, physics=self.physics)
+        return dump
+
+    @model_validator(mode="after")
+    def _some_columns(self) -> ChgnetFeatureConfig:
+        if not (self.chgnet or self.physics):
+            raise ValueError("a hop vector needs the chgnet columns, the physics ones or both")
+        return self
 
 
 @dataclass(frozen=True)
@@ -330,131 +351,3 @@ def embed_structures(
         )
         for p, a in zip(preds, structures, strict=True)
     ]
-
-
-def hop_features(
-    band: Crystal, *, model: CHGNet, config: ChgnetFeatureConfig | None = None
-) -> np.ndarray:
-    """The CHGNet hop vector of one band (no cache).
-
-    Parameters
-    ----------
-    band : Crystal
-        A Model-3 band (ion copies 0–4 first).
-    model : chgnet.model.CHGNet
-        From :func:`load_chgnet`.
-    config : ChgnetFeatureConfig, optional
-        Feature settings (defaults if None).
-
-    Returns
-    -------
-    numpy.ndarray
-        (8·D + 20,) vector, columns as :func:`feature_names`.
-    """
-    config = config or ChgnetFeatureConfig()
-    structures = hop_structures(band)
-    embedded = embed_structures(
-        model, [structures[k] for k in STRUCTURES], batch_size=config.batch_size
-    )
-    return hop_vector(
-        structures,
-        dict(zip(STRUCTURES, embedded, strict=True)),
-        local_width_angstrom=config.local_width_angstrom,
-    )
-
-
-def cache_key(config: ChgnetFeatureConfig) -> str:
-    """Folder name of the feature cache: chgnet version, checkpoint, feature version, settings."""
-    version = importlib.metadata.version("chgnet")
-    digest = hashlib.sha256(
-        json.dumps(config.model_dump(exclude={"batch_size"}), sort_keys=True).encode()
-    ).hexdigest()[:10]
-    return f"chgnet-{version}_ckpt-{config.model_name}_feat-v{FEATURE_VERSION}_{digest}"
-
-
-def default_feature_cache() -> Path:
-    """The per-user CHGNet feature cache (``chgnet-features`` in the hopscreen user cache).
-
-    ``platformdirs.user_cache_dir("hopscreen")/chgnet-features``; used where the same bands
-    come back (fine-tuning replay, grouped CV); safe to delete.
-    """
-    return Path(user_cache_dir("hopscreen")) / "chgnet-features"
-
-
-@dataclass(frozen=True)
-class FeatureTable:
-    """Hop vectors of many bands.
-
-    Attributes
-    ----------
-    X : numpy.ndarray
-        (n_bands, n_features) vectors, bands in input order.
-    names : list of str
-        Column names (:func:`feature_names`).
-    seconds_per_hop : float
-        Mean CHGNet time (3 structures) of the bands computed in this call; NaN if all cached.
-    n_cached : int
-        Bands read from the cache.
-    """
-
-    X: np.ndarray
-    names: list[str]
-    seconds_per_hop: float
-    n_cached: int
-
-
-def extract_hop_features(
-    bands: Sequence[Crystal],
-    *,
-    config: ChgnetFeatureConfig | None = None,
-    cache_dir: Path | str | None = None,
-    model: Any = None,
-) -> FeatureTable:
-    """CHGNet hop vectors of many bands, cached per band on disk.
-
-    Parameters
-    ----------
-    bands : sequence of Crystal
-        Model-3 bands.
-    config : ChgnetFeatureConfig, optional
-        Feature settings (defaults if None).
-    cache_dir : path or str, optional
-        Root of the cache; vectors go to ``<cache_dir>/<cache_key>/<band fingerprint>.npy``.
-        None disables the cache.
-    model : chgnet.model.CHGNet, optional
-        A loaded model; loaded on first need otherwise.
-
-    Returns
-    -------
-    FeatureTable
-    """
-    config = config or ChgnetFeatureConfig()
-    folder = None
-    if cache_dir is not None:
-        folder = Path(cache_dir) / cache_key(config)
-        folder.mkdir(parents=True, exist_ok=True)
-    rows: list[np.ndarray] = []
-    n_cached, n_computed, seconds = 0, 0, 0.0
-    for i, band in enumerate(bands):
-        path = folder / f"{band.fingerprint()}.npy" if folder is not None else None
-        if path is not None and path.is_file():
-            rows.append(np.load(path))
-            n_cached += 1
-            continue
-        if model is None:
-            model = load_chgnet(config.model_name)
-        t0 = time.perf_counter()
-        vec = hop_features(band, model=model, config=config)
-        seconds += time.perf_counter() - t0
-        n_computed += 1
-        if path is not None:
-            tmp = path.with_suffix(".tmp.npy")
-            np.save(tmp, vec)
-            tmp.replace(path)
-        rows.append(vec)
-        if n_computed % 50 == 0:
-            log.info("CHGNet features: %d/%d bands", i + 1, len(bands))
-    names = feature_names((len(rows[0]) - 20) // 8) if rows else feature_names()
-    X = np.vstack(rows) if rows else np.zeros((0, len(names)))
-    per_hop = seconds / n_computed if n_computed else float("nan")
-    return FeatureTable(X=X, names=names, seconds_per_hop=per_hop, n_cached=n_cached)

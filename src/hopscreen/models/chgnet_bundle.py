@@ -59,7 +59,7 @@ class ChgnetHeadCard(Document):
     feature_config: ChgnetFeatureConfig = Field(
         description="CHGNet checkpoint and hop-vector settings"
     )
-    feature_cache_key: str = Field(description="chgnet_backbone.cache_key of the features")
+    feature_cache_key: str = Field(description="hop_features.cache_key of the features")
     feature_names: list[str] = Field(description="all columns of the CHGNet hop vector")
     feature_columns: list[str] = Field(description="the columns the trees read, in their order")
     fill_values: list[float] = Field(
@@ -98,7 +98,7 @@ def content_version(
     """
     settings = {
         "chgnet_version": chgnet_version,
-        "feature_config": feature_config.model_dump(exclude={"batch_size"}),
+        "feature_config": feature_config.identity(),
         "feature_columns": list(feature_columns),
         "fill_values": [float(v) for v in fill_values],
         "target_transform": target_transform,

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from hopscreen.schemas.base import Config
 
-HeadKind = Literal["mlp", "ridge", "gbr", "rf"]
+HeadKind = Literal["mlp", "ridge", "gbr", "rf", "hgb"]
 
 
 class ChgnetHeadConfig(Config):
@@ -41,7 +41,17 @@ class ChgnetHeadConfig(Config):
     learning_rate: float = Field(0.05, gt=0, description="gbr: shrinkage.")
     subsample: float = Field(0.8, gt=0, le=1, description="gbr: row fraction per tree.")
     max_features: float = Field(0.3, gt=0, le=1, description="gbr/rf: column fraction per split.")
-    min_samples_leaf: int = Field(3, ge=1, description="gbr/rf: rows per leaf.")
+    min_samples_leaf: int = Field(3, ge=1, description="gbr/rf/hgb: rows per leaf.")
+    monotone: dict[str, int] = Field(
+        default_factory=dict,
+        description="hgb: column-name prefix -> +1 (target rises with it) or -1 (falls).",
+    )
+    baseline: Literal["none", "bvse_ion"] = Field(
+        "none",
+        description="Fit the members on the residual of a per-ion-charge line from "
+        "asinh(BVSE barrier) to the target (hopscreen.training.baseline); needs the physics "
+        "columns.",
+    )
 
 
 def select_columns(names: Sequence[str], blocks: Sequence[str] | None) -> np.ndarray:

@@ -20,7 +20,9 @@ class EmRecord(Document):
     model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True, validate_assignment=False)
 
     record_id: str = Field(description="Stable id from split and index, e.g. 'train-0042'.")
-    split: Literal["train", "test"] = Field(description="The authors' train/test split.")
+    split: Literal["train", "val", "test"] = Field(
+        description="The authors' split: train/test (Em dataset); LiTraj sets also have val."
+    )
     index: int = Field(ge=0, description="Position in the split's JSON file (equals its jid).")
     sys_name: str = Field(description="The authors' unique hop label, e.g. 'CaMnP2O7_1'.")
     structure_class: str = Field(description="Structural class ('class'), e.g. 'OLIVINE'.")

@@ -38,8 +38,8 @@ from pydantic import Field
 from hopscreen.hops import HopOptions
 from hopscreen.inference.device import resolve_device
 from hopscreen.models.bundle import CARD_NAME, model_kind
-from hopscreen.models.chgnet_backbone import default_feature_cache
 from hopscreen.models.chgnet_bundle import CHGNET_HEAD_KIND, load_chgnet_head
+from hopscreen.models.hop_features import default_feature_cache
 from hopscreen.models.kinds import member_files, read_card
 from hopscreen.models.shipped import default_model_dir
 from hopscreen.registry import ModelRegistry

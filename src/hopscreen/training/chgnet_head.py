@@ -6,7 +6,14 @@ an ensemble of members that differ only in their seed (``ensemble_size``). Four 
 * ``mlp``   — PyTorch MLP (SiLU, dropout), L1 loss on the standardised target, AdamW;
 * ``ridge`` — sklearn ``Ridge`` (deterministic: σ = 0);
 * ``gbr``   — sklearn ``GradientBoostingRegressor`` (Huber loss, row subsampling);
-* ``rf``    — sklearn ``RandomForestRegressor``.
+* ``rf``    — sklearn ``RandomForestRegressor``;
+* ``hgb``   — sklearn ``HistGradientBoostingRegressor`` with optional monotone constraints
+  (``monotone``: column-name prefix → +1/−1).
+
+``baseline="bvse_ion"`` makes the members fit the residual of a per-ion-charge line from the
+BVSE barrier to the target (:mod:`hopscreen.training.baseline`). Only plain ``gbr`` heads
+are saved as model folders (their trees export to arrays); the others are for comparison
+by cross-validation.
 
 Non-finite inputs (CHGNet gives NaN for the midpoint structure when the straight-line
 midpoint lands on a host atom) are replaced by the training column median, for every kind.
@@ -26,16 +33,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
-import torch
-from torch import nn
 
 from hopscreen.data.splits import grouped_kfold
-from hopscreen.models.chgnet_backbone import (
-    ChgnetFeatureConfig,
-    FeatureTable,
-    cache_key,
-    extract_hop_features,
-)
+from hopscreen.features.physics import physics_version_tag
+from hopscreen.models.chgnet_backbone import ChgnetFeatureConfig
 from hopscreen.models.chgnet_bundle import ChgnetHeadCard, save_chgnet_head
 from hopscreen.models.head_config import (
     ChgnetHeadConfig,
@@ -43,80 +44,14 @@ from hopscreen.models.head_config import (
     inverse_target,
     select_columns,
 )
+from hopscreen.models.hop_features import FeatureTable, cache_key, extract_hop_features
 from hopscreen.models.trees import TreeEnsemble, export_gbr
+from hopscreen.training.baseline import BvseBaseline, baseline_columns, fit_bvse_baseline
+from hopscreen.training.head_fitters import fit_hgb, fit_mlp, fit_sklearn, predict_mlp
 
 _CLIP = 5.0
 
 _T = TypeVar("_T")
-
-
-def _fit_mlp(x: np.ndarray, z: np.ndarray, cfg: ChgnetHeadConfig, seed: int) -> Any:
-    torch.manual_seed(seed)
-    layers: list[nn.Module] = []
-    width = x.shape[1]
-    for h in cfg.hidden:
-        layers += [nn.Linear(width, h), nn.SiLU(), nn.Dropout(cfg.dropout)]
-        width = h
-    layers.append(nn.Linear(width, 1))
-    net = nn.Sequential(*layers).double()
-    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps_per_epoch = -(-len(x) // cfg.batch_size)
-    sched = torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch, pct_start=0.3
-    )
-    xt, zt = torch.from_numpy(x), torch.from_numpy(z).unsqueeze(1)
-    gen = torch.Generator().manual_seed(seed)
-    net.train()
-    for _ in range(cfg.epochs):
-        perm = torch.randperm(len(xt), generator=gen)
-        for start in range(0, len(xt), cfg.batch_size):
-            batch = perm[start : start + cfg.batch_size]
-            opt.zero_grad()
-            loss = torch.nn.functional.l1_loss(net(xt[batch]), zt[batch])
-            loss.backward()
-            opt.step()
-            sched.step()
-    net.eval()
-    return net
-
-
-def _predict_mlp(net: Any, x: np.ndarray) -> np.ndarray:
-    with torch.no_grad():
-        return net(torch.from_numpy(x)).squeeze(1).numpy()
-
-
-def _fit_sklearn(x: np.ndarray, z: np.ndarray, cfg: ChgnetHeadConfig, seed: int) -> Any:
-    if cfg.kind == "ridge":
-        from sklearn.linear_model import Ridge  # optional heavy dependency: scikit-learn
-
-        return Ridge(alpha=cfg.alpha).fit(x, z)
-    if cfg.kind == "gbr":
-        from sklearn.ensemble import (  # optional heavy dependency: scikit-learn
-            GradientBoostingRegressor,
-        )
-
-        model = GradientBoostingRegressor(
-            loss="huber",
-            n_estimators=cfg.n_estimators,
-            max_depth=cfg.max_depth,
-            learning_rate=cfg.learning_rate,
-            subsample=cfg.subsample,
-            max_features=cfg.max_features,
-            min_samples_leaf=cfg.min_samples_leaf,
-            random_state=seed,
-        )
-        return model.fit(x, z)
-    from sklearn.ensemble import RandomForestRegressor  # optional heavy dependency: scikit-learn
-
-    model = RandomForestRegressor(
-        n_estimators=cfg.n_estimators,
-        max_depth=cfg.max_depth,
-        max_features=cfg.max_features,
-        min_samples_leaf=cfg.min_samples_leaf,
-        random_state=seed,
-        n_jobs=1,
-    )
-    return model.fit(x, z)
 
 
 @dataclass
@@ -134,6 +69,16 @@ class ChgnetHead:
     z_mean: float
     z_std: float
     members: list[Any] = field(default_factory=list)
+    baseline: BvseBaseline | None = None
+    baseline_cols: tuple[int, int] | None = None
+
+    def _base(self, X: np.ndarray) -> np.ndarray:
+        """The physical baseline of each row's target (0 without a baseline)."""
+        if self.baseline is None or self.baseline_cols is None:
+            return np.zeros(len(X))
+        bvse, charge = self.baseline_cols
+        X = np.asarray(X, dtype=np.float64)
+        return self.baseline.predict(X[:, bvse], X[:, charge])
 
     def _inputs(self, X: np.ndarray) -> np.ndarray:
         x = np.asarray(X, dtype=np.float64)[:, self.columns]
@@ -157,13 +102,20 @@ class ChgnetHead:
             (ddof = 1, as :func:`hopscreen.inference.predict.predict`; 0 for one member), eV.
         """
         x = self._inputs(X)
+        base = self._base(X)
         outs = []
         for member in self.members:
-            z = _predict_mlp(member, x) if self.config.kind == "mlp" else member.predict(x)
-            outs.append(inverse_target(z * self.z_std + self.z_mean, self.config.target_transform))
+            z = predict_mlp(member, x) if self.config.kind == "mlp" else member.predict(x)
+            z = z * self.z_std + self.z_mean + base
+            outs.append(inverse_target(z, self.config.target_transform))
         stack = np.vstack(outs)
         sigma = stack.std(axis=0, ddof=1) if len(stack) > 1 else np.zeros(stack.shape[1])
         return stack.mean(axis=0), sigma
+
+
+def _monotone_sign(name: str, monotone: dict[str, int]) -> int:
+    """+1/−1 when a ``monotone`` prefix matches the column name, else 0 (unconstrained)."""
+    return next((sign for prefix, sign in monotone.items() if name.startswith(prefix)), 0)
 
 
 def fit_head(
@@ -201,13 +153,23 @@ def fit_head(
     x_mean, x_std = x.mean(axis=0), x.std(axis=0)
     x_std = np.where(x_std > 1e-12, x_std, 1.0)
     z = forward_target(y, cfg.target_transform)
+    baseline = baseline_cols = None
+    if cfg.baseline == "bvse_ion":
+        baseline_cols = baseline_columns(names)
+        baseline = fit_bvse_baseline(X[:, baseline_cols[0]], X[:, baseline_cols[1]], z)
+        z = z - baseline.predict(X[:, baseline_cols[0]], X[:, baseline_cols[1]])
     z_mean, z_std = (float(z.mean()), float(z.std()) or 1.0) if cfg.kind == "mlp" else (0.0, 1.0)
     head = ChgnetHead(cfg, cols, x_fill, x_mean, x_std, z_mean, z_std)
+    head.baseline, head.baseline_cols = baseline, baseline_cols
     xin = head._inputs(X)
     zin = (z - z_mean) / z_std
     n_members = 1 if cfg.kind == "ridge" else cfg.ensemble_size
+    cst = [_monotone_sign(names[c], cfg.monotone) for c in cols]
     for i in range(n_members):
-        fit = _fit_mlp if cfg.kind == "mlp" else _fit_sklearn
+        if cfg.kind == "hgb":
+            head.members.append(fit_hgb(xin, zin, cfg, cfg.seed + i, cst))
+            continue
+        fit = fit_mlp if cfg.kind == "mlp" else fit_sklearn
         head.members.append(fit(xin, zin, cfg, cfg.seed + i))
     return head
 
@@ -257,7 +219,23 @@ GBR_RECIPE = ChgnetHeadConfig(
     ensemble_size=5,
     n_estimators=400,
 )
-"""The shipped head (``chgnet-gbr``): chosen by host-grouped CV on the training hops."""
+"""The ``chgnet-gbr`` head: chosen by host-grouped CV on the training hops."""
+
+_PHYSICS_BLOCKS = ("phys_", "bvse_")
+
+#: Named recipes (hop vector, head) that ``hopscreen train chgnet-head --recipe`` fits and
+#: BENCHMARKS.md compares (``hopscreen bench --only-recipes``).
+HEAD_RECIPES: dict[str, tuple[ChgnetFeatureConfig, ChgnetHeadConfig]] = {
+    "chgnet-gbr": (ChgnetFeatureConfig(), GBR_RECIPE),
+    "physics-bvse-gbr": (
+        ChgnetFeatureConfig(chgnet=False, physics=True),
+        GBR_RECIPE.model_copy(update={"blocks": _PHYSICS_BLOCKS}),
+    ),
+    "physics-bvse-chgnet-gbr": (
+        ChgnetFeatureConfig(physics=True),
+        GBR_RECIPE.model_copy(update={"blocks": (*_PHYSICS_BLOCKS, "ion_", "e_", "mag_")}),
+    ),
+}
 
 
 def _timed(fn: Callable[..., _T], *args: Any, **kwargs: Any) -> tuple[_T, float]:
@@ -300,6 +278,16 @@ def _exported_trees(
     return members, metrics
 
 
+def _backbone_label(feature_config: ChgnetFeatureConfig, version: str) -> str:
+    """The card's ``pretrained_backbone``: what the hop vector was read from."""
+    parts = []
+    if feature_config.chgnet:
+        parts.append(f"CHGNet {feature_config.model_name} (chgnet {version}), frozen")
+    if feature_config.physics:
+        parts.append(f"physics descriptors + BVSE ({physics_version_tag()})")
+    return " + ".join(parts)
+
+
 def _save_exported_head(
     members: list[TreeEnsemble],
     head: ChgnetHead,
@@ -320,7 +308,7 @@ def _save_exported_head(
         feature_columns=[table.names[i] for i in head.columns],
         fill_values=head.x_fill.tolist(),
         head=head.config,
-        pretrained_backbone=f"CHGNet {feature_config.model_name} (chgnet {version}), frozen",
+        pretrained_backbone=_backbone_label(feature_config, version),
         **card_fields,
     )
 
@@ -356,7 +344,7 @@ def train_chgnet_head_model(
     feature_config : ChgnetFeatureConfig, optional
         CHGNet feature settings (defaults if None).
     cache_dir : path or str, optional
-        Feature cache root (:func:`~hopscreen.models.chgnet_backbone.extract_hop_features`).
+        Feature cache root (:func:`~hopscreen.models.hop_features.extract_hop_features`).
     name, preset, notes, parent_version
         Card fields.
 
@@ -365,8 +353,11 @@ def train_chgnet_head_model(
     ChgnetHeadCard
         The written card.
     """
-    if config.kind != "gbr":
-        raise ValueError(f"only gbr heads can be saved as a model folder, not {config.kind!r}")
+    if config.kind != "gbr" or config.baseline != "none":
+        raise ValueError(
+            f"only gbr heads without a baseline can be saved as a model folder, not "
+            f"{config.kind!r} with baseline {config.baseline!r}"
+        )
     if not (len(bands) == len(barriers_ev) == len(record_ids)):
         raise ValueError("bands, barriers_ev and record_ids differ in length")
     feature_config = feature_config or ChgnetFeatureConfig()
