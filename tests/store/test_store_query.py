@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from store_docs import verification
 
-from hopscreen.store import COLUMNS, open_results_store, query_results
+from hopscreen.store import COLUMNS, NoResultsStoreError, open_results_store, query_results
 from hopscreen.store.query import verification_method
 
 
@@ -69,10 +69,17 @@ def test_latest_usable_verification(results_dir: Path) -> None:
 
 
 def test_empty_and_missing_folders(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
         query_results(tmp_path / "nope")
+    assert not (tmp_path / "nope").exists()
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    with pytest.raises(NoResultsStoreError, match="holds no hopscreen results store"):
+        query_results(bare)
+    assert list(bare.iterdir()) == []  # nothing was created in a folder without a store
     empty = tmp_path / "empty"
-    empty.mkdir()
+    with open_results_store(empty):  # a store that holds no documents yet
+        pass
     frame = query_results(empty)
     assert frame.empty
     assert list(frame.columns) == COLUMNS

@@ -1,4 +1,8 @@
-"""``hopscreen query``: the screening results of a results folder, lowest barrier first."""
+"""``hopscreen query``: the screening results of a results folder, lowest barrier first.
+
+Exit codes: 0 success; 2 when the path is missing, is a file, holds no results store, or the
+store is damaged or unreadable (one ``error:`` line; nothing is written into the folder).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hopscreen.store import query_results
+from hopscreen.store import ResultsStoreError, query_results
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -73,7 +77,12 @@ def _print_table(frame: pd.DataFrame) -> None:
 
 
 def query(
-    results: Annotated[Path, typer.Option("--results", help="Results folder of a screening run.")],
+    results: Annotated[
+        Path,
+        typer.Option(
+            "--results", help="Results folder of a screening round (read only, never written)."
+        ),
+    ],
     ion: Annotated[
         str | None, typer.Option("--ion", help="Only this working ion, e.g. Li.")
     ] = None,
@@ -96,19 +105,17 @@ def query(
     ] = OutputFormat.table,
 ) -> None:
     """Show the predicted (and verified) barriers of a results folder, lowest first."""
-    if not results.is_dir():
-        typer.echo(
-            f"error: results folder {results} does not exist (run a screening round first)",
-            err=True,
+    try:
+        frame = query_results(
+            results,
+            ion=ion,
+            max_barrier_ev=max_barrier,
+            verified_only=verified_only,
+            model_version=model_version,
         )
-        raise typer.Exit(code=2)
-    frame = query_results(
-        results,
-        ion=ion,
-        max_barrier_ev=max_barrier,
-        verified_only=verified_only,
-        model_version=model_version,
-    )
+    except ResultsStoreError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
     if output_format is OutputFormat.csv:
         typer.echo(frame.to_csv(index=False), nl=False)
     elif output_format is OutputFormat.json:

@@ -2,10 +2,20 @@
 
 from hopscreen.report.html import (
     ReportData,
+    ReportWriteError,
+    check_writable,
     load_report_data,
     ranked_rows,
     render_report,
     write_report,
 )
 
-__all__ = ["ReportData", "load_report_data", "ranked_rows", "render_report", "write_report"]
+__all__ = [
+    "ReportData",
+    "ReportWriteError",
+    "check_writable",
+    "load_report_data",
+    "ranked_rows",
+    "render_report",
+    "write_report",
+]

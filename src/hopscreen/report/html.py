@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,10 @@ from typing import Any
 from hopscreen.schemas.prediction import PredictionDoc
 from hopscreen.schemas.verification import VerificationDoc
 from hopscreen.store import open_results_store
+
+
+class ReportWriteError(OSError):
+    """The report file cannot be written (the message names the path and the reason)."""
 
 
 @dataclass
@@ -51,14 +56,21 @@ class ReportData:
 def load_report_data(results_dir: str | Path) -> ReportData:
     """Read the documents of a results folder into a :class:`ReportData`.
 
+    The store is opened read-only: nothing is written into the folder, and a store without
+    write permission can be reported.
+
     Raises
     ------
-    FileNotFoundError
-        If the results folder does not exist.
+    NoResultsStoreError
+        If the results folder does not exist, is a file, or holds no results store.
+    CorruptStoreError
+        If the store's files or documents are damaged.
+    StorePermissionError
+        If a file of the store cannot be read.
 
     """
     data = ReportData()
-    with open_results_store(results_dir, create=False) as store:
+    with open_results_store(results_dir, read_only=True) as store:
         data.predictions = store.read_docs("predictions", PredictionDoc)
         data.verifications = store.read_docs("verifications", VerificationDoc)
         selections = store.read("selections", sort={"last_updated": 1})
@@ -283,10 +295,71 @@ def render_report(data: ReportData, *, title: str = "hopscreen results") -> str:
     )
 
 
-def write_report(results_dir: str | Path, out: str | Path) -> Path:
-    """Read a results folder and write its HTML report to ``out``; returns the path."""
-    data = load_report_data(results_dir)
+def check_writable(out: str | Path) -> Path:
+    """Check that a report file can be written, before any work is done.
+
+    Parameters
+    ----------
+    out : str or Path
+        File to write (missing parent folders would be created).
+
+    Returns
+    -------
+    Path
+        The file.
+
+    Raises
+    ------
+    ReportWriteError
+        If the path is a folder, a parent is a file, or the file (or the folder that would hold
+        it) is not writable.
+
+    """
     path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_report(data, title=f"hopscreen results: {results_dir}"))
+    if path.is_dir():
+        raise ReportWriteError(f"cannot write the report to {path}: it is a folder")
+    target = path if path.exists() else path.parent
+    while not target.exists() and target != target.parent:
+        target = target.parent
+    if target != path and not target.is_dir():
+        raise ReportWriteError(f"cannot write the report to {path}: {target} is a file")
+    if not os.access(target, os.W_OK):
+        raise ReportWriteError(
+            f"cannot write the report to {path}: permission denied ({target} is read-only)"
+        )
+    return path
+
+
+def write_report(results_dir: str | Path, out: str | Path) -> Path:
+    """Read a results folder and write its HTML report to ``out``.
+
+    Parameters
+    ----------
+    results_dir : str or Path
+        Results folder of a screening round (read only).
+    out : str or Path
+        HTML file to write (parent folders are created).
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    ReportWriteError
+        If ``out`` cannot be written (checked before the store is read).
+    ResultsStoreError
+        If the results folder holds no readable store (see :func:`load_report_data`).
+
+    """
+    path = check_writable(out)
+    data = load_report_data(results_dir)
+    page = render_report(data, title=f"hopscreen results: {results_dir}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(page)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ReportWriteError(f"cannot write the report to {path}: {reason}") from exc
     return path

@@ -1,5 +1,12 @@
 """Results store: every document of every round, keyed by content ids (maggma)."""
 
+from hopscreen.store.errors import (
+    CorruptStoreError,
+    NoResultsStoreError,
+    ResultsStoreError,
+    StorePermissionError,
+)
+from hopscreen.store.folder import check_results_folder
 from hopscreen.store.query import COLUMNS, query_results, results_frame
 from hopscreen.store.results import COLLECTIONS, CollectionSpec, ResultsStore, content_hash
 from hopscreen.store.stores import jobflow_store, mongo_store, monty_store, open_results_store
@@ -8,7 +15,12 @@ __all__ = [
     "COLLECTIONS",
     "COLUMNS",
     "CollectionSpec",
+    "CorruptStoreError",
+    "NoResultsStoreError",
     "ResultsStore",
+    "ResultsStoreError",
+    "StorePermissionError",
+    "check_results_folder",
     "content_hash",
     "jobflow_store",
     "mongo_store",

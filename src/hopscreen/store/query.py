@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from hopscreen.store.errors import CorruptStoreError
 from hopscreen.store.results import ResultsStore
 from hopscreen.store.stores import open_results_store
 
@@ -35,6 +36,16 @@ COLUMNS = [
 
 USABLE_STATUSES = ("ok", "not_converged")
 
+_PREDICTION_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "hop_id": str,
+    "candidate_name": str,
+    "working_ion": str,
+    "model_version": str,
+    "barrier_ev": (int, float),
+    "sigma_ev": (int, float),
+}
+"""Fields of a stored prediction that the table needs, and their types."""
+
 _EPOCH = datetime.min
 
 
@@ -46,6 +57,20 @@ def _stamp(record: dict[str, Any]) -> tuple[datetime, str]:
     else:
         stamp = _EPOCH
     return stamp, str(record.get("verification_id") or record.get("prediction_id") or "")
+
+
+def _checked_predictions(records: list[dict[str, Any]], location: str) -> list[dict[str, Any]]:
+    """The prediction records, each with the fields the table needs (else the store is damaged)."""
+    for record in records:
+        for name, kind in _PREDICTION_FIELDS.items():
+            value = record.get(name)
+            if not isinstance(value, kind) or isinstance(value, bool):
+                key = record.get("prediction_id", "?")
+                raise CorruptStoreError(
+                    f"{location}: prediction {key} has no valid {name} ({value!r}); "
+                    "the predictions collection is damaged"
+                )
+    return records
 
 
 def _latest_by_hop(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -93,13 +118,21 @@ def results_frame(
     verified_only: bool = False,
     model_version: str | None = None,
 ) -> pd.DataFrame:
-    """The results table of a connected results store (see :func:`query_results`)."""
+    """The results table of a connected results store (see :func:`query_results`).
+
+    Raises
+    ------
+    CorruptStoreError
+        If a collection cannot be read or a prediction lacks a field of the table.
+
+    """
     criteria: dict[str, Any] = {}
     if ion is not None:
         criteria["working_ion"] = ion
     if model_version is not None:
         criteria["model_version"] = model_version
-    predictions = _latest_by_hop(store.read("predictions", criteria))
+    records = _checked_predictions(store.read("predictions", criteria), store.location)
+    predictions = _latest_by_hop(records)
     hop_ids = sorted(predictions)
     in_hops = {"hop_id": {"$in": hop_ids}}
     hops = {r["hop_id"]: r for r in store.read("hops", in_hops)} if hop_ids else {}
@@ -172,7 +205,7 @@ def query_results(
     Parameters
     ----------
     results_dir : str or Path
-        Results folder of the embedded store (must exist).
+        Results folder of the embedded store, written by a screening round.
     ion : str, optional
         Only hops of this working ion (element symbol, e.g. ``"Li"``).
     max_barrier_ev : float, optional
@@ -192,11 +225,20 @@ def query_results(
 
     Raises
     ------
-    FileNotFoundError
-        If the results folder does not exist.
+    NoResultsStoreError
+        If the results folder does not exist, is a file, or holds no results store (nothing is
+        written into it).
+    CorruptStoreError
+        If the store's files are damaged.
+    StorePermissionError
+        If a file of the store cannot be read.
+
+    Notes
+    -----
+    The store is opened read-only: a store without write permission can be queried.
 
     """
-    with open_results_store(results_dir, create=False) as store:
+    with open_results_store(results_dir, read_only=True) as store:
         return results_frame(
             store,
             ion=ion,

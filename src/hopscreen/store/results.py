@@ -10,19 +10,25 @@ written as their JSON dump plus three bookkeeping fields:
 * ``last_updated``: the UTC time of the write (maggma's convention), used to pick the latest.
 
 Writes are upserts on the key field, so re-running a round updates documents instead of
-duplicating them.
+duplicating them. A collection that cannot be read (a damaged SQLite file, undecodable BSON, a
+document that no longer validates) raises :class:`~hopscreen.store.errors.CorruptStoreError`,
+one line naming the store and the collection.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
+
+from hopscreen.store.errors import CorruptStoreError, ResultsStoreError, StorePermissionError
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -64,6 +70,19 @@ def verification_key(record: dict[str, Any]) -> str:
     """``"{hop_id}:{hash}"``, the hash over the level-of-theory fields present (16 hex digits)."""
     level = {f: record[f] for f in LEVEL_OF_THEORY_FIELDS if f in record}
     return f"{_field('hop_id')(record)}:{content_hash(level)[:16]}"
+
+
+def _read_errors() -> tuple[type[Exception], ...]:
+    """What a damaged embedded store raises on reading (SQLite, BSON decoding, the file system)."""
+    errors: list[type[Exception]] = [sqlite3.DatabaseError, OSError]
+    try:
+        # optional dependency (engine extra): bson (pymongo, with maggma)
+        from bson.errors import BSONError
+    except ImportError:  # pragma: no cover - maggma always brings pymongo
+        pass
+    else:
+        errors.append(BSONError)
+    return tuple(errors)
 
 
 def failure_key(record: dict[str, Any]) -> str:
@@ -158,9 +177,27 @@ class ResultsStore:
         return f"ResultsStore({self.location!r}, collections={sorted(self.collections)})"
 
     def connect(self) -> None:
-        """Connect every collection's store."""
-        for store in self.stores.values():
-            store.connect()
+        """Connect every collection's store (on failure, the ones connected are closed again).
+
+        Raises
+        ------
+        StorePermissionError
+            If the store's files cannot be opened for lack of permission.
+
+        """
+        try:
+            for store in self.stores.values():
+                store.connect()
+        except Exception as exc:
+            for store in self.stores.values():
+                with suppress(Exception):  # a store that never connected cannot close
+                    store.close()
+            if isinstance(exc, PermissionError) and not isinstance(exc, ResultsStoreError):
+                where = exc.filename or self.location
+                raise StorePermissionError(
+                    f"cannot open the results store {where}: permission denied"
+                ) from exc
+            raise
         self._connected = True
 
     def close(self) -> None:
@@ -191,6 +228,30 @@ class ResultsStore:
         if not self._connected:
             raise RuntimeError("the results store is not connected: use `with store:`")
         return self.stores[collection], self.collections[collection]
+
+    @contextmanager
+    def _reading(self, collection: str) -> Iterator[None]:
+        """Turn a failed read of a damaged collection into one :class:`CorruptStoreError` line."""
+        try:
+            yield
+        except ResultsStoreError:
+            raise
+        except PermissionError as exc:
+            where = exc.filename or self.location
+            raise StorePermissionError(
+                f"cannot read the {collection} collection of {where}: permission denied"
+            ) from exc
+        except _read_errors() as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if isinstance(exc, sqlite3.OperationalError) and "readonly" in reason:
+                raise StorePermissionError(
+                    f"cannot read the {collection} collection of {self.location}: {reason} "
+                    "(SQLite needs write permission to read it in place)"
+                ) from exc
+            raise CorruptStoreError(
+                f"{self.location}: the {collection} collection cannot be read ({reason}); "
+                "the store is damaged"
+            ) from exc
 
     def write(self, collection: str, docs: Sequence[BaseModel]) -> int:
         """Upsert documents into a collection, keyed by their content ids.
@@ -239,9 +300,17 @@ class ResultsStore:
             Stored records (document fields plus key, ``doc_type`` and ``last_updated``), without
             the database's ``_id``.
 
+        Raises
+        ------
+        CorruptStoreError
+            If the collection's file or documents cannot be read.
+        StorePermissionError
+            If the collection's file cannot be read for lack of permission.
+
         """
         store, _ = self._store(collection)
-        records = store.query(criteria=criteria or {}, sort=sort)
+        with self._reading(collection):
+            records = list(store.query(criteria=criteria or {}, sort=sort))
         return [{k: v for k, v in record.items() if k != "_id"} for record in records]
 
     def read_docs(
@@ -263,14 +332,36 @@ class ResultsStore:
         list of model
             Validated documents.
 
+        Raises
+        ------
+        CorruptStoreError
+            If the collection cannot be read or a document does not validate as ``model``.
+
         """
         fields = set(model.model_fields)
-        return [
-            model.model_validate({k: v for k, v in record.items() if k in fields})
-            for record in self.read(collection, criteria)
-        ]
+        records = self.read(collection, criteria)
+        try:
+            return [
+                model.model_validate({k: v for k, v in record.items() if k in fields})
+                for record in records
+            ]
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "document"
+            raise CorruptStoreError(
+                f"{self.location}: a document of the {collection} collection is not a valid "
+                f"{model.__name__} ({where}: {first['msg']})"
+            ) from exc
 
     def count(self, collection: str, criteria: dict[str, Any] | None = None) -> int:
-        """Number of documents of a collection matching a MongoDB-style filter."""
+        """Number of documents of a collection matching a MongoDB-style filter.
+
+        Raises
+        ------
+        CorruptStoreError
+            If the collection's file cannot be read.
+
+        """
         store, _ = self._store(collection)
-        return int(store.count(criteria or {}))
+        with self._reading(collection):
+            return int(store.count(criteria or {}))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hopscreen.store.folder import DATABASE_NAME, check_results_folder
 from hopscreen.store.results import COLLECTIONS, ResultsStore
 
 if TYPE_CHECKING:
@@ -19,14 +20,13 @@ if TYPE_CHECKING:
     from jobflow import JobStore
     from maggma.core import Store
 
-DATABASE_NAME = "hopscreen"
-"""Database name, in the results folder or on the MongoDB server."""
-
 JOBFLOW_DOCS_COLLECTION = "jobflow_outputs"
 JOBFLOW_DATA_COLLECTION = "jobflow_data"
 
 
-def monty_store(results_dir: str | Path, collection_name: str, key: str) -> Store:
+def monty_store(
+    results_dir: str | Path, collection_name: str, key: str, *, read_only: bool = False
+) -> Store:
     """A maggma ``MontyStore`` (montydb, sqlite storage) in a results folder.
 
     Parameters
@@ -37,6 +37,10 @@ def monty_store(results_dir: str | Path, collection_name: str, key: str) -> Stor
         Collection name.
     key : str
         Key field of the collection.
+    read_only : bool
+        Only read an existing store: a :class:`~hopscreen.store.readonly.ReadOnlyMontyStore`,
+        which writes nothing into the folder (check the folder first with
+        :func:`~hopscreen.store.folder.check_results_folder`).
 
     Returns
     -------
@@ -47,7 +51,12 @@ def monty_store(results_dir: str | Path, collection_name: str, key: str) -> Stor
     # optional dependency (engine extra): maggma
     from maggma.stores import MontyStore
 
-    return MontyStore(
+    store_class = MontyStore
+    if read_only:
+        from hopscreen.store.readonly import ReadOnlyMontyStore
+
+        store_class = ReadOnlyMontyStore
+    return store_class(
         collection_name,
         database_path=str(Path(results_dir)),
         database_name=DATABASE_NAME,
@@ -95,6 +104,7 @@ def open_results_store(
     *,
     mongo: dict[str, Any] | None = None,
     create: bool = True,
+    read_only: bool = False,
 ) -> ResultsStore:
     """The results store of a results folder (embedded) or of a MongoDB server.
 
@@ -106,6 +116,12 @@ def open_results_store(
         MongoDB configuration (see :func:`mongo_store`), instead of a folder.
     create : bool
         Create the results folder if it does not exist; if False a missing folder raises.
+    read_only : bool
+        Only read a store a round wrote: the folder is checked first
+        (:func:`~hopscreen.store.folder.check_results_folder`), nothing is written into it (a
+        read-only store is read through a private copy of each collection), and writes raise
+        :class:`~hopscreen.store.errors.StorePermissionError`. Implies ``create=False``; no
+        effect with ``mongo``.
 
     Returns
     -------
@@ -115,7 +131,11 @@ def open_results_store(
     Raises
     ------
     FileNotFoundError
-        If ``create`` is False and the results folder does not exist.
+        If ``create`` is False and the results folder does not exist (with ``read_only``: a
+        :class:`~hopscreen.store.errors.NoResultsStoreError`, also when the path is a file or
+        the folder holds no store).
+    CorruptStoreError
+        With ``read_only``, if the store's files are damaged.
     ValueError
         If neither or both of ``results_dir`` and ``mongo`` are given.
 
@@ -128,11 +148,16 @@ def open_results_store(
         location = mongo.get("uri") or f"mongodb://{mongo.get('host', 'localhost')}"
         return ResultsStore(stores, location=str(location))
     path = Path(results_dir).expanduser()  # type: ignore[arg-type]
-    if not path.is_dir():
+    if read_only:
+        check_results_folder(path)
+    elif not path.is_dir():
         if not create:
             raise FileNotFoundError(f"results folder {path} does not exist")
         path.mkdir(parents=True)
-    stores = {name: monty_store(path, name, spec.key_field) for name, spec in COLLECTIONS.items()}
+    stores = {
+        name: monty_store(path, name, spec.key_field, read_only=read_only)
+        for name, spec in COLLECTIONS.items()
+    }
     return ResultsStore(stores, location=str(path))
 
 
