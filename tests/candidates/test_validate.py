@@ -5,6 +5,9 @@ import pytest
 from pymatgen.core import Lattice, Structure
 
 from hopscreen.candidates.validate import (
+    InputLimits,
+    InvalidInputError,
+    gate_structure,
     shortest_lattice_vector_angstrom,
     validate_structure,
 )
@@ -89,3 +92,36 @@ def test_single_ion_site_rule():
 def test_shortest_lattice_vector_of_skewed_basis():
     matrix = np.array([[3.0, 0, 0], [3.0 * 7 + 0.5, 4.0, 0], [0, 0, 10.0]])
     assert shortest_lattice_vector_angstrom(matrix) == pytest.approx(3.0)
+
+
+def test_only_working_ion_is_no_host():
+    bcc = Structure.from_spacegroup("Im-3m", Lattice.cubic(3.51), ["Li"], [[0, 0, 0]])
+    problem = validate_structure(bcc, "Li")
+    assert problem.code == "absurd_cell" and "no host framework" in problem.reason
+    assert "Li2" in problem.reason
+
+
+def test_limits_are_configurable(licl):
+    assert _code(licl, limits=InputLimits(max_atoms=7)) == "absurd_cell"
+    assert _code(licl, limits=InputLimits(max_atoms=8)) is None
+    skewed = Structure(
+        Lattice.from_parameters(4, 4, 4, 90, 90, 15), ["Li", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]
+    )
+    assert _code(skewed) is None  # γ = 15° is above the default 10°
+    problem = validate_structure(skewed, "Li", limits=InputLimits(min_lattice_angle_degrees=20))
+    assert problem.code == "absurd_cell" and "degenerate lattice angles" in problem.reason
+    with pytest.raises(ValueError, match="extra"):
+        InputLimits(max_atom=5)  # a typo is an error, not a silent default
+
+
+def test_gate_strips_oxidation_states_and_raises_one_line(licl):
+    decorated = licl.copy()
+    decorated.add_oxidation_state_by_element({"Li": 1, "Cl": -1})
+    plain = gate_structure(decorated, "li")
+    assert plain.composition.reduced_formula == "LiCl"
+    assert all(site.species_string in ("Li", "Cl") for site in plain)
+    with pytest.raises(InvalidInputError) as info:
+        gate_structure(decorated, "Na")
+    assert info.value.code == "no_working_ion" and str(info.value) == "no Na in LiCl"
+    with pytest.raises(ValueError, match="working ion '' is not an element symbol"):
+        gate_structure(licl, "")

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from pymatgen.core import Structure
 
+from hopscreen.candidates.validate import InvalidInputError
 from hopscreen.hops import HopOptions, enumerate_hops, hops_for_structure
 
 
@@ -38,11 +39,12 @@ def test_layered_hops_merged_across_cells(layered):
 
 
 def test_bad_structures_raise_clear_errors(olivine):
-    with pytest.raises(ValueError, match="contains no Na"):
+    with pytest.raises(InvalidInputError, match="no Na in LiFePO4") as info:
         enumerate_hops(olivine, "Na")
+    assert info.value.code == "no_working_ion"
     disordered = olivine.copy()
     disordered.replace_species({"Li": {"Li": 0.5}})
-    with pytest.raises(ValueError, match="partial occupancies"):
+    with pytest.raises(InvalidInputError, match="partially occupied"):
         enumerate_hops(disordered, "Li")
 
 
@@ -64,9 +66,10 @@ def test_hops_for_structure_docs_and_failures(olivine):
     )
     bad = hops_for_structure(no_li, "Li", "no-li")
     assert bad.docs == [] and len(bad.failures) == 1
-    assert "contains no Li" in bad.failures[0].reason
+    assert "[no_working_ion] no Li in NaFePO4" in bad.failures[0].reason and bad.rejected
 
     too_short = hops_for_structure(
         olivine, "Li", "short", options=HopOptions(max_hop_length_angstrom=2.0), build_bands=False
     )
     assert "no two Li sites within 2.0" in too_short.failures[0].reason
+    assert not too_short.rejected

@@ -4,34 +4,56 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
-from pymatgen.core import Structure
 
-from hopscreen.hops import HopOptions, hops_for_structure
-
-if TYPE_CHECKING:
-    from pymatgen.core import Structure
-
-
-def read_structure(path: Path) -> Structure:
-    """Read one structure file (CIF, POSCAR, pymatgen JSON ...) with pymatgen.
-
-    Kept separate so that it can be replaced by the candidates stage's loader.
-    """
-    return Structure.from_file(path)
+from hopscreen.candidates.local import load_local_candidates
+from hopscreen.cli.candidates import (
+    EXIT_REFUSED,
+    echo_failures,
+    parse_hop_options,
+    parse_ion,
+    shorten,
+)
+from hopscreen.hops import HopsResult, hops_for_structure
+from hopscreen.schemas.hop import HopDoc
 
 
 def _fmt(v: list[float]) -> str:
     return "[" + ", ".join(f"{x:.4f}" for x in v) + "]"
 
 
+def _echo_doc(doc: HopDoc, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(doc.model_dump(mode="json")))
+        return
+    typer.echo(
+        f"{doc.candidate_name}  {doc.hop_id}  {doc.length_angstrom:.3f} Å  "
+        f"{_fmt(doc.isite_frac)} -> {_fmt(doc.esite_frac)}  "
+        f"band {doc.band_n_atoms if doc.band_n_atoms is not None else '-'} atoms"
+    )
+
+
+def echo_hop_failures(result: HopsResult, ref: str) -> None:
+    """One stderr line per failure of a host: ``error:`` when it was refused, else ``failed:``."""
+    prefix = "error" if result.rejected else "failed"
+    for failure in result.failures:
+        where = f" (hop {failure.hop_id})" if failure.hop_id else ""
+        typer.echo(f"{prefix}: {shorten(ref)}{where}: {failure.reason}", err=True)
+
+
 def hops(
-    files: Annotated[list[Path], typer.Argument(help="Structure files (CIF, POSCAR, JSON).")],
-    ion: Annotated[str, typer.Option("--ion", help="Working ion, e.g. Li.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Structure files (CIF, POSCAR, pymatgen JSON), folders or globs."),
+    ],
+    ion: Annotated[
+        str, typer.Option("--ion", help="Working ion, any case (li = Li), e.g. Li, Na, Mg.")
+    ],
     max_length: Annotated[
-        float, typer.Option("--max-length", help="Longest hop considered, in Å.")
+        float,
+        typer.Option("--max-length", help="Longest hop considered, Å: a finite number in (0, 10]."),
     ] = 5.0,
     no_bands: Annotated[
         bool, typer.Option("--no-bands", help="Skip supercells and bands (faster).")
@@ -42,33 +64,33 @@ def hops(
 ) -> None:
     """List the symmetry-distinct hops of the working ion in each structure file.
 
-    Prints one record per hop (candidate, hop_id, length, endpoints, band atom count).
-    Files that cannot be read or have no hop are reported on stderr; the exit code is 1 if
-    anything failed.
+    Prints one record per hop (candidate, hop_id, length, endpoints, band atom count). Every
+    structure first passes the input gate of `hopscreen candidates` (at most 1000 atoms per
+    cell and 200 distinct hops per host); each refused input gets one line on stderr,
+    `error: FILE: (failure code) reason`, and the other inputs go on. Exit code: 0 when
+    every input gave its hops, 2 when an input or an option was refused, 1 when a host had
+    no hop within --max-length or a band failed.
     """
-    options = HopOptions(max_hop_length_angstrom=max_length)
+    working_ion = parse_ion(ion)
+    options = parse_hop_options(max_length)
+    batch = load_local_candidates(files, working_ion, limits=options.gate_limits())
+    n_refused = echo_failures(batch.failures)
     n_failed = 0
-    for path in files:
-        name = path.name
-        try:
-            structure = read_structure(path)
-        except Exception as exc:  # report and go on with the batch
-            typer.echo(f"{name}: cannot read: {type(exc).__name__}: {exc}", err=True)
-            n_failed += 1
-            continue
-        result = hops_for_structure(structure, ion, name, options=options, build_bands=not no_bands)
+    for cand in batch.candidates:
+        result = hops_for_structure(
+            cand.get_structure(),
+            working_ion,
+            cand.name,
+            candidate_id=cand.candidate_id,
+            options=options,
+            build_bands=not no_bands,
+        )
         for doc in result.docs:
-            if as_json:
-                typer.echo(json.dumps(doc.model_dump(mode="json")))
-            else:
-                typer.echo(
-                    f"{doc.candidate_name}  {doc.hop_id}  {doc.length_angstrom:.3f} Å  "
-                    f"{_fmt(doc.isite_frac)} -> {_fmt(doc.esite_frac)}  "
-                    f"band {doc.band_n_atoms if doc.band_n_atoms is not None else '-'} atoms"
-                )
-        for failure in result.failures:
-            where = f" (hop {failure.hop_id})" if failure.hop_id else ""
-            typer.echo(f"{failure.candidate_name}{where}: {failure.reason}", err=True)
-            n_failed += 1
+            _echo_doc(doc, as_json)
+        echo_hop_failures(result, cand.source_ref)
+        n_refused += result.rejected
+        n_failed += bool(result.failures) and not result.rejected
+    if n_refused:
+        raise typer.Exit(EXIT_REFUSED)
     if n_failed:
-        raise typer.Exit(code=1)
+        raise typer.Exit(1)

@@ -11,7 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from hopscreen.candidates import load_local_candidates
-from hopscreen.hops import HopOptions, hops_for_structure
+from hopscreen.cli.candidates import EXIT_REFUSED, echo_failures, parse_hop_options, parse_ion
+from hopscreen.cli.hops import echo_hop_failures
+from hopscreen.hops import hops_for_structure
 from hopscreen.inference.hops import predict_hops
 from hopscreen.inference.load import load_model
 from hopscreen.models.bundle import ModelLoadError
@@ -19,7 +21,9 @@ from hopscreen.models.bundle import ModelLoadError
 
 def predict(
     files: Annotated[list[Path], typer.Argument(help="Structure files, folders or globs.")],
-    ion: Annotated[str, typer.Option(help="Working ion, e.g. Li, Na, Mg.")] = "Li",
+    ion: Annotated[
+        str, typer.Option(help="Working ion, any case (li = Li), e.g. Li, Na, Mg.")
+    ] = "Li",
     model: Annotated[
         str | None,
         typer.Option(
@@ -27,34 +31,43 @@ def predict(
             "(ALIGNN)."
         ),
     ] = None,
-    max_length: Annotated[float, typer.Option(help="Longest hop considered, Å.")] = 5.0,
+    max_length: Annotated[
+        float, typer.Option(help="Longest hop considered, Å: a finite number in (0, 10].")
+    ] = 5.0,
     batch_size: Annotated[int, typer.Option(help="Bands per forward pass.")] = 16,
     device: Annotated[str | None, typer.Option(help="cpu or cuda (default: cuda if any).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON record per line.")] = False,
 ) -> None:
-    """Predict the migration barrier E_m (± σ) of every distinct hop in the given structures."""
+    """Predict the migration barrier E_m (± σ) of every distinct hop in the given structures.
+
+    Every structure first passes the input gate of `hopscreen candidates` (at most 1000 atoms
+    per cell and 200 distinct hops per host); each refused input gets one line on stderr,
+    `error: FILE: (failure code) reason`, and the other inputs are still predicted. Exit
+    code: 0 when every input was predicted, 2 when an input, an option or the model was
+    refused, 1 when no hop could be predicted.
+    """
+    working_ion = parse_ion(ion)
+    options = parse_hop_options(max_length)
     err = Console(stderr=True)
     try:
         barrier_model = load_model(model, device=device)
     except (ModelLoadError, FileNotFoundError) as exc:
-        err.print(f"[red]Error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    batch = load_local_candidates([str(f) for f in files], ion)
-    for failure in batch.failures:
-        err.print(f"[yellow]skipped[/yellow] {failure.name}: {failure.reason}")
-    options = HopOptions(max_hop_length_angstrom=max_length)
+        typer.echo(f"error: --model: {exc}", err=True)
+        raise typer.Exit(EXIT_REFUSED) from None
+    batch = load_local_candidates(files, working_ion, limits=options.gate_limits())
+    n_refused = echo_failures(batch.failures)
     rows = []
     with err.status("enumerating hops and predicting…"):
         for cand in batch.candidates:
             result = hops_for_structure(
                 cand.get_structure(),
-                ion,
+                working_ion,
                 cand.name,
                 candidate_id=cand.candidate_id,
                 options=options,
             )
-            for failure in result.failures:
-                err.print(f"[yellow]failed[/yellow] {failure.candidate_name}: {failure.reason}")
+            echo_hop_failures(result, cand.source_ref)
+            n_refused += result.rejected
             rows += predict_hops(
                 result.docs, result.bands, model=barrier_model, batch_size=batch_size
             )
@@ -75,5 +88,7 @@ def predict(
                 f"{doc.sigma_ev:.3f}",
             )
         Console().print(table)
+    if n_refused:
+        raise typer.Exit(EXIT_REFUSED)
     if not rows:
         raise typer.Exit(1)

@@ -1,6 +1,7 @@
 """Hops stage: distinct migration hops of the working ion, their ids, supercells and bands.
 
-* :func:`enumerate_hops` — symmetry-distinct hops (pymatgen-analysis-diffusion).
+* :func:`enumerate_hops` — symmetry-distinct hops (pymatgen-analysis-diffusion), after the
+  input gate (:func:`gate_for_hops`; caps in ``HopOptions.limits``).
 * :func:`hop_id` — a content id that does not depend on how the host is written down.
 * :func:`supercell_endpoints` — vacancy-mode supercell endpoints with checked atom counts.
 * :func:`build_band`, :func:`band_from_hop`, :func:`endpoints_from_band` — the Model-3 band.
@@ -22,6 +23,7 @@ from hopscreen.hops.enumerate import (
     HopOptions,
     HopsResult,
     enumerate_hops,
+    gate_for_hops,
     hops_for_structure,
 )
 from hopscreen.hops.hop import Hop
@@ -53,6 +55,7 @@ __all__ = [
     "endpoints_from_band",
     "enumerate_hops",
     "find_moving_ion",
+    "gate_for_hops",
     "hop_descriptor",
     "hop_id",
     "hops_for_structure",

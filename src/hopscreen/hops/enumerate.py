@@ -3,6 +3,12 @@
 The heavy lifting is done by pymatgen-analysis-diffusion: a :class:`MigrationGraph` connects
 every working-ion site to the working-ion sites within ``max_hop_length_angstrom`` and groups
 the edges into symmetry-equivalent classes. One representative :class:`Hop` is kept per class.
+
+Every structure first passes the input gate
+(:func:`~hopscreen.candidates.validate.gate_structure`, the one the candidates stage uses):
+degenerate, overlapping, disordered, non-finite, host-less and oversized cells are refused
+before the neighbour search, and oxidation states are removed. The caps are
+:class:`~hopscreen.candidates.validate.InputLimits`, held by :class:`HopOptions` as ``limits``.
 """
 
 from __future__ import annotations
@@ -12,11 +18,18 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 from pymatgen.analysis.diffusion.neb.full_path_mapper import MigrationGraph
 from pymatgen.core import Element
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
+from hopscreen.candidates.validate import (
+    InputLimits,
+    InvalidInputError,
+    check_hop_length,
+    check_working_ion,
+    gate_structure,
+)
 from hopscreen.hops.band import N_ION_COPIES, band_from_hop
 from hopscreen.hops.hop import DEFAULT_SYMPREC, Hop
 from hopscreen.hops.hop_id import compute_hop_id, host_fingerprint
@@ -35,15 +48,48 @@ if TYPE_CHECKING:
 DEFAULT_MAX_HOP_LENGTH_ANGSTROM = 5.0
 
 
-def _check_structure(structure: Structure, working_ion: str) -> Element:
-    """Raise a ``ValueError`` naming the problem when ``structure`` cannot host hops."""
-    ion = Element(working_ion)
-    if not structure.is_ordered:
-        raise ValueError("structure has partial occupancies; order it first")
-    n_ion = sum(1 for site in structure if site.specie.symbol == ion.symbol)
-    if n_ion == 0:
-        raise ValueError(f"structure {structure.reduced_formula} contains no {ion.symbol}")
-    return ion
+def gate_for_hops(
+    structure: Structure,
+    working_ion: str,
+    *,
+    max_hop_length_angstrom: float,
+    limits: InputLimits | None = None,
+) -> tuple[Structure, Element]:
+    """The input gate as the hops stage applies it.
+
+    The hop cut-off is checked against ``limits.hop_length_cap_angstrom`` and used as the
+    single-ion-site rule's longest hop (one ion site whose images lie beyond the cut-off has
+    no hop).
+
+    Parameters
+    ----------
+    structure : pymatgen.core.Structure
+        The host (oxidation states allowed).
+    working_ion : str
+        Element symbol of the migrating ion (any case).
+    max_hop_length_angstrom : float
+        Longest hop considered, Å.
+    limits : InputLimits, optional
+        Caps and tolerances (defaults when None).
+
+    Returns
+    -------
+    tuple of (pymatgen.core.Structure, pymatgen.core.Element)
+        The host without oxidation states and the working ion.
+
+    Raises
+    ------
+    InvalidInputError
+        When the gate refuses the structure (one-line reason, failure code).
+    ValueError
+        When the ion is not an element or the cut-off is not in (0, cap] Å.
+
+    """
+    limits = limits or InputLimits()
+    cutoff = check_hop_length(max_hop_length_angstrom, limits.hop_length_cap_angstrom)
+    ion = Element(check_working_ion(working_ion))
+    rules = limits.model_copy(update={"max_hop_angstrom": cutoff})
+    return gate_structure(structure, ion.symbol, limits=rules), ion
 
 
 def _primitive_cells_in(structure: Structure, symprec: float) -> int | None:
@@ -62,20 +108,24 @@ def enumerate_hops(
     *,
     max_hop_length_angstrom: float = DEFAULT_MAX_HOP_LENGTH_ANGSTROM,
     symprec: float = DEFAULT_SYMPREC,
+    limits: InputLimits | None = None,
 ) -> list[Hop]:
     """Find the symmetry-distinct hops of ``working_ion`` in ``structure``.
 
     Parameters
     ----------
     structure : pymatgen.core.Structure
-        Ordered host structure with every working-ion site occupied.
+        Ordered host structure with every working-ion site occupied; sites may carry
+        oxidation states (removed by the input gate; the hops hold the plain structure).
     working_ion : str
-        Element symbol of the migrating ion, e.g. ``"Li"``.
+        Element symbol of the migrating ion, e.g. ``"Li"`` (any case).
     max_hop_length_angstrom : float
         Longest site-to-site distance (Å) taken as a hop (default 5 Å, see
-        :data:`DEFAULT_MAX_HOP_LENGTH_ANGSTROM`).
+        :data:`DEFAULT_MAX_HOP_LENGTH_ANGSTROM`; at most ``limits.hop_length_cap_angstrom``).
     symprec : float
         spglib symmetry precision (Å) used to group equivalent hops.
+    limits : InputLimits, optional
+        Caps and tolerances of the input gate (see :func:`gate_for_hops`).
 
     Returns
     -------
@@ -92,14 +142,26 @@ def enumerate_hops(
 
     Raises
     ------
+    InvalidInputError
+        If the input gate refuses the structure (disordered, no ``working_ion``, degenerate
+        or oversized cell, overlapping atoms, no host framework, ...).
     ValueError
-        If the structure is disordered or contains no ``working_ion``.
+        If the ion is not an element or the cut-off is not in (0, cap] Å.
 
     """
-    ion = _check_structure(structure, working_ion)
+    structure, ion = gate_for_hops(
+        structure, working_ion, max_hop_length_angstrom=max_hop_length_angstrom, limits=limits
+    )
     graph = MigrationGraph.with_distance(
         structure, migrating_specie=ion, max_distance=max_hop_length_angstrom, symprec=symprec
     )
+    return _distinct_hops(graph, structure, ion, symprec)
+
+
+def _distinct_hops(
+    graph: MigrationGraph, structure: Structure, ion: Element, symprec: float
+) -> list[Hop]:
+    """One :class:`Hop` per hop-id class of the graph's unique hops, shortest first."""
     unique = graph.unique_hops
     if not unique:
         return []
@@ -137,13 +199,29 @@ def enumerate_hops(
 
 
 class HopOptions(Config):
-    """Parameters of the hops stage."""
+    """Parameters of the hops stage, with the caps of its input gate (``limits``)."""
 
     max_hop_length_angstrom: float = Field(
-        DEFAULT_MAX_HOP_LENGTH_ANGSTROM, gt=0, description="Longest hop considered, in Å."
+        DEFAULT_MAX_HOP_LENGTH_ANGSTROM,
+        gt=0,
+        allow_inf_nan=False,
+        description="Longest hop considered, in Å (at most limits.hop_length_cap_angstrom).",
     )
     symprec: float = Field(DEFAULT_SYMPREC, gt=0, description="spglib symmetry precision, Å.")
     supercell: SupercellOptions = Field(default_factory=SupercellOptions)
+    limits: InputLimits = Field(
+        default_factory=InputLimits,
+        description="Caps of the input gate: atoms per cell, hop cut-off, hops per host, ...",
+    )
+
+    @model_validator(mode="after")
+    def _cutoff_within_cap(self) -> HopOptions:
+        check_hop_length(self.max_hop_length_angstrom, self.limits.hop_length_cap_angstrom)
+        return self
+
+    def gate_limits(self) -> InputLimits:
+        """``limits`` as the hops stage applies them (single-ion rule at the hop cut-off)."""
+        return self.limits.model_copy(update={"max_hop_angstrom": self.max_hop_length_angstrom})
 
 
 @dataclass
@@ -160,6 +238,9 @@ class HopsResult:
         The band of each hop (``None`` when bands were not requested).
     failures : list of HopFailure
         The host's failure, or one per hop whose band failed.
+    rejected : bool
+        True when the input gate or a cap (``max_hops_per_host``) refused the host; its one
+        failure says why.
 
     """
 
@@ -167,10 +248,26 @@ class HopsResult:
     hops: list[Hop] = field(default_factory=list)
     bands: list[Crystal | None] = field(default_factory=list)
     failures: list[HopFailure] = field(default_factory=list)
+    rejected: bool = False
 
 
 def _reason(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
+
+
+def _gate_reason(exc: InvalidInputError) -> str:
+    return f"[{exc.code}] {exc.reason}"
+
+
+def _check_hop_count(n_hops: int, options: HopOptions) -> None:
+    """Refuse a host with more distinct hops than ``options.limits.max_hops_per_host``."""
+    cap = options.limits.max_hops_per_host
+    if n_hops > cap:
+        raise InvalidInputError(
+            "too_many_hops",
+            f"{n_hops} distinct hops within {options.max_hop_length_angstrom:g} Å, more than "
+            f"the cap of {cap} (InputLimits.max_hops_per_host); lower the hop cut-off",
+        )
 
 
 def hops_for_structure(
@@ -185,13 +282,15 @@ def hops_for_structure(
     """Enumerate, identify and (optionally) build the bands of the hops of one host.
 
     Never raises for a bad structure: problems are returned as :class:`HopFailure` documents
-    (one for the host when enumeration fails or finds no hop, one per hop whose supercell or
-    band fails; the other hops are kept).
+    (one for the host when the input gate refuses it, when it has more distinct hops than
+    ``options.limits.max_hops_per_host`` — both before any band is built, and flagged by
+    ``HopsResult.rejected`` — or when enumeration fails or finds no hop; one per hop whose
+    supercell or band fails, the other hops being kept).
 
     Parameters
     ----------
     structure : pymatgen.core.Structure
-        Ordered host with every working-ion site occupied.
+        Ordered host with every working-ion site occupied (oxidation states allowed).
     working_ion : str
         Element symbol of the migrating ion.
     name : str
@@ -199,7 +298,7 @@ def hops_for_structure(
     candidate_id : str, optional
         Id of the candidate document, copied into the documents.
     options : HopOptions, optional
-        Hop length cut-off, symmetry precision, supercell size.
+        Hop length cut-off, symmetry precision, supercell size, caps of the input gate.
     build_bands : bool
         Build each hop's supercell endpoints and band (which checks them too).
 
@@ -212,16 +311,21 @@ def hops_for_structure(
     options = options or HopOptions()
     result = HopsResult()
     try:
+        ion = check_working_ion(working_ion)
         hops = enumerate_hops(
             structure,
-            working_ion,
+            ion,
             max_hop_length_angstrom=options.max_hop_length_angstrom,
             symprec=options.symprec,
+            limits=options.limits,
         )
         if not hops:
-            raise ValueError(
-                f"no two {working_ion} sites within {options.max_hop_length_angstrom} Å"
-            )
+            raise ValueError(f"no two {ion} sites within {options.max_hop_length_angstrom} Å")
+        _check_hop_count(len(hops), options)
+    except InvalidInputError as exc:  # refused by the gate or a cap
+        result.failures.append(HopFailure(candidate_name=name, reason=_gate_reason(exc)))
+        result.rejected = True
+        return result
     except Exception as exc:  # one bad host must not stop a batch
         result.failures.append(HopFailure(candidate_name=name, reason=_reason(exc)))
         return result
@@ -238,7 +342,7 @@ def hops_for_structure(
                 )
                 continue
             n_supercell = len(band) - N_ION_COPIES + 2
-        result.docs.append(_hop_doc(hop, band, n_supercell, name, candidate_id, structure))
+        result.docs.append(_hop_doc(hop, band, n_supercell, name, candidate_id))
         result.hops.append(hop)
         result.bands.append(band)
     return result
@@ -250,7 +354,6 @@ def _hop_doc(
     n_supercell: int | None,
     name: str,
     candidate_id: str | None,
-    structure: Structure,
 ) -> HopDoc:
     """The document of one enumerated hop (its band's size when one was built)."""
     return HopDoc(
@@ -264,5 +367,5 @@ def _hop_doc(
         multiplicity=hop.multiplicity,
         band_n_atoms=None if band is None else len(band),
         supercell_n_atoms=n_supercell,
-        host_formula=structure.composition.reduced_formula,
+        host_formula=hop.structure.composition.reduced_formula,
     )

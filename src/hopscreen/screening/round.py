@@ -163,6 +163,7 @@ def find_hop(candidate: CandidateDoc, hop_id: str, hop_options: HopOptions | Non
         candidate.working_ion,
         max_hop_length_angstrom=options.max_hop_length_angstrom,
         symprec=options.symprec,
+        limits=options.limits,
     ):
         if hop.hop_id == hop_id:
             return hop
