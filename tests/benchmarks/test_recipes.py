@@ -42,7 +42,7 @@ def test_recipes_are_scored_on_both_cvs_and_the_test_split(data_dir, tmp_path) -
     head = ChgnetHeadConfig(kind="gbr", ensemble_size=2, n_estimators=20, target_transform="log1p")
     recipes = [
         Recipe("bvse-only", PHYSICS_ONLY, head.model_copy(update={"blocks": ("bvse_",)}), "a"),
-        Recipe("all-physics", PHYSICS_ONLY, head, "b"),
+        Recipe("all-physics", PHYSICS_ONLY, head, "b", ablation=True, ablation_of="bvse-only"),
     ]
     out = run_recipes(
         recipes, data_dir=data_dir, cache_dir=tmp_path, k=3, n_boot=20, timing_hops=2, limit=36
@@ -68,7 +68,12 @@ def test_recipes_are_scored_on_both_cvs_and_the_test_split(data_dir, tmp_path) -
     )
     timing = next(iter(out["feature_seconds_per_hop"].values()))
     assert set(timing) == {"physics"} and timing["physics"] > 0
-    text = render_recipes({**out, "seconds": 60.0}, "Machine: test.")
+    vs_full = second["vs_full"]["host_cv"]["value"]
+    assert vs_full == pytest.approx(diff)  # its full recipe is the first row here
+    assert "vs_full" not in first
+    text = render_recipes({**out, "seconds": 60.0}, "Machine: test.", note="busy machine")
+    assert "Conditions: busy machine" in text
+    assert "- `all-physics`: " in text
     assert "`bvse-only`" in text and "`all-physics`" in text
     assert text.count("\n| `") == 2
     assert "+0.000 (+0.000…+0.000)" in text

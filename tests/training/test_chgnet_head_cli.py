@@ -14,12 +14,13 @@ from hopscreen.inference.chgnet_head import ChgnetHeadModel
 from hopscreen.inference.load import load_model
 from hopscreen.inference.predict import predict
 from hopscreen.models.hop_features import extract_hop_features
-from hopscreen.training.chgnet_head import GBR_RECIPE, fit_head
+from hopscreen.training.chgnet_head import HEAD_RECIPES, fit_head
 
 pytest.importorskip("chgnet")
 
 
-def test_cli_builds_folder_that_predicts_like_the_head(tmp_path, monkeypatch):
+@pytest.mark.parametrize("recipe", ["chgnet-gbr", "physics-bvse-chgnet-gbr"])
+def test_cli_builds_folder_that_predicts_like_the_head(tmp_path, monkeypatch, recipe):
     import hopscreen.cli.train as train_cli
 
     bands = [tiny_band(s) for s in range(8)]
@@ -31,7 +32,8 @@ def test_cli_builds_folder_that_predicts_like_the_head(tmp_path, monkeypatch):
     monkeypatch.setattr(train_cli, "load_em_dataset", lambda data_dir=None, splits=None: records)
     out, cache = tmp_path / "model", tmp_path / "features"
     result = CliRunner().invoke(
-        app, ["train", "chgnet-head", "--out", str(out), "--cache-dir", str(cache)]
+        app,
+        ["train", "chgnet-head", "--out", str(out), "--cache-dir", str(cache), "--recipe", recipe],
     )
     assert result.exit_code == 0, result.output
     model = load_model(out)
@@ -39,9 +41,13 @@ def test_cli_builds_folder_that_predicts_like_the_head(tmp_path, monkeypatch):
     assert model.card.train_record_ids == [r.record_id for r in records]
     assert model.card.model_version in result.output
 
-    table = extract_hop_features(bands, cache_dir=cache)
+    feature_config, head_config = HEAD_RECIPES[recipe]
+    assert model.card.feature_config == feature_config
+    table = extract_hop_features(bands, config=feature_config, cache_dir=cache)
     assert table.n_cached == len(bands)
-    expected, expected_sigma = fit_head(table.X, barriers, table.names, GBR_RECIPE).predict(table.X)
+    assert any(n.startswith("bvse_") for n in table.names) == (recipe != "chgnet-gbr")
+    head = fit_head(table.X, barriers, table.names, head_config)
+    expected, expected_sigma = head.predict(table.X)
     got = list(predict(bands, model=model, chunk_size=3))
     np.testing.assert_allclose([p.barrier_ev for p in got], expected, atol=1e-10)
     np.testing.assert_allclose([p.sigma_ev for p in got], expected_sigma, atol=1e-10)

@@ -156,7 +156,8 @@ def render_shipped_models(results: dict[str, Any], machine: str) -> str:
                 "",
                 f"`{m['name']}` over {t['n_hops']} published bands (mean "
                 f"{t['mean_band_atoms']:.0f} atoms) in a fresh process, features computed fresh: "
-                f"CHGNet passes {t['feature_seconds']:.0f} s ({t['feature_hops_per_s']:.2f} "
+                f"hop vectors (CHGNet passes, and physics where the model reads it) "
+                f"{t['feature_seconds']:.0f} s ({t['feature_hops_per_s']:.2f} "
                 f"hops/s), trees {t['tree_seconds']:.2f} s, total "
                 f"{t['total_hops_per_s']:.2f} hops/s; loading {t['load_seconds']:.1f} s; peak "
                 f"resident memory {t['peak_rss_mib']:.0f} MiB "

@@ -76,6 +76,7 @@ class Recipe:
     head: ChgnetHeadConfig
     note: str
     ablation: bool = False
+    ablation_of: str | None = None
 
 
 def _gbr(blocks: Sequence[str], **changes: Any) -> ChgnetHeadConfig:
@@ -156,6 +157,7 @@ def default_recipes() -> list[Recipe]:
                 _gbr(_without(block)),
                 f"ablation: the physics-bvse-gbr columns without {block}",
                 ablation=True,
+                ablation_of="physics-bvse-gbr",
             )
         )
     return recipes
@@ -229,6 +231,7 @@ def _score_recipe(
         "name": recipe.name,
         "note": recipe.note,
         "ablation": recipe.ablation,
+        "ablation_of": recipe.ablation_of,
         "blocks": list(recipe.head.blocks or ()),
         "head": recipe.head.model_dump(),
         "seconds_per_hop": used + head_s if parts else None,
@@ -246,15 +249,22 @@ def _score_recipe(
 def _add_paired_differences(
     rows: list[dict[str, Any]], labels: dict[str, np.ndarray], n_boot: int
 ) -> None:
-    """Each row's paired-bootstrap MAE difference to the first row (the current default)."""
-    base = rows[0]
+    """Paired-bootstrap MAE differences to the first row and, for ablations, to the full recipe.
+
+    ``vs_first`` compares with the first row (the current default); an ablation row also gets
+    ``vs_full``, the difference to the recipe it ablates.
+    """
+    by_name = {row["name"]: row for row in rows}
     for row in rows:
-        row["vs_first"] = {
-            split: paired_bootstrap_difference(
-                y, row["predictions"][split], base["predictions"][split], n_boot=n_boot
-            )["difference"]
-            for split, y in labels.items()
-        }
+        for key, base in (("vs_first", rows[0]), ("vs_full", by_name.get(row["ablation_of"]))):
+            if base is None:
+                continue
+            row[key] = {
+                split: paired_bootstrap_difference(
+                    y, row["predictions"][split], base["predictions"][split], n_boot=n_boot
+                )["difference"]
+                for split, y in labels.items()
+            }
 
 
 def _hop_vectors(
@@ -367,8 +377,11 @@ def _ms(seconds: float | None) -> str:
     return "–" if seconds is None or not np.isfinite(seconds) else f"{seconds * 1000:.0f}"
 
 
-def render_recipes(results: dict[str, Any], machine: str) -> str:
-    """Markdown of the ``recipes`` section for :func:`run_recipes` output."""
+def render_recipes(results: dict[str, Any], machine: str, note: str | None = None) -> str:
+    """Markdown of the ``recipes`` section for :func:`run_recipes` output.
+
+    ``note`` (conditions of the run) is printed under the header when given.
+    """
     out = [
         "## Model recipes on hosts never seen in training",
         "",
@@ -382,6 +395,7 @@ def render_recipes(results: dict[str, Any], machine: str) -> str:
         "difference of host-CV MAE to the first row (negative: better; an interval that "
         "excludes 0 is significant); spread = std(predicted) / std(DFT). "
         "ms/hop: CPU time of the hop vector on fresh bands plus the trees, one process.",
+        *(["", f"Conditions: {note}"] if note else []),
         "",
         "| recipe | host CV MAE eV | Δ vs first | host CV R² | spread | MAE E_m ≥ 1 eV "
         "| MAE hop > 4.5 Å | chemistry CV MAE eV | chemistry CV R² | test MAE eV | test R² "
@@ -397,6 +411,19 @@ def render_recipes(results: dict[str, Any], machine: str) -> str:
             f"| {_ci(c['mae_ev'])} | {_ci(c['r2'], 2)} | {_ci(t['mae_ev'])} | {_ci(t['r2'], 2)} "
             f"| {_ms(row['seconds_per_hop'])} |"
         )
+    ablations = [r for r in results["recipes"] if r.get("vs_full")]
+    if ablations:
+        out += [
+            "",
+            "Ablation: host-CV MAE of the physics recipe without one block, minus that of the "
+            "whole recipe (paired bootstrap; positive: the block helps):",
+            "",
+        ]
+        out += [
+            f"- `{r['name']}`: {_delta(r['vs_full']['host_cv'])} eV (chemistry CV "
+            f"{_delta(r['vs_full']['chemsys_cv'])})."
+            for r in ablations
+        ]
     first = results["recipes"][0]["host_cv"]
     out += [
         "",

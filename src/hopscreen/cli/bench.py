@@ -21,7 +21,7 @@ from hopscreen.models.shipped import alignn_model_dir
 
 
 def _write_recipes(
-    out: Path, data_dir: Path | None, json_out: Path | None, console: Console
+    out: Path, data_dir: Path | None, json_out: Path | None, console: Console, note: str | None
 ) -> None:
     """Run the recipe comparison and write its section (exit 2 on missing data)."""
     try:
@@ -33,7 +33,7 @@ def _write_recipes(
     except HopscreenDataError as exc:
         console.print(f"[red]Error:[/red] {exc}")
         raise typer.Exit(2) from None
-    markdown = render_recipes(recipes, machine_line())
+    markdown = render_recipes(recipes, machine_line(), note)
     _write_section(out, RECIPES_SECTION, markdown, recipes, json_out, console)
 
 
@@ -97,7 +97,7 @@ def bench(
         console.print(f"[bold]bench:[/bold] {msg}")
 
     if only_recipes:
-        _write_recipes(out, data_dir, json_out, console)
+        _write_recipes(out, data_dir, json_out, console, note)
         return
 
     try:

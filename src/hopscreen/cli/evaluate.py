@@ -215,7 +215,8 @@ def evaluate(
         str | None,
         typer.Option(
             "--model",
-            help="Model folder or shipped model name: chgnet-gbr (default), model3-default "
+            help="Model folder or shipped model name: physics-bvse-chgnet-gbr (default), "
+            "chgnet-gbr, model3-default "
             "(ALIGNN).",
         ),
     ] = None,

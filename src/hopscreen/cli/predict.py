@@ -27,7 +27,8 @@ def predict(
     model: Annotated[
         str | None,
         typer.Option(
-            help="Model folder or shipped model name: chgnet-gbr (default), model3-default "
+            help="Model folder or shipped model name: physics-bvse-chgnet-gbr (default), "
+            "chgnet-gbr, model3-default "
             "(ALIGNN)."
         ),
     ] = None,

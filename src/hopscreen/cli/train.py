@@ -146,7 +146,7 @@ def chgnet_head_cmd(
     cache_dir: Annotated[
         Path | None, typer.Option(help="CHGNet feature cache root (e.g. runs/chgnet-features).")
     ] = None,
-    name: Annotated[str, typer.Option(help="Model name in the card.")] = "chgnet-gbr",
+    name: Annotated[str, typer.Option(help="Model name in the card.")] = "physics-bvse-chgnet-gbr",
     recipe: Annotated[
         str,
         typer.Option(
@@ -154,7 +154,7 @@ def chgnet_head_cmd(
             + ", ".join(HEAD_RECIPES)
             + " (compared in BENCHMARKS.md, section recipes)."
         ),
-    ] = "chgnet-gbr",
+    ] = "physics-bvse-chgnet-gbr",
 ) -> None:
     """Fit a gradient-boosting head on the 559 training hops' hop vectors; writes a folder."""
     if recipe not in HEAD_RECIPES:
