@@ -108,3 +108,43 @@ def test_screen_fails_when_a_stage_fails_and_names_it(tmp_path):
     )
     assert out.exit_code == 2, out.output
     assert "job 'candidates' failed: ValueError: working ion 'Xx'" in out.output
+
+
+def test_screen_refuses_a_results_path_that_is_a_file(tmp_path):
+    target = tmp_path / "results.txt"
+    target.write_text("not a store")
+    out = runner.invoke(
+        app, ["screen", "--demo", "--ion", "Li", "--results", str(target), "--verifier", "none"]
+    )
+    assert out.exit_code == 2, out.output
+    assert "is a file, not a results folder" in out.output
+    assert "Traceback" not in out.output
+    assert target.read_text() == "not a store"
+
+
+def test_screen_refuses_a_results_folder_it_cannot_create(tmp_path):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    out = runner.invoke(
+        app,
+        ["screen", "--demo", "--ion", "Li", "--results", str(blocker / "sub")]
+        + ["--verifier", "none"],
+    )
+    assert out.exit_code == 2, out.output
+    assert "cannot create the results folder" in out.output
+    assert "Traceback" not in out.output
+
+
+def test_screen_refuses_a_results_folder_without_write_permission(tmp_path, monkeypatch):
+    import hopscreen.cli.screen as screen_cli
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    # tests may run as root, where chmod does not stop writes: ask os.access as a user would
+    monkeypatch.setattr(screen_cli, "_writable", lambda path: Path(path) != folder)
+    out = runner.invoke(
+        app, ["screen", "--demo", "--ion", "Li", "--results", str(folder), "--verifier", "none"]
+    )
+    assert out.exit_code == 2, out.output
+    assert "is not writable" in out.output
+    assert list(folder.iterdir()) == []

@@ -11,6 +11,7 @@ not do its work (a stage's job failed, or no candidate was valid; what finished 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -20,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hopscreen.screening.collect import round_problems
+from hopscreen.store.errors import ResultsStoreError
 from hopscreen.workflow.campaign import (
     CampaignConfig,
     CampaignConfigError,
@@ -219,11 +221,33 @@ def screen(
     _run_campaign(campaign, fireworks=fireworks)
 
 
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK | os.X_OK)
+
+
+def check_results_dir(path: Path) -> None:
+    """Refuse a results folder the round could not write, before any work (exit 2).
+
+    The folder may exist (a store to add to) or not (it is created here); a file at that
+    path, a folder that cannot be created, or one without write permission is refused.
+    """
+    if path.exists() and not path.is_dir():
+        raise _fail(f"--results {path} is a file, not a results folder", code=2)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        message = f"cannot create the results folder {path}: {exc.strerror or exc}"
+        raise _fail(message, code=2) from None
+    if not _writable(path):
+        raise _fail(f"the results folder {path} is not writable (permission denied)", code=2)
+
+
 def _run_campaign(campaign: CampaignConfig, *, fireworks: bool) -> None:
     """Build the round; submit it to FireWorks, or run it here and print its summary."""
     console = Console()
-    flow = build_round(campaign)
     results_dir = Path(campaign.results_dir)
+    check_results_dir(results_dir)
+    flow = build_round(campaign)
     if fireworks:
         ids = submit_to_launchpad(flow, results_dir)
         console.print(f"Added a workflow of {len(ids)} Fireworks to the LaunchPad: {ids}")
@@ -256,7 +280,7 @@ def _run_with_status(console: Console, flow: Any, results_dir: Path) -> Any:
         logger.setLevel(logging.INFO)
         try:
             return run_round_locally(flow, results_dir)
-        except RuntimeError as exc:
+        except (RuntimeError, ResultsStoreError, PermissionError) as exc:
             raise _fail(str(exc), code=2) from exc
         finally:
             logger.removeHandler(handler)
