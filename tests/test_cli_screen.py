@@ -148,3 +148,25 @@ def test_screen_refuses_a_results_folder_without_write_permission(tmp_path, monk
     assert out.exit_code == 2, out.output
     assert "is not writable" in out.output
     assert list(folder.iterdir()) == []
+
+
+def test_screen_with_an_unreachable_launchpad_says_so(tmp_path, monkeypatch):
+    from fireworks import LaunchPad
+    from pymongo.errors import ServerSelectionTimeoutError
+
+    class Unreachable:
+        host, port = "db.example", 27017
+
+        def add_wf(self, workflow):
+            raise ServerSelectionTimeoutError("db.example:27017: timed out\ndetails")
+
+    monkeypatch.setattr(LaunchPad, "auto_load", classmethod(lambda cls: Unreachable()))
+    out = runner.invoke(
+        app,
+        ["screen", "--demo", "--ion", "Li", "--results", str(tmp_path / "res")]
+        + ["--verifier", "none", "--fireworks"],
+    )
+    assert out.exit_code == 2, out.output
+    assert "cannot add the round to the FireWorks LaunchPad at db.example:27017" in out.output
+    assert "timed out" in out.output and "details" not in out.output
+    assert "Traceback" not in out.output

@@ -25,6 +25,7 @@ from hopscreen.store.errors import ResultsStoreError
 from hopscreen.workflow.campaign import (
     CampaignConfig,
     CampaignConfigError,
+    LaunchPadError,
     build_round,
     demo_config,
     run_round_locally,
@@ -249,7 +250,10 @@ def _run_campaign(campaign: CampaignConfig, *, fireworks: bool) -> None:
     check_results_dir(results_dir)
     flow = build_round(campaign)
     if fireworks:
-        ids = submit_to_launchpad(flow, results_dir)
+        try:
+            ids = submit_to_launchpad(flow, results_dir)
+        except LaunchPadError as exc:
+            raise _fail(str(exc), code=2) from None
         console.print(f"Added a workflow of {len(ids)} Fireworks to the LaunchPad: {ids}")
         return
     if campaign.verifier == "umlip":

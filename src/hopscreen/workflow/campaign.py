@@ -63,6 +63,10 @@ class CampaignConfigError(ValueError):
     """A campaign file is unreadable, has unknown keys or invalid values."""
 
 
+class LaunchPadError(RuntimeError):
+    """The FireWorks LaunchPad cannot be reached or refused the workflow."""
+
+
 class SourcesConfig(Config):
     """Where the candidate hosts come from (any combination)."""
 
@@ -316,16 +320,33 @@ def submit_to_launchpad(flow: Flow, results_dir: str | Path, launchpad: Any = No
     list of int
         The Firework ids.
 
+    Raises
+    ------
+    LaunchPadError
+        The LaunchPad's database cannot be reached (or refused the workflow).
+
     """
     # optional dependency (engine extra): fireworks, which this jobflow module imports
     from jobflow.managers.fireworks import flow_to_workflow
 
-    if launchpad is None:
-        # optional dependency (engine extra): fireworks
-        from fireworks import LaunchPad
+    # optional dependency (engine extra): pymongo comes with fireworks
+    from pymongo.errors import PyMongoError
 
-        launchpad = LaunchPad.auto_load()
     Path(results_dir).mkdir(parents=True, exist_ok=True)
     workflow = flow_to_workflow(flow, store=jobflow_store(results_dir))
-    mapping = launchpad.add_wf(workflow)
+    try:
+        if launchpad is None:
+            # optional dependency (engine extra): fireworks
+            from fireworks import LaunchPad
+
+            launchpad = LaunchPad.auto_load()
+        mapping = launchpad.add_wf(workflow)
+    except PyMongoError as exc:
+        where = f"{getattr(launchpad, 'host', '?')}:{getattr(launchpad, 'port', '?')}"
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise LaunchPadError(
+            f"cannot add the round to the FireWorks LaunchPad at {where} ({first[:200]}); "
+            "check its MongoDB server and my_launchpad.yaml (FW_CONFIG_FILE), or run without "
+            "--fireworks"
+        ) from exc
     return sorted(int(v) for v in mapping.values())
