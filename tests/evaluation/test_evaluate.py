@@ -36,6 +36,8 @@ def test_paper_test_rows_share_hops_and_metric_code(tiny_model_dir, data_dir, tm
     model_row = result["rows"][0]["metrics"]
     assert model_row == evaluate_predictions(y, [p["predicted_ev"] for p in preds], n_boot=200)
     assert all(p["sigma_ev"] == 0.0 for p in preds)  # one member
+    assert result["coverage"] is None  # an ALIGNN model carries no calibrated intervals
+    assert all(p["interval_90_ev"] is None for p in preds)
     assert {c["b"] for c in result["comparisons"]} == {ROW_PAPER, ROW_MACE}
     _check_paper_test_slices(result, y, paper, data_dir)
     json.dumps(result, allow_nan=False)

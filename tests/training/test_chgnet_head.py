@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hopscreen.models.calibration import conformal_quantile
 from hopscreen.models.head_config import ChgnetHeadConfig, select_columns
-from hopscreen.training.chgnet_head import cross_validate_head, fit_head
+from hopscreen.training.chgnet_head import calibrate_head, cross_validate_head, fit_head
 
 NAMES = [f"ion_init_{i}" for i in range(6)] + ["e_dmid_ev", "geo_hop_length_angstrom"]
 
@@ -77,3 +78,20 @@ def test_non_finite_inputs_are_filled_with_the_training_median():
     np.testing.assert_allclose(head.x_fill[:6], np.nanmedian(X[:, :6], axis=0))
     pred, _ = head.predict(X[:5])
     assert np.all(np.isfinite(pred))
+
+
+def test_calibration_comes_from_host_grouped_out_of_fold_residuals():
+    pytest.importorskip("sklearn")
+    X, y = synthetic(60)
+    groups = [f"host:{i % 12}" for i in range(60)]
+    cfg = ChgnetHeadConfig(kind="gbr", n_estimators=20, ensemble_size=3)
+    cal = calibrate_head(X, y, NAMES, groups, cfg, k=4, seed=1)
+    pred, sigma = cross_validate_head(X, y, NAMES, groups, cfg, k=4, seed=1)
+    assert cal.n_calibration == 60 and cal.k_folds == 4 and cal.fold_seed == 1
+    assert cal.gamma_ev == pytest.approx(np.median(sigma))
+    scores = np.abs(y - pred) / (sigma + cal.gamma_ev)
+    assert cal.quantile(0.9) == pytest.approx(conformal_quantile(scores, 0.9))
+    assert cal.oof_mae_ev == pytest.approx(np.mean(np.abs(y - pred)))
+    # out-of-fold residuals are wider than the ensemble spread on the training rows
+    _, train_sigma = fit_head(X, y, NAMES, cfg).predict(X)
+    assert np.mean(cal.half_width(train_sigma, 0.68)) > np.mean(train_sigma)

@@ -30,6 +30,13 @@ def test_cli_builds_folder_that_predicts_like_the_head(tmp_path, monkeypatch, re
         for i, (b, y) in enumerate(zip(bands, barriers, strict=True))
     ]
     monkeypatch.setattr(train_cli, "load_em_dataset", lambda data_dir=None, splits=None: records)
+    grouped = []
+
+    def fake_host_groups(recs):  # tiny bands share one framework: one host per record here
+        grouped.append(list(recs))
+        return [f"host:{r.record_id}" for r in recs]
+
+    monkeypatch.setattr(train_cli, "host_groups", fake_host_groups)
     out, cache = tmp_path / "model", tmp_path / "features"
     result = CliRunner().invoke(
         app,
@@ -40,6 +47,9 @@ def test_cli_builds_folder_that_predicts_like_the_head(tmp_path, monkeypatch, re
     assert isinstance(model, ChgnetHeadModel)
     assert model.card.train_record_ids == [r.record_id for r in records]
     assert model.card.model_version in result.output
+    assert grouped == [records]  # the CLI calibrates on host groups of the training records
+    cal = model.card.calibration
+    assert cal is not None and cal.n_calibration == 8 and cal.groups == "host"
 
     feature_config, head_config = HEAD_RECIPES[recipe]
     assert model.card.feature_config == feature_config
@@ -51,3 +61,6 @@ def test_cli_builds_folder_that_predicts_like_the_head(tmp_path, monkeypatch, re
     got = list(predict(bands, model=model, chunk_size=3))
     np.testing.assert_allclose([p.barrier_ev for p in got], expected, atol=1e-10)
     np.testing.assert_allclose([p.sigma_ev for p in got], expected_sigma, atol=1e-10)
+    np.testing.assert_allclose(
+        [p.interval_90_ev for p in got], cal.half_width(expected_sigma, 0.9), atol=1e-9
+    )

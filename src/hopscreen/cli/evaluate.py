@@ -185,6 +185,11 @@ def _print_table(result: dict[str, Any]) -> None:
             f"({100 * ci:g} % CI {d['ci_low']:+.3f} … {d['ci_high']:+.3f}; paired bootstrap, "
             f"n = {comp['n']})"
         )
+    for key, cov in (result.get("coverage") or {}).items():
+        console.print(
+            f"calibrated {key} % interval: coverage {100 * cov['coverage']:.1f} % of "
+            f"{cov['n']} hops, mean half-width {cov['mean_half_width_ev']:.3f} eV"
+        )
     if "n_groups" in result:
         console.print(f"{result['k']} folds over {result['n_groups']} {result['groups']} groups")
     for fold in result.get("folds", []):

@@ -14,9 +14,38 @@ from hopscreen.candidates import load_local_candidates
 from hopscreen.cli.candidates import EXIT_REFUSED, echo_failures, parse_hop_options, parse_ion
 from hopscreen.cli.hops import echo_hop_failures
 from hopscreen.hops import hops_for_structure
+from hopscreen.inference.base import BarrierModel
 from hopscreen.inference.hops import predict_hops
 from hopscreen.inference.load import load_model
 from hopscreen.models.bundle import ModelLoadError
+from hopscreen.schemas.prediction import PredictionDoc
+
+
+def _half_width(value: float | None) -> str:
+    """An interval half-width for the table (eV), ``-`` when the model has none."""
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _print_table(rows: list[PredictionDoc], barrier_model: BarrierModel) -> None:
+    """The predictions as a table sorted by E_m (interval columns for a calibrated model)."""
+    name = barrier_model.card.name
+    table = Table(title=f"E_m predictions, {name} ({barrier_model.model_version})")
+    calibrated = any(doc.interval_90_ev is not None for doc in rows)
+    columns = ["candidate", "hop_id", "length Å", "E_m eV", "σ_ens eV"]
+    for col in columns + (["± 68 % eV", "± 90 % eV"] if calibrated else []):
+        table.add_column(col)
+    for doc in sorted(rows, key=lambda d: d.barrier_ev):
+        cells = [
+            doc.candidate_name,
+            doc.hop_id[:16],
+            f"{doc.length_angstrom:.3f}",
+            f"{doc.barrier_ev:.3f}",
+            f"{doc.sigma_ev:.3f}",
+        ]
+        if calibrated:
+            cells += [_half_width(doc.interval_68_ev), _half_width(doc.interval_90_ev)]
+        table.add_row(*cells)
+    Console().print(table)
 
 
 def predict(
@@ -40,6 +69,9 @@ def predict(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON record per line.")] = False,
 ) -> None:
     """Predict the migration barrier E_m (± σ) of every distinct hop in the given structures.
+
+    σ_ens is the spread of the ensemble members; a calibrated model also gives the half-widths
+    of its 68 % and 90 % conformal intervals (JSON: `interval_68_ev`, `interval_90_ev`).
 
     Every structure first passes the input gate of `hopscreen candidates` (at most 1000 atoms
     per cell and 200 distinct hops per host); each refused input gets one line on stderr,
@@ -76,19 +108,7 @@ def predict(
         for doc in rows:
             typer.echo(json.dumps(doc.model_dump()))
     else:
-        name = barrier_model.card.name
-        table = Table(title=f"E_m predictions, {name} ({barrier_model.model_version})")
-        for col in ("candidate", "hop_id", "length Å", "E_m eV", "σ eV"):
-            table.add_column(col)
-        for doc in sorted(rows, key=lambda d: d.barrier_ev):
-            table.add_row(
-                doc.candidate_name,
-                doc.hop_id[:16],
-                f"{doc.length_angstrom:.3f}",
-                f"{doc.barrier_ev:.3f}",
-                f"{doc.sigma_ev:.3f}",
-            )
-        Console().print(table)
+        _print_table(rows, barrier_model)
     if n_refused:
         raise typer.Exit(EXIT_REFUSED)
     if not rows:

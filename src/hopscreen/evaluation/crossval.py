@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from hopscreen.data.em_dataset import load_em_dataset
+from hopscreen.data.splits import host_groups
 from hopscreen.evaluation.folds import FitFold, GroupKind, out_of_fold_result, split_of_groups
 from hopscreen.evaluation.metrics import DEFAULT_N_BOOT, DEFAULT_THRESHOLDS_EV
 from hopscreen.evaluation.results import Scoring
@@ -218,6 +219,8 @@ def _cv_chgnet_head(
 ) -> dict[str, Any]:
     """Grouped CV of a chgnet-head model's recipe: each fold refits the trees on CHGNet features.
 
+    A calibrated model's fold models are calibrated too, by host-grouped CV inside their own
+    training folds only (never on the held-out hops), so ``coverage`` is an honest estimate.
     The frozen CHGNet hop vectors are cached under ``<out_dir>/chgnet-features`` when
     ``out_dir`` is given, else in the per-user cache (``chgnet-features`` beside the data
     cache), so only the first run pays the CHGNet passes.
@@ -232,7 +235,17 @@ def _cv_chgnet_head(
         bands, barriers, ids = zip(
             *((r.band, r.barrier_ev, r.record_id) for r in train), strict=True
         )
-        refit_like(card, bands, barriers, ids, fold_dir, cache_dir=feature_cache, name="cv")
+        groups_of_fold = host_groups(train) if card.calibration is not None else None
+        refit_like(
+            card,
+            bands,
+            barriers,
+            ids,
+            fold_dir,
+            cache_dir=feature_cache,
+            name="cv",
+            groups=groups_of_fold,
+        )
         return ChgnetHeadModel.load(fold_dir, feature_cache_dir=feature_cache)
 
     result = cross_validate(

@@ -9,9 +9,14 @@ Every evaluation returns one JSON-ready dict (the output of ``hopscreen evaluate
      "rows": [{"key", "label", "n", "metrics"}],  # metrics: evaluate_predictions() output
      "comparisons": [{"a", "b", ...paired_bootstrap_difference()}],
      "slices": [{"key", "label", "row", "n", "metrics" | None}],
+     "coverage": {"68": {"n", "coverage", "mean_half_width_ev"}, "90": {...}} | None,
      "predictions": [{"record_id", "hop_length_angstrom", "barrier_ev", "predicted_ev",
-                      "sigma_ev", ...}],
+                      "sigma_ev", "interval_68_ev", "interval_90_ev", ...}],
      ...split-specific extras...}
+
+``coverage`` is the share of hops whose DFT E_m lies in the model's calibrated interval
+``predicted_ev ± interval_<level>_ev`` and the mean half-width (None for a model without
+calibrated intervals); in CV every fold model is calibrated on its own training folds only.
 
 ``metrics["regression"]`` includes ``spread_ratio`` = std(predicted) / std(DFT) with its
 interval (below 1: barriers squeezed toward the mean). ``slices``

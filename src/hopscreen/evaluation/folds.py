@@ -20,7 +20,13 @@ from typing import Any, Literal
 import numpy as np
 
 from hopscreen.data.splits import chemsys_groups, grouped_kfold, host_groups
-from hopscreen.evaluation.results import ROW_MODEL, Scoring, none_if_nan
+from hopscreen.evaluation.results import (
+    ROW_MODEL,
+    Scoring,
+    coverage_entry,
+    interval_half_widths,
+    none_if_nan,
+)
 from hopscreen.evaluation.slices import hop_lengths, scored_slices
 from hopscreen.inference.predict import predict
 
@@ -55,11 +61,13 @@ class _OutOfFold:
     pred: np.ndarray
     sigma: np.ndarray
     fold_of: np.ndarray
+    half_widths: dict[str, np.ndarray] = field(default_factory=dict)
     folds: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def empty(cls, n: int) -> _OutOfFold:
-        return cls(np.full(n, np.nan), np.full(n, np.nan), np.full(n, -1, dtype=int))
+        widths = {key: np.full(n, np.nan) for key in ("68", "90")}
+        return cls(np.full(n, np.nan), np.full(n, np.nan), np.full(n, -1, dtype=int), widths)
 
 
 @contextmanager
@@ -107,6 +115,8 @@ def _predict_folds(
         out = list(predict((records[i].band for i in val_idx), model=model, batch_size=batch_size))
         oof.pred[val_idx] = [q.barrier_ev for q in out]
         oof.sigma[val_idx] = [q.sigma_ev for q in out]
+        for key, widths in interval_half_widths(out).items():
+            oof.half_widths[key][val_idx] = widths
         oof.fold_of[val_idx] = f
         y_val = np.array([records[i].barrier_ev for i in val_idx])
         oof.folds.append(
@@ -178,8 +188,9 @@ def out_of_fold_result(
         The result entries ``groups``, ``n_groups`` (distinct CV groups), ``thresholds_ev``,
         ``bootstrap``, ``rows``, ``comparisons``, ``slices``, ``folds`` (per fold: ``fold``,
         ``n_train``, ``n_val``, ``n_hosts_val``, ``n_groups_val``, ``mae_ev``, ``seconds``)
-        and ``predictions`` (each with ``host``, ``group`` (its CV group key), ``fold`` and
-        ``hop_length_angstrom``).
+        ``predictions`` (each with ``host``, ``group`` (its CV group key), ``fold`` and
+        ``hop_length_angstrom``) and ``coverage`` (of the fold models' calibrated intervals on
+        their held-out hops; None when a fold model has none).
     """
     hosts, cv_groups = group_keys(records, groups)
     folds = grouped_kfold(cv_groups, k=k, seed=scoring.seed)
@@ -196,6 +207,7 @@ def out_of_fold_result(
         "comparisons": [],
         "slices": scored_slices(scoring, y, oof.pred, lengths),
         "folds": oof.folds,
+        "coverage": coverage_entry(y, oof.pred, oof.half_widths),
         "predictions": _prediction_rows(records, (hosts, cv_groups), oof, lengths),
     }
 
@@ -216,6 +228,8 @@ def _prediction_rows(
             "barrier_ev": float(r.barrier_ev),
             "predicted_ev": float(oof.pred[i]),
             "sigma_ev": float(oof.sigma[i]),
+            "interval_68_ev": none_if_nan(oof.half_widths["68"][i]),
+            "interval_90_ev": none_if_nan(oof.half_widths["90"][i]),
         }
         for i, r in enumerate(records)
     ]

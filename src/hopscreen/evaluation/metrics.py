@@ -37,6 +37,10 @@ for the truth and the prediction alike) ::
      "difference": {"value", "ci_low", "ci_high"},   # metric(a) − metric(b)
      "fraction_a_better": float}                     # share of resamples with a < b
 
+``interval_coverage`` (predictions with calibrated intervals ``ŷ ± w``) ::
+
+    {"68": {"n": int, "coverage": float, "mean_half_width_ev": float}, "90": {...}}
+
 Bootstrap: ``n_boot`` resamples of the hop indices with replacement, drawn once from
 ``numpy.random.default_rng(seed)`` and shared by all metrics of one call; the interval is the
 (1 − ci)/2 and (1 + ci)/2 percentiles of the resampled statistic. Fractions (accuracy,
@@ -46,7 +50,7 @@ precision, …) are in [0, 1], not per cent.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -328,3 +332,35 @@ def paired_bootstrap_difference(
         "difference": _estimate(mae_a - mae_b, diffs, ci),
         "fraction_a_better": float(np.mean(diffs < 0)),
     }
+
+
+def interval_coverage(
+    y_true: ArrayLike, y_pred: ArrayLike, half_widths_ev: Mapping[str, ArrayLike]
+) -> dict[str, dict[str, float | int]]:
+    """Empirical coverage and mean half-width of prediction intervals ``ŷ ± w``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like
+        (n,) reference and predicted barriers, eV.
+    half_widths_ev : mapping of str to array_like
+        Per interval key (``"68"``, ``"90"``), the (n,) half-widths w, eV.
+
+    Returns
+    -------
+    dict
+        Per key ``{"n", "coverage", "mean_half_width_ev"}``: the fraction of hops with
+        |y − ŷ| ≤ w (in [0, 1]) and the mean of w.
+    """
+    t, p = _as_pair(y_true, y_pred)
+    out: dict[str, dict[str, float | int]] = {}
+    for key, widths in half_widths_ev.items():
+        w = np.asarray(widths, dtype=np.float64).ravel()
+        if w.shape != t.shape or not np.all(np.isfinite(w)) or np.any(w < 0):
+            raise ValueError(f"interval {key!r}: need {t.size} finite, non-negative half-widths")
+        out[key] = {
+            "n": int(t.size),
+            "coverage": float(np.mean(np.abs(t - p) <= w)),
+            "mean_half_width_ev": float(np.mean(w)),
+        }
+    return out

@@ -16,7 +16,15 @@ import numpy as np
 
 from hopscreen.data.em_dataset import join_tabulation, load_em_dataset
 from hopscreen.data.published import load_paper_test_predictions
-from hopscreen.evaluation.results import ROW_MACE, ROW_MODEL, ROW_PAPER, Scoring, none_if_nan
+from hopscreen.evaluation.results import (
+    ROW_MACE,
+    ROW_MODEL,
+    ROW_PAPER,
+    Scoring,
+    coverage_entry,
+    interval_half_widths,
+    none_if_nan,
+)
 from hopscreen.evaluation.slices import hop_lengths, scored_slices
 from hopscreen.inference.device import resolve_device
 from hopscreen.inference.load import load_model
@@ -125,6 +133,8 @@ def _prediction_rows(
             "barrier_ev": r.barrier_ev,
             "predicted_ev": q.barrier_ev,
             "sigma_ev": q.sigma_ev,
+            "interval_68_ev": q.interval_68_ev,
+            "interval_90_ev": q.interval_90_ev,
             "paper_model3_ev": none_if_nan(pa),
             "mace_relaxed_ev": none_if_nan(ma),
         }
@@ -188,6 +198,7 @@ def evaluate_paper_test(
         "rows": rows,
         "comparisons": comparisons,
         "slices": _scored_slices(scoring, y, p, published, lengths),
+        "coverage": coverage_entry(y, p, interval_half_widths(preds)),
         "predictions": _prediction_rows(records, preds, published, lengths),
         "seconds": {"load": t_load, "predict": t_pred, "per_hop": t_pred / len(records)},
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from hopscreen.evaluation.metrics import (
     DEFAULT_N_BOOT,
     DEFAULT_THRESHOLDS_EV,
     evaluate_predictions,
+    interval_coverage,
     paired_bootstrap_difference,
 )
 
@@ -36,6 +37,56 @@ ROW_LABELS = {
 def none_if_nan(x: float | None) -> float | None:
     """``x`` as a Python float, or None when it is None, NaN or infinite (not valid JSON)."""
     return None if x is None or not math.isfinite(float(x)) else float(x)
+
+
+def interval_half_widths(predictions: Sequence[Any]) -> dict[str, np.ndarray]:
+    """The (n,) interval half-widths of predictions, NaN where one has none.
+
+    Parameters
+    ----------
+    predictions : sequence of Prediction
+        Anything with ``interval_68_ev`` and ``interval_90_ev`` (eV or None).
+
+    Returns
+    -------
+    dict
+        ``{"68": array, "90": array}``, eV.
+    """
+    return {
+        key: np.array(
+            [
+                np.nan
+                if getattr(q, f"interval_{key}_ev", None) is None
+                else getattr(q, f"interval_{key}_ev")
+                for q in predictions
+            ],
+            dtype=np.float64,
+        )
+        for key in ("68", "90")
+    }
+
+
+def coverage_entry(
+    y_true: np.ndarray, y_pred: np.ndarray, half_widths_ev: Mapping[str, np.ndarray]
+) -> dict[str, Any] | None:
+    """The ``coverage`` entry of a result: None unless every prediction has every interval.
+
+    Parameters
+    ----------
+    y_true, y_pred : numpy.ndarray
+        (n,) reference and predicted barriers, eV.
+    half_widths_ev : mapping of str to numpy.ndarray
+        (n,) half-widths per interval key (NaN: no interval), eV.
+
+    Returns
+    -------
+    dict or None
+        :func:`~hopscreen.evaluation.metrics.interval_coverage`, or None for a model
+        without calibrated intervals.
+    """
+    if not half_widths_ev or any(not np.all(np.isfinite(w)) for w in half_widths_ev.values()):
+        return None
+    return interval_coverage(y_true, y_pred, half_widths_ev)
 
 
 @dataclass(frozen=True)

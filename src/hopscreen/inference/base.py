@@ -18,19 +18,50 @@ from hopscreen.schemas.structure import Crystal
 
 @dataclass(frozen=True)
 class Prediction:
-    """One predicted barrier: ensemble mean and standard deviation in eV."""
+    """One predicted barrier, eV.
+
+    Attributes
+    ----------
+    barrier_ev : float
+        Ensemble mean of the members' barriers.
+    sigma_ev : float
+        Ensemble spread σ_ens: the members' sample standard deviation (how much the seeds
+        disagree, not the expected error; for a tree head it is far narrower than the error
+        on unseen hosts).
+    member_barriers_ev : tuple of float
+        Each member's barrier.
+    interval_68_ev, interval_90_ev : float or None
+        Half-widths of the calibrated 68 % and 90 % intervals ``barrier_ev ± half-width``
+        (normalised split conformal, :mod:`hopscreen.models.calibration`); None when the
+        model carries no calibration.
+    """
 
     barrier_ev: float
     sigma_ev: float
     member_barriers_ev: tuple[float, ...]
+    interval_68_ev: float | None = None
+    interval_90_ev: float | None = None
 
     @classmethod
-    def from_members(cls, barriers_ev: np.ndarray) -> Prediction:
-        """Mean and sample standard deviation (0 for one member) of the members' barriers (eV)."""
+    def from_members(
+        cls,
+        barriers_ev: np.ndarray,
+        *,
+        interval_68_ev: float | None = None,
+        interval_90_ev: float | None = None,
+    ) -> Prediction:
+        """Mean and sample standard deviation (0 for one member) of the members' barriers (eV).
+
+        The interval half-widths (eV) are passed through unchanged.
+        """
         col = np.asarray(barriers_ev, dtype=float)
         sigma = float(col.std(ddof=1)) if len(col) > 1 else 0.0
         return cls(
-            barrier_ev=float(col.mean()), sigma_ev=sigma, member_barriers_ev=tuple(col.tolist())
+            barrier_ev=float(col.mean()),
+            sigma_ev=sigma,
+            member_barriers_ev=tuple(col.tolist()),
+            interval_68_ev=interval_68_ev,
+            interval_90_ev=interval_90_ev,
         )
 
 

@@ -2,8 +2,9 @@
 
 A :class:`~hopscreen.inference.base.BarrierModel`: :meth:`ChgnetHeadModel.predict` yields one
 :class:`~hopscreen.inference.base.Prediction` per band (mean of the members' barriers, their
-spread σ, both eV). CHGNet runs on the CPU and is loaded on the first prediction, not at load
-time.
+spread σ, both eV, and, when the card carries a conformal calibration, the half-widths of the
+calibrated 68 % and 90 % intervals, q·(σ + γ)). CHGNet runs on the CPU and is loaded on the first
+prediction, not at load time.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from hopscreen.inference.base import Prediction
+from hopscreen.models.calibration import INTERVAL_LEVELS
 from hopscreen.models.chgnet_backbone import load_chgnet
 from hopscreen.models.chgnet_bundle import ChgnetHeadCard, load_chgnet_head
 from hopscreen.models.head_config import inverse_target
@@ -118,7 +120,9 @@ class ChgnetHeadModel:
         Yields
         ------
         Prediction
-            One per band, in input order; σ is the members' sample standard deviation.
+            One per band, in input order; σ is the members' sample standard deviation, and
+            ``interval_68_ev`` / ``interval_90_ev`` are the calibrated half-widths (None
+            without a calibration in the card).
         """
         iterator = iter(bands)
         while True:
@@ -134,5 +138,33 @@ class ChgnetHeadModel:
                 model=self._backbone,
             )
             values = self.predict_features(table.X, table.names)
-            for col in values.T:
-                yield Prediction.from_members(col)
+            yield from self.predictions_of(values)
+
+    def predictions_of(self, values: np.ndarray) -> Iterator[Prediction]:
+        """One :class:`Prediction` per hop from the members' barriers.
+
+        Parameters
+        ----------
+        values : numpy.ndarray
+            (n_members, n) barriers, eV (:meth:`predict_features`).
+
+        Returns
+        -------
+        iterator of Prediction
+            Mean, spread σ_ens and, with a calibration in the card, the half-widths
+            ``q_level · (σ_ens + γ)`` of the 68 % and 90 % intervals, eV.
+        """
+        spread = values.std(axis=0, ddof=1) if len(values) > 1 else np.zeros(values.shape[1])
+        calibration = self.card.calibration
+        widths: dict[str, np.ndarray | None] = {}
+        for key, level in INTERVAL_LEVELS.items():
+            widths[key] = None
+            if calibration is not None and calibration.has_level(level):
+                widths[key] = calibration.half_width(spread, level)
+        for j, col in enumerate(values.T):
+            w68, w90 = widths["68"], widths["90"]
+            yield Prediction.from_members(
+                col,
+                interval_68_ev=None if w68 is None else float(w68[j]),
+                interval_90_ev=None if w90 is None else float(w90[j]),
+            )

@@ -44,6 +44,8 @@ def predict_hops(
                 model_version=model.model_version,
                 barrier_ev=pred.barrier_ev,
                 sigma_ev=pred.sigma_ev,
+                interval_68_ev=pred.interval_68_ev,
+                interval_90_ev=pred.interval_90_ev,
                 member_barriers_ev=list(pred.member_barriers_ev),
                 length_angstrom=hop.length_angstrom,
             )

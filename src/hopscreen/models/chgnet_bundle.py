@@ -10,7 +10,9 @@ checkpoint and feature settings of :mod:`hopscreen.models.chgnet_backbone`, the 
 hop-vector columns and of the columns the trees read (in their order), the value that replaces
 a non-finite input in each of those columns, and the target transform. ``model_version`` is a
 hash of those settings and of the trees' array contents, and is checked on load, so an edited
-card or a replaced member file is refused.
+card or a replaced member file is refused. An optional ``calibration``
+(:class:`~hopscreen.models.calibration.ConformalCalibration`, the conformal intervals of the
+predictions) enters the hash when present; a card without one keeps the version it always had.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from hopscreen.models.bundle import (
     sha256_file,
     verify_member_file,
 )
+from hopscreen.models.calibration import ConformalCalibration
 from hopscreen.models.chgnet_backbone import ChgnetFeatureConfig
 from hopscreen.models.head_config import ChgnetHeadConfig
 from hopscreen.models.trees import (
@@ -77,6 +80,10 @@ class ChgnetHeadCard(Document):
         None, description="the version this one was refitted from (active learning)"
     )
     train_record_ids: list[str] = Field(default_factory=list)
+    calibration: ConformalCalibration | None = Field(
+        None,
+        description="conformal calibration of the prediction intervals (None: only σ_ens)",
+    )
     metrics: dict[str, Any] = Field(default_factory=dict)
     training: dict[str, Any] = Field(default_factory=dict)
     notes: str = ""
@@ -90,23 +97,39 @@ def content_version(
     feature_columns: Sequence[str],
     fill_values: Sequence[float],
     target_transform: str,
+    calibration: ConformalCalibration | None = None,
 ) -> str:
     """The ``model_version`` of a chgnet-head model.
 
-    'cg-' + 12 hex of a sha256 over what decides its predictions: the input settings and the
-    members' array contents (not the metrics or notes).
+    'cg-' + 12 hex of a sha256 over what decides its predictions: the input settings, the
+    interval calibration when there is one, and the members' array contents (not the metrics
+    or notes). Without a calibration the hash is the one of cards that predate it.
     """
-    settings = {
+    settings: dict[str, Any] = {
         "chgnet_version": chgnet_version,
         "feature_config": feature_config.identity(),
         "feature_columns": list(feature_columns),
         "fill_values": [float(v) for v in fill_values],
         "target_transform": target_transform,
     }
+    if calibration is not None:
+        settings["calibration"] = calibration.model_dump(mode="json")
     h = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
     for member in members:
         h.update(arrays_digest(member).encode())
     return f"cg-{h.hexdigest()[:12]}"
+
+
+def _write_members(members: Sequence[TreeEnsemble], out: Path) -> tuple[list[str], list[str]]:
+    """Write ``member{i}.npz`` per member into ``out`` (created); their names and sha256."""
+    out.mkdir(parents=True, exist_ok=True)
+    files, digests = [], []
+    for i, member in enumerate(members):
+        file = f"member{i}.npz"
+        save_trees(member, out / file)
+        files.append(file)
+        digests.append(sha256_file(out / file))
+    return files, digests
 
 
 def save_chgnet_head(
@@ -122,6 +145,7 @@ def save_chgnet_head(
     feature_columns: Sequence[str],
     fill_values: Sequence[float],
     head: ChgnetHeadConfig,
+    calibration: ConformalCalibration | None = None,
     **card_fields: Any,
 ) -> ChgnetHeadCard:
     """Write the members' tree arrays and the card to ``out_dir``; returns the card.
@@ -140,6 +164,8 @@ def save_chgnet_head(
         The trees' input columns and the replacement of non-finite values in each.
     head : ChgnetHeadConfig
         The recipe the trees were fitted with (its ``target_transform`` is applied inversely).
+    calibration : ConformalCalibration, optional
+        Conformal calibration of the intervals (part of ``model_version`` when given).
     **card_fields
         Further card fields (``train_record_ids``, ``metrics``, ``training``, ``notes``,
         ``pretrained_backbone``).
@@ -154,13 +180,7 @@ def save_chgnet_head(
     if unknown:
         raise ValueError(f"feature columns not in the hop vector: {unknown[:5]}")
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    files, digests = [], []
-    for i, member in enumerate(members):
-        file = f"member{i}.npz"
-        save_trees(member, out / file)
-        files.append(file)
-        digests.append(sha256_file(out / file))
+    files, digests = _write_members(members, out)
     card = ChgnetHeadCard(
         model_version=content_version(
             members,
@@ -169,6 +189,7 @@ def save_chgnet_head(
             feature_columns=feature_columns,
             fill_values=fill_values,
             target_transform=head.target_transform,
+            calibration=calibration,
         ),
         name=name,
         preset=preset,
@@ -184,6 +205,7 @@ def save_chgnet_head(
         ensemble_size=len(members),
         arrays_files=files,
         arrays_sha256=digests,
+        calibration=calibration,
         **card_fields,
     )
     (out / CARD_NAME).write_text(card.model_dump_json(indent=2) + "\n")
@@ -237,6 +259,7 @@ def load_chgnet_head(model_dir: Path | str) -> tuple[ChgnetHeadCard, list[TreeEn
         feature_columns=card.feature_columns,
         fill_values=card.fill_values,
         target_transform=card.target_transform,
+        calibration=card.calibration,
     )
     if version != card.model_version:
         raise ModelLoadError(

@@ -16,6 +16,22 @@ class PredictionDoc(Document):
     working_ion: str = Field(description="Element symbol of the migrating ion.")
     model_version: str = Field(description="Version id of the model (from its card).")
     barrier_ev: float = Field(description="Predicted migration barrier E_m (ensemble mean), eV.")
-    sigma_ev: float = Field(ge=0, description="Ensemble standard deviation of E_m, eV.")
+    sigma_ev: float = Field(
+        ge=0,
+        description="Ensemble standard deviation of E_m (spread of the members, not the "
+        "expected error), eV.",
+    )
+    interval_68_ev: float | None = Field(
+        None,
+        ge=0,
+        description="Half-width of the calibrated 68 % interval of E_m (barrier_ev ± this; "
+        "split conformal on host-grouped CV residuals), eV; None for an uncalibrated model.",
+    )
+    interval_90_ev: float | None = Field(
+        None,
+        ge=0,
+        description="Half-width of the calibrated 90 % interval of E_m, eV; None for an "
+        "uncalibrated model.",
+    )
     member_barriers_ev: list[float] = Field(description="Each ensemble member's E_m, eV.")
     length_angstrom: float | None = Field(None, description="Hop length, Å (copied from HopDoc).")

@@ -19,7 +19,9 @@ Non-finite inputs (CHGNet gives NaN for the midpoint structure when the straight
 midpoint lands on a host atom) are replaced by the training column median, for every kind.
 Inputs of ``mlp`` and ``ridge`` are standardised on the training rows and clipped to ±5 σ
 (the unrelaxed CHGNet energy differences have heavy tails). Hyperparameters are chosen by
-host-grouped cross-validation on the training hops only (:func:`cross_validate_head`).
+host-grouped cross-validation on the training hops only (:func:`cross_validate_head`);
+:func:`calibrate_head` turns the out-of-fold residuals of the same CV into conformal intervals
+(:mod:`hopscreen.models.calibration`) that a saved model's card carries.
 Everything is a pure function of the inputs and the seeds.
 """
 
@@ -36,6 +38,7 @@ import numpy as np
 
 from hopscreen.data.splits import grouped_kfold
 from hopscreen.features.physics import physics_version_tag
+from hopscreen.models.calibration import ConformalCalibration, fit_conformal_calibration
 from hopscreen.models.chgnet_backbone import ChgnetFeatureConfig
 from hopscreen.models.chgnet_bundle import ChgnetHeadCard, save_chgnet_head
 from hopscreen.models.head_config import (
@@ -212,6 +215,33 @@ def cross_validate_head(
     return pred, sigma
 
 
+def calibrate_head(
+    X: np.ndarray,
+    y: np.ndarray,
+    names: Sequence[str],
+    groups: Sequence[str],
+    config: ChgnetHeadConfig | None = None,
+    *,
+    k: int = 5,
+    seed: int = 0,
+) -> ConformalCalibration:
+    """Conformal intervals of a head recipe, from its host-grouped out-of-fold residuals.
+
+    Parameters
+    ----------
+    X, y, names, groups, config, k, seed
+        As :func:`cross_validate_head` (the hops the final head is fitted on).
+
+    Returns
+    -------
+    ConformalCalibration
+        Normalised split-conformal quantiles of |y − ŷ_oof| / (σ_oof + γ)
+        (:mod:`hopscreen.models.calibration`).
+    """
+    pred, sigma = cross_validate_head(X, y, names, groups, config, k=k, seed=seed)
+    return fit_conformal_calibration(y, pred, sigma, k_folds=k, fold_seed=seed)
+
+
 GBR_RECIPE = ChgnetHeadConfig(
     kind="gbr",
     blocks=("ion_", "e_", "mag_"),
@@ -313,6 +343,25 @@ def _save_exported_head(
     )
 
 
+def _check_savable(
+    config: ChgnetHeadConfig,
+    n_bands: int,
+    n_barriers: int,
+    n_ids: int,
+    groups: Sequence[str] | None,
+) -> None:
+    """Raise ValueError unless the recipe can be saved and the inputs have equal lengths."""
+    if config.kind != "gbr" or config.baseline != "none":
+        raise ValueError(
+            f"only gbr heads without a baseline can be saved as a model folder, not "
+            f"{config.kind!r} with baseline {config.baseline!r}"
+        )
+    if not (n_bands == n_barriers == n_ids):
+        raise ValueError("bands, barriers_ev and record_ids differ in length")
+    if groups is not None and len(groups) != n_bands:
+        raise ValueError(f"{len(groups)} groups for {n_bands} bands")
+
+
 def train_chgnet_head_model(
     bands: Sequence[Any],
     barriers_ev: Sequence[float],
@@ -326,8 +375,13 @@ def train_chgnet_head_model(
     preset: str = "gbr-log1p-ion-e-mag",
     notes: str = "",
     parent_version: str | None = None,
+    groups: Sequence[str] | None = None,
 ) -> ChgnetHeadCard:
     """Extract CHGNet hop vectors, fit a gradient-boosting head and write a model folder.
+
+    With ``groups`` the card also gets a conformal calibration of the prediction intervals
+    from host-grouped 5-fold CV of the same recipe on the same hop vectors
+    (:func:`calibrate_head`); the trees themselves do not depend on it.
 
     Parameters
     ----------
@@ -347,19 +401,16 @@ def train_chgnet_head_model(
         Feature cache root (:func:`~hopscreen.models.hop_features.extract_hop_features`).
     name, preset, notes, parent_version
         Card fields.
+    groups : sequence of str, optional
+        Host key per hop (:func:`hopscreen.data.splits.host_groups`); None writes an
+        uncalibrated card.
 
     Returns
     -------
     ChgnetHeadCard
         The written card.
     """
-    if config.kind != "gbr" or config.baseline != "none":
-        raise ValueError(
-            f"only gbr heads without a baseline can be saved as a model folder, not "
-            f"{config.kind!r} with baseline {config.baseline!r}"
-        )
-    if not (len(bands) == len(barriers_ev) == len(record_ids)):
-        raise ValueError("bands, barriers_ev and record_ids differ in length")
+    _check_savable(config, len(bands), len(barriers_ev), len(record_ids), groups)
     feature_config = feature_config or ChgnetFeatureConfig()
     table, t_features = _timed(
         extract_hop_features, bands, config=feature_config, cache_dir=cache_dir
@@ -367,6 +418,9 @@ def train_chgnet_head_model(
     y = np.asarray(barriers_ev, dtype=np.float64)
     head, t_fit = _timed(fit_head, table.X, y, table.names, config)
     members, metrics = _exported_trees(head, table.X, y)
+    calibration, t_cal = None, 0.0
+    if groups is not None:
+        calibration, t_cal = _timed(calibrate_head, table.X, y, table.names, groups, config)
     return _save_exported_head(
         members,
         head,
@@ -382,9 +436,11 @@ def train_chgnet_head_model(
             "n_features_cached": table.n_cached,
             "feature_seconds": t_features,
             "fit_seconds": t_fit,
+            **({"calibration_seconds": t_cal} if calibration is not None else {}),
         },
         notes=notes,
         parent_version=parent_version,
+        calibration=calibration,
     )
 
 
@@ -398,11 +454,13 @@ def refit_like(
     cache_dir: Path | str | None,
     name: str,
     parent_version: str | None = None,
+    groups: Sequence[str] | None = None,
 ) -> ChgnetHeadCard:
     """Fit a chgnet-head card's recipe and feature settings anew on other hops.
 
     Used for the folds of grouped CV and for refits on verification feedback; trees are
-    not warm-started. Arguments as :func:`train_chgnet_head_model`.
+    not warm-started. Arguments as :func:`train_chgnet_head_model`: the refit is calibrated
+    (on its own hops only) when ``groups`` are given.
     """
     return train_chgnet_head_model(
         bands,
@@ -415,4 +473,5 @@ def refit_like(
         name=name,
         preset=card.preset,
         parent_version=parent_version,
+        groups=groups,
     )
