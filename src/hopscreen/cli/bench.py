@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -18,6 +18,45 @@ from hopscreen.data.paths import HopscreenDataError
 from hopscreen.models.bundle import load_card
 from hopscreen.models.hop_features import default_feature_cache
 from hopscreen.models.shipped import alignn_model_dir
+
+OnlyModels = Annotated[
+    bool,
+    typer.Option(
+        help="Only (re)write the shipped-models section (every shipped model on the test "
+        "split, grouped CV of the chgnet-head recipes); the rest of the file is kept."
+    ),
+]
+ModelsCv = Annotated[
+    bool,
+    typer.Option(
+        help="Shipped-models section: also host-grouped CV of each tree-head recipe "
+        "(minutes; a calibrated model calibrates every fold)."
+    ),
+]
+ThroughputHops = Annotated[
+    int,
+    typer.Option(
+        min=0, help="Shipped-models section: hops streamed per tree-head model (0: none)."
+    ),
+]
+OnlyRecipes = Annotated[
+    bool,
+    typer.Option(
+        help="Only (re)write the recipes section: every model recipe (CHGNet, physics "
+        "descriptors + BVSE, heads) by host-grouped CV, chemistry-held-out CV and on the "
+        "test split, with an ablation of the physical blocks (about 30 min on 2 cores, "
+        "hop vectors cached per user); the rest of the file is kept."
+    ),
+]
+
+
+def _or_exit(console: Console, fn: Any, **kwargs: Any) -> Any:
+    """``fn(**kwargs)``; missing or damaged data ends the command with exit 2."""
+    try:
+        return fn(**kwargs)
+    except HopscreenDataError as exc:
+        console.print(f"[red]Error:[/red] {exc}")
+        raise typer.Exit(2) from None
 
 
 def _write_recipes(
@@ -70,22 +109,10 @@ def bench(
     from_json: Annotated[
         Path | None, typer.Option(help="Keep the sections of an earlier run's --json output.")
     ] = None,
-    only_models: Annotated[
-        bool,
-        typer.Option(
-            help="Only (re)write the shipped-models section (every shipped model on the test "
-            "split, grouped CV of the chgnet-head recipes); the rest of the file is kept."
-        ),
-    ] = False,
-    only_recipes: Annotated[
-        bool,
-        typer.Option(
-            help="Only (re)write the recipes section: every model recipe (CHGNet, physics "
-            "descriptors + BVSE, heads) by host-grouped CV, chemistry-held-out CV and on the "
-            "test split, with an ablation of the physical blocks (about 30 min on 2 cores, "
-            "hop vectors cached per user); the rest of the file is kept."
-        ),
-    ] = False,
+    only_models: OnlyModels = False,
+    models_cv: ModelsCv = True,
+    throughput_hops: ThroughputHops = 1000,
+    only_recipes: OnlyRecipes = False,
 ) -> None:
     """Run the benchmarks on this machine and write BENCHMARKS.md (takes tens of minutes).
 
@@ -100,28 +127,29 @@ def bench(
         _write_recipes(out, data_dir, json_out, console, note)
         return
 
-    try:
-        models = run_shipped_models(data_dir=data_dir, progress=progress)
-    except HopscreenDataError as exc:
-        console.print(f"[red]Error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    models = _or_exit(
+        console,
+        run_shipped_models,
+        data_dir=data_dir,
+        cv=models_cv,
+        throughput_hops=throughput_hops or None,
+        progress=progress,
+    )
     models_md = render_shipped_models(models, machine_line())
     if only_models:
         _write_section(out, SECTION, models_md, models, json_out, console)
         return
-    try:
-        results = run_benchmarks(
-            n_hops=n_hops,
-            accuracy=accuracy,
-            screening=screening,
-            memory_budget_s=memory_budget_s,
-            data_dir=data_dir,
-            previous=json.loads(from_json.read_text()) if from_json else None,
-            progress=progress,
-        )
-    except HopscreenDataError as exc:
-        console.print(f"[red]Error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    results = _or_exit(
+        console,
+        run_benchmarks,
+        n_hops=n_hops,
+        accuracy=accuracy,
+        screening=screening,
+        memory_budget_s=memory_budget_s,
+        data_dir=data_dir,
+        previous=json.loads(from_json.read_text()) if from_json else None,
+        progress=progress,
+    )
     if note:
         results["note"] = note
 
