@@ -91,3 +91,22 @@ def test_verification_method_labels() -> None:
     assert verification_method({"level_of_theory": "GGA"}) == "GGA"
     assert verification_method({"tier": "umlip"}) == "umlip"
     assert verification_method({}) is None
+
+
+def test_calibrated_interval_column(tmp_path: Path, round_docs: dict[str, list]) -> None:
+    from store_docs import prediction
+
+    path = tmp_path / "results"
+    hops = round_docs["hops"]
+    calibrated = prediction(hops[1], 0.5, 0.03, "v-cal").model_copy(
+        update={"interval_68_ev": 0.21, "interval_90_ev": 0.42}
+    )
+    with open_results_store(path) as store:
+        for collection, docs in round_docs.items():
+            store.write(collection, docs)
+        time.sleep(0.01)
+        store.write("predictions", [calibrated])
+    frame = query_results(path).set_index("hop_id")
+    assert frame.loc[hops[1].hop_id, "interval_90_ev"] == pytest.approx(0.42)
+    others = frame.drop(index=hops[1].hop_id)["interval_90_ev"]
+    assert others.isna().all() and len(others) == 3  # uncalibrated models: no interval

@@ -27,12 +27,14 @@ COLUMNS = [
     "length_angstrom",
     "barrier_ev",
     "sigma_ev",
+    "interval_90_ev",
     "model_version",
     "verified_barrier_ev",
     "verification_method",
     "converged",
 ]
-"""Columns of the results table, in order."""
+"""Columns of the results table, in order (``interval_90_ev``: half-width of the calibrated 90 %
+interval, empty for a model without calibration)."""
 
 USABLE_STATUSES = ("ok", "not_converged")
 
@@ -47,6 +49,13 @@ _PREDICTION_FIELDS: dict[str, type | tuple[type, ...]] = {
 """Fields of a stored prediction that the table needs, and their types."""
 
 _EPOCH = datetime.min
+
+
+def _finite_or_none(value: Any) -> float | None:
+    """A stored number as float, or None when it is absent or not a finite number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if value == value and abs(value) != float("inf") else None
 
 
 def _stamp(record: dict[str, Any]) -> tuple[datetime, str]:
@@ -168,6 +177,7 @@ def results_frame(
                 "length_angstrom": length if length is not None else hop.get("length_angstrom"),
                 "barrier_ev": pred["barrier_ev"],
                 "sigma_ev": pred["sigma_ev"],
+                "interval_90_ev": _finite_or_none(pred.get("interval_90_ev")),
                 "model_version": pred["model_version"],
                 "verified_barrier_ev": verif["barrier_ev"] if verif else None,
                 "verification_method": verification_method(verif) if verif else None,
@@ -180,6 +190,7 @@ def results_frame(
             "length_angstrom": "float64",
             "barrier_ev": "float64",
             "sigma_ev": "float64",
+            "interval_90_ev": "float64",
             "verified_barrier_ev": "float64",
             "converged": "boolean",
         }
