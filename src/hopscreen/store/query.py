@@ -58,6 +58,31 @@ def _finite_or_none(value: Any) -> float | None:
     return float(value) if value == value and abs(value) != float("inf") else None
 
 
+def _row(
+    pred: dict[str, Any],
+    hop: dict[str, Any],
+    candidates: dict[str, dict[str, Any]],
+    verif: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """One table row: a hop's latest prediction joined to its hop, host and verification."""
+    cand = candidates.get(pred.get("candidate_id") or "", {})
+    length = pred.get("length_angstrom")
+    return {
+        "candidate_name": pred["candidate_name"],
+        "formula": cand.get("formula") or hop.get("host_formula"),
+        "working_ion": pred["working_ion"],
+        "hop_id": pred["hop_id"],
+        "length_angstrom": length if length is not None else hop.get("length_angstrom"),
+        "barrier_ev": pred["barrier_ev"],
+        "sigma_ev": pred["sigma_ev"],
+        "interval_90_ev": _finite_or_none(pred.get("interval_90_ev")),
+        "model_version": pred["model_version"],
+        "verified_barrier_ev": verif["barrier_ev"] if verif else None,
+        "verification_method": verification_method(verif) if verif else None,
+        "converged": bool(verif.get("converged", False)) if verif else None,
+    }
+
+
 def _stamp(record: dict[str, Any]) -> tuple[datetime, str]:
     """Sort key for "latest": write time, then id (timezone dropped: BSON stores naive UTC)."""
     stamp = record.get("last_updated")
@@ -164,26 +189,7 @@ def results_frame(
     rows = []
     for hop_id in hop_ids:
         pred = predictions[hop_id]
-        hop = hops.get(hop_id, {})
-        cand = candidates.get(pred.get("candidate_id") or "", {})
-        verif = verifications.get(hop_id)
-        length = pred.get("length_angstrom")
-        rows.append(
-            {
-                "candidate_name": pred["candidate_name"],
-                "formula": cand.get("formula") or hop.get("host_formula"),
-                "working_ion": pred["working_ion"],
-                "hop_id": hop_id,
-                "length_angstrom": length if length is not None else hop.get("length_angstrom"),
-                "barrier_ev": pred["barrier_ev"],
-                "sigma_ev": pred["sigma_ev"],
-                "interval_90_ev": _finite_or_none(pred.get("interval_90_ev")),
-                "model_version": pred["model_version"],
-                "verified_barrier_ev": verif["barrier_ev"] if verif else None,
-                "verification_method": verification_method(verif) if verif else None,
-                "converged": bool(verif.get("converged", False)) if verif else None,
-            }
-        )
+        rows.append(_row(pred, hops.get(hop_id, {}), candidates, verifications.get(hop_id)))
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame = frame.astype(
         {
