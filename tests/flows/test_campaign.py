@@ -60,3 +60,31 @@ def test_build_round_uses_the_makers(tmp_path):
     names = [j.name for j in flow.jobs]
     assert names == ["candidates", "hops", "predict", "select", "verify", "collect"]
     assert flow.output.uuid == flow.jobs[-1].uuid
+
+
+def test_campaign_limits_reach_the_candidates_stage(tmp_path):
+    from pymatgen.core import Lattice, Structure
+
+    from hopscreen.screening.round import load_candidates
+
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "sources: {demo: true}\nion: Li\nresults_dir: out\nhops: {limits: {max_atoms: 8}}\n"
+    )
+    config = CampaignConfig.from_yaml(path)
+    maker = config.to_maker()
+    assert maker.candidates.limits is not None
+    assert maker.candidates.limits.max_atoms == 8
+    job = maker.candidates.make(files=["x.cif"], working_ion="Li")
+    assert job.function_kwargs["limits"].max_atoms == 8
+
+    # a 16-atom rock-salt LiF cell: refused under the campaign's cap, accepted by default
+    cell = Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(4.03), ["Li", "F"], [[0] * 3, [0.5] * 3]
+    )
+    big = tmp_path / "LiF.json"
+    big.write_text((cell * (2, 1, 1)).to_json())
+    capped = load_candidates(files=[str(big)], working_ion="Li", limits=maker.candidates.limits)
+    assert not capped.candidates and "max_atoms" in capped.failures[0].reason
+    default = load_candidates(files=[str(big)], working_ion="Li")
+    assert len(default.candidates) == 1

@@ -9,7 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
-from hopscreen.candidates import fetch_mp_candidates, load_demo_candidates, load_local_candidates
+from hopscreen.candidates import (
+    InputLimits,
+    fetch_mp_candidates,
+    load_demo_candidates,
+    load_local_candidates,
+)
 from hopscreen.hops import HopOptions, HopsResult, enumerate_hops, hops_for_structure
 from hopscreen.hops.hop import Hop
 from hopscreen.inference.config import PredictionConfig
@@ -37,6 +42,7 @@ def load_candidates(
     files: Sequence[str] = (),
     mp_chemsys: Sequence[str] = (),
     working_ion: str | None = None,
+    limits: InputLimits | None = None,
 ) -> CandidateBatch:
     """Load candidates from every requested source into one de-duplicated batch.
 
@@ -51,6 +57,8 @@ def load_candidates(
         Materials Project chemical systems, e.g. ``["Li-Fe-P-O"]`` (needs ``MP_API_KEY``).
     working_ion
         Element of the migrating ion; required for ``files`` and ``mp_chemsys``.
+    limits
+        Caps of the input gate for the local files (None: the defaults).
 
     Returns
     -------
@@ -64,7 +72,7 @@ def load_candidates(
     if demo:
         batch.extend(load_demo_candidates(working_ion))
     if files:
-        batch.extend(load_local_candidates(list(files), working_ion))
+        batch.extend(load_local_candidates(list(files), working_ion, limits=limits))
     for chemsys in mp_chemsys:
         batch.extend(fetch_mp_candidates(working_ion, chemsys=chemsys))
     return batch

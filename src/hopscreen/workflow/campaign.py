@@ -49,6 +49,7 @@ from hopscreen.store import jobflow_store
 from hopscreen.verification.umlip import UmlipNebConfig
 from hopscreen.verification.vasp import VaspNebConfig
 from hopscreen.workflow.makers import (
+    CandidatesMaker,
     FinetuneMaker,
     FinetuneRoundMaker,
     HopsMaker,
@@ -149,6 +150,7 @@ class CampaignConfig(Config):
     def to_maker(self) -> ScreenRoundMaker:
         """The :class:`~hopscreen.workflow.makers.ScreenRoundMaker` of this campaign."""
         return ScreenRoundMaker(
+            candidates=CandidatesMaker(limits=self.hops.gate_limits()),
             hops=HopsMaker(options=self.hops),
             predict=PredictMaker(
                 model=self.model, options=self.prediction, fworker=self.routing.gpu_worker

@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from jobflow import CURRENT_JOB, Flow, OnMissing, Response, job
 
+from hopscreen.candidates import InputLimits
 from hopscreen.hops import HopOptions, supercell_endpoints
 from hopscreen.inference.config import PredictionConfig
 from hopscreen.schemas.candidate import CandidateDoc
@@ -74,10 +75,15 @@ def fetch_candidates(
     files: list[str] | None = None,
     mp_chemsys: list[str] | None = None,
     working_ion: str | None = None,
+    limits: InputLimits | None = None,
 ) -> CandidatesOutput:
     """Job: load the candidate hosts of a round (see :func:`load_candidates`)."""
     batch = load_candidates(
-        demo=demo, files=files or (), mp_chemsys=mp_chemsys or (), working_ion=working_ion
+        demo=demo,
+        files=files or (),
+        mp_chemsys=mp_chemsys or (),
+        working_ion=working_ion,
+        limits=limits,
     )
     return CandidatesOutput(candidates=batch.candidates, failures=batch.failures)
 

@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from jobflow import Flow, Job, Maker, OnMissing
 
+from hopscreen.candidates import InputLimits
 from hopscreen.hops import HopOptions
 from hopscreen.inference.config import PredictionConfig
 from hopscreen.screening.finetune import FinetuneSettings
@@ -47,9 +48,13 @@ class CandidatesMaker(Maker):
     ----------
     name
         Job name.
+    limits
+        Caps of the input gate for local files (the hops stage's, see
+        :meth:`hopscreen.hops.HopOptions.gate_limits`); None: the defaults.
     """
 
     name: str = "candidates"
+    limits: InputLimits | None = None
 
     def make(
         self,
@@ -61,7 +66,11 @@ class CandidatesMaker(Maker):
     ) -> Job:
         """The candidates job for these sources (see ``screening.round.load_candidates``)."""
         new = jobs.fetch_candidates(
-            demo=demo, files=files or [], mp_chemsys=mp_chemsys or [], working_ion=working_ion
+            demo=demo,
+            files=files or [],
+            mp_chemsys=mp_chemsys or [],
+            working_ion=working_ion,
+            limits=self.limits,
         )
         new.name = self.name
         return new
