@@ -31,7 +31,7 @@ import numpy as np
 from hopscreen.data.em_dataset import load_em_dataset
 from hopscreen.data.splits import chemsys_groups, host_groups
 from hopscreen.evaluation.metrics import evaluate_predictions, paired_bootstrap_difference
-from hopscreen.evaluation.slices import HIGH_BARRIER_EV, LONG_HOP_ANGSTROM, hop_lengths
+from hopscreen.evaluation.slices import SLICE_HIGH, SLICE_LONG, hop_lengths, slice_masks
 from hopscreen.models.chgnet_backbone import ChgnetFeatureConfig, load_chgnet
 from hopscreen.models.head_config import ChgnetHeadConfig
 from hopscreen.models.hop_features import extract_hop_features, hop_features
@@ -167,10 +167,8 @@ def _score(y: np.ndarray, p: np.ndarray, lengths: np.ndarray, n_boot: int) -> di
     """MAE, R², spread ratio (bootstrap CIs) and the two slices' MAE."""
     reg = evaluate_predictions(y, p, n_boot=n_boot)["regression"]
     out: dict[str, Any] = {k: reg[k] for k in ("mae_ev", "r2", "spread_ratio")}
-    for key, mask in (
-        ("mae_high_ev", y >= HIGH_BARRIER_EV),
-        ("mae_long_ev", lengths > LONG_HOP_ANGSTROM),
-    ):
+    masks = slice_masks(y, lengths)
+    for key, mask in (("mae_high_ev", masks[SLICE_HIGH]), ("mae_long_ev", masks[SLICE_LONG])):
         out[key] = evaluate_predictions(y[mask], p[mask], n_boot=n_boot)["regression"]["mae_ev"]
         out[key.replace("mae_", "n_").replace("_ev", "")] = int(mask.sum())
     return out
@@ -280,12 +278,15 @@ def _hop_vectors(
     """
     tables: dict[str, Any] = {}
     timing: dict[str, dict[str, float]] = {}
+    bands = [r.band for r in records]
     for cfg in {r.features.model_dump_json(): r.features for r in recipes}.values():
         progress(f"hop vectors of {len(records)} bands ({cfg.model_dump()})")
-        bands = [r.band for r in records]
-        tables[cfg.model_dump_json()] = extract_hop_features(bands, config=cfg, cache_dir=cache_dir)
+        # one CHGNet for the cached extraction and the timing (None: loaded only if needed)
+        model = load_chgnet(cfg.model_name) if cfg.chgnet and timing_hops else None
+        tables[cfg.model_dump_json()] = extract_hop_features(
+            bands, config=cfg, cache_dir=cache_dir, model=model
+        )
         if timing_hops:
-            model = load_chgnet(cfg.model_name) if cfg.chgnet else None
             timing[cfg.model_dump_json()] = _time_features(bands[-timing_hops:], cfg, model)
     return tables, timing
 

@@ -49,9 +49,8 @@ from pydantic import Field, model_validator
 from hopscreen.data.splits import framework_formula, normalise_sys_name
 from hopscreen.schemas.base import Document
 from hopscreen.schemas.data import EmRecord
-from hopscreen.schemas.structure import SYMBOL_TO_Z, Crystal
+from hopscreen.schemas.structure import N_ION_COPIES, SYMBOL_TO_Z, Crystal
 
-N_ION_COPIES = 5
 Scenario = Literal["pathway", "composition", "chemistry"]
 State = Literal["charged", "discharged"]
 _POST_SPINEL = re.compile(r"^POST-SPINEL")

@@ -23,13 +23,12 @@ from hopscreen.data.manifest import EM_SOURCE, EM_TABULATION, EM_TEST_JSON, EM_T
 from hopscreen.data.paths import HopscreenDataError
 from hopscreen.data.tabulation import TabulationRow, join_records, read_tabulation
 from hopscreen.schemas.data import EmRecord, JoinReport
-from hopscreen.schemas.structure import Z_TO_SYMBOL, Crystal
+from hopscreen.schemas.structure import N_ION_COPIES, Z_TO_SYMBOL, Crystal
 
 if TYPE_CHECKING:
     from pymatgen.core import Structure
 
 SPLITS = ("train", "test")
-N_ION_COPIES = 5
 _SPLIT_FILES = {"train": EM_TRAIN_JSON, "test": EM_TEST_JSON}
 
 Endpoint = Literal["initial", "final"]

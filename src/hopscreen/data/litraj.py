@@ -36,7 +36,7 @@ from hopscreen.data.litraj_archive import (
 )
 from hopscreen.data.paths import DataNotFoundError, HopscreenDataError
 from hopscreen.schemas.data import EmRecord
-from hopscreen.schemas.structure import SYMBOL_TO_Z, Z_TO_SYMBOL, Crystal
+from hopscreen.schemas.structure import N_ION_COPIES, SYMBOL_TO_Z, Z_TO_SYMBOL, Crystal
 
 if TYPE_CHECKING:
     from ase import Atoms
@@ -62,7 +62,6 @@ __all__ = [
 #: Level-of-theory tag of each set, stored as ``EmRecord.xc_functional`` (PBE without U).
 XC_TAGS: dict[str, str] = {"nebDFT2k": "GGA", "nebBVSE122k": "BVSE"}
 SPLITS = ("train", "val", "test")
-N_ION_COPIES = 5
 FRACTIONS = np.linspace(0.0, 1.0, N_ION_COPIES)
 VACANCY_TOL_A = 0.5
 STRUCTURE_CLASS = "UNCLASSIFIED"

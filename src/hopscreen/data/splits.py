@@ -55,9 +55,8 @@ from typing import Protocol
 
 import numpy as np
 
-from hopscreen.schemas.structure import Z_TO_SYMBOL, Crystal
+from hopscreen.schemas.structure import N_ION_COPIES, Z_TO_SYMBOL, Crystal
 
-N_ION_COPIES = 5
 _HOP_SUFFIX = re.compile(r"(_\d+)+$")
 
 

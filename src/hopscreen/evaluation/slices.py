@@ -26,9 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from hopscreen.data.splits import N_ION_COPIES
 from hopscreen.evaluation.results import ROW_MODEL, Scoring
-from hopscreen.schemas.structure import Crystal
+from hopscreen.schemas.structure import N_ION_COPIES, Crystal
 
 HIGH_BARRIER_EV = 1.0
 LONG_HOP_ANGSTROM = 4.5

@@ -60,9 +60,8 @@ from scipy.spatial import cKDTree
 
 from hopscreen.features.charges import ion_charge, nominal_charges
 from hopscreen.features.ewald import image_shifts
-from hopscreen.schemas.structure import Z_TO_SYMBOL, Crystal
+from hopscreen.schemas.structure import N_ION_COPIES, Z_TO_SYMBOL, Crystal
 
-N_ION_COPIES = 5
 BVSE_NAMES: tuple[str, ...] = (
     "bvse_barrier_ev",
     "bvse_barrier_fwd_ev",

@@ -85,9 +85,8 @@ from pymatgen.core import Element
 from hopscreen.data.em_dataset import working_ion
 from hopscreen.features.charges import ion_charge, nominal_charges
 from hopscreen.features.ewald import ewald_potentials, image_displacements
-from hopscreen.schemas.structure import SYMBOL_TO_Z, Crystal
+from hopscreen.schemas.structure import N_ION_COPIES, SYMBOL_TO_Z, Crystal
 
-N_ION_COPIES = 5
 _T_LABELS = ("t0", "t25", "t50", "t75", "t100")
 _NEIGHBOUR_CUTOFF_ANGSTROM = 6.0
 _AMU_PER_A3_TO_G_CM3 = 1.66053907

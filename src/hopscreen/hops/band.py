@@ -16,13 +16,12 @@ import numpy as np
 from pymatgen.core import Element, Structure
 
 from hopscreen.hops.supercell import SupercellOptions, supercell_endpoints
-from hopscreen.schemas.structure import Crystal
+from hopscreen.schemas.structure import N_ION_COPIES, Crystal
 
 if TYPE_CHECKING:
     from hopscreen.hops.hop import Hop
 
 #: Number of ion copies in a band and their path parameters.
-N_ION_COPIES = 5
 BAND_FRACTIONS = np.linspace(0.0, 1.0, N_ION_COPIES)
 
 

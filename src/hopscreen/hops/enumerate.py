@@ -30,13 +30,13 @@ from hopscreen.candidates.validate import (
     check_working_ion,
     gate_structure,
 )
-from hopscreen.hops.band import N_ION_COPIES, band_from_hop
+from hopscreen.hops.band import band_from_hop
 from hopscreen.hops.hop import DEFAULT_SYMPREC, Hop
 from hopscreen.hops.hop_id import compute_hop_id, host_fingerprint
 from hopscreen.hops.supercell import SupercellOptions
 from hopscreen.schemas.base import Config
 from hopscreen.schemas.hop import HopDoc, HopFailure
-from hopscreen.schemas.structure import Crystal
+from hopscreen.schemas.structure import N_ION_COPIES, Crystal
 
 if TYPE_CHECKING:
     from pymatgen.core import Structure

@@ -75,7 +75,7 @@ import torch
 from pydantic import Field, model_validator
 
 from hopscreen.schemas.base import Config
-from hopscreen.schemas.structure import Crystal
+from hopscreen.schemas.structure import N_ION_COPIES, Crystal
 
 if TYPE_CHECKING:
     # optional heavy dependency (engine extra): chgnet
@@ -83,7 +83,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-N_ION_COPIES = 5
 FEATURE_VERSION = 1
 STRUCTURES = ("init", "mid", "final")
 _COPY_OF = {"init": 0, "mid": 2, "final": 4}

@@ -28,6 +28,9 @@ _SYMBOLS = (
 SYMBOL_TO_Z: dict[str, int] = {s: i + 1 for i, s in enumerate(_SYMBOLS)}
 Z_TO_SYMBOL: dict[int, str] = {i + 1: s for i, s in enumerate(_SYMBOLS)}
 
+N_ION_COPIES = 5
+"""Copies of the migrating ion at the head of a Model-3 band (t = 0, ¼, ½, ¾, 1; atoms 0–4)."""
+
 
 def _parse(value: Any) -> Any:
     """Values in the published JSON files are sometimes stringified lists."""
