@@ -261,7 +261,7 @@ def test_too_many_hops_is_refused_before_bands(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("a band was built")
 
-    monkeypatch.setattr("hopscreen.hops.enumerate.band_from_hop", forbidden)
+    monkeypatch.setattr("hopscreen.hops.host.band_from_hop", forbidden)
     options = HopOptions(limits=InputLimits(max_hops_per_host=2))
     result = hops_for_structure(licoo2(), "Li", "LiCoO2", options=options)  # 3 distinct hops
     assert result.rejected and not result.docs

@@ -32,7 +32,7 @@ def finetune_config(results_dir, registry, model: str | None, **finetune) -> Cam
             "results_dir": str(results_dir),
             "model": model,
             "registry": str(registry),
-            "selection": {"budget": 2, "k_sigma": 1000.0, "max_host_sites": 12},
+            "selection": {"budget": 2, "coverage": None, "k_sigma": 1000.0, "max_host_sites": 12},
             "prediction": {"device": "cpu"},
             "verifier": "umlip",
             "finetune": settings,

@@ -42,7 +42,7 @@ def test_round_through_fireworks(tiny_model, fake_verifier, launchpad, tmp_path,
             "ion": "Na",
             "results_dir": str(results),
             "model": tiny_model,
-            "selection": {"budget": 2, "k_sigma": 1000.0},
+            "selection": {"budget": 2, "coverage": None, "k_sigma": 1000.0},
             "verifier": "umlip",
         }
     )

@@ -6,7 +6,15 @@ from hopscreen.screening.collect import round_problems
 from hopscreen.store import open_results_store
 from hopscreen.workflow.campaign import CampaignConfig, build_round, run_round_locally
 
-COLLECTIONS = ("candidates", "hops", "predictions", "selections", "verifications", "failures")
+COLLECTIONS = (
+    "candidates",
+    "hops",
+    "predictions",
+    "selections",
+    "verifications",
+    "failures",
+    "verdicts",
+)
 
 
 def small_config(results_dir, model: str, verifier: str = "umlip") -> CampaignConfig:
@@ -17,7 +25,7 @@ def small_config(results_dir, model: str, verifier: str = "umlip") -> CampaignCo
             "ion": "Na",
             "results_dir": str(results_dir),
             "model": model,
-            "selection": {"budget": 2, "k_sigma": 1000.0, "max_host_sites": 12},
+            "selection": {"budget": 2, "coverage": None, "k_sigma": 1000.0, "max_host_sites": 12},
             "verifier": verifier,
         }
     )
@@ -38,6 +46,13 @@ def test_round_runs_and_rerun_adds_no_duplicates(tiny_model, fake_verifier, resu
     assert summary.n_agree == int(summary.n_predicted_good == 1)  # fake NEB says 0.4 eV
     first = counts(results_dir)
     assert first["verifications"] == 1 and first["predictions"] == 1
+    assert first["verdicts"] == summary.written["verdicts"] == 1  # one host, one verdict
+    with open_results_store(results_dir, create=False) as store:
+        (verdict,) = store.read("verdicts")
+        (pred,) = store.read("predictions")
+    assert verdict["candidate_name"] == pred["candidate_name"]
+    assert verdict["hop_ids"] == [pred["hop_id"]]
+    assert 0.0 <= verdict["p_good"] <= 1.0
 
     # a killed round is completed by running it again: same documents, no duplicates
     again = run_round_locally(build_round(config), results_dir)

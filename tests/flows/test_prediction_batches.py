@@ -31,7 +31,7 @@ def five_hop_config(results_dir: Path, model: str, hops_per_job: int | None) -> 
             "results_dir": str(results_dir),
             "model": model,
             "prediction": {"hops_per_job": hops_per_job},
-            "selection": {"budget": 5, "k_sigma": 1000.0},
+            "selection": {"budget": 5, "coverage": None, "k_sigma": 1000.0},
             "verifier": "none",
         }
     )

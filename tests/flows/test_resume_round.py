@@ -29,7 +29,7 @@ def round_config(results_dir, model: str) -> CampaignConfig:
             "ion": "Li",
             "results_dir": str(results_dir),
             "model": model,
-            "selection": {"budget": 2, "k_sigma": 1000.0, "max_host_sites": 7},
+            "selection": {"budget": 2, "coverage": None, "k_sigma": 1000.0, "max_host_sites": 7},
             "verifier": "umlip",
         }
     )

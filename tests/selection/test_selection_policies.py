@@ -207,3 +207,44 @@ def test_policy_orders() -> None:
     assert len(draws) > 1
     with pytest.raises(ValueError):
         policy_random(preds, -1, rng)
+
+
+def calibrated(hop_id: str, barrier: float, sigma: float, w68: float, w90: float) -> PredictionDoc:
+    return pred(hop_id, barrier, sigma).model_copy(
+        update={"interval_68_ev": w68, "interval_90_ev": w90}
+    )
+
+
+def test_calibrated_interval_replaces_k_sigma() -> None:
+    # σ 0.01 alone would skip this hop; its calibrated 68 % half-width 0.2 makes it borderline.
+    hop = calibrated("h", 0.50, 0.01, 0.20, 0.40)
+    at68 = SelectionConfig(threshold_ev=0.65, coverage=0.68, promising_margin_ev=0.2)
+    doc = select_hops([hop], at68)
+    assert doc.hop_ids == ["h"]
+    assert doc.selected[0].reason == "borderline"
+    assert doc.selected[0].half_width_ev == pytest.approx(0.20)
+    assert doc.selected[0].score == pytest.approx(0.20 - 0.15)
+    assert doc.coverage == 0.68
+    # the 90 % level uses the wider interval; None falls back to k·σ and skips the hop
+    at90 = at68.model_copy(update={"coverage": 0.9})
+    assert select_hops([hop], at90).selected[0].score == pytest.approx(0.40 - 0.15)
+    no_cal = at68.model_copy(update={"coverage": None})
+    assert select_hops([hop], no_cal).hop_ids == []
+
+
+def test_uncalibrated_prediction_falls_back_to_k_sigma() -> None:
+    hop = pred("u", 0.50, 0.2)  # no calibrated interval
+    doc = select_hops([hop], SelectionConfig(coverage=0.9, k_sigma=1.0))
+    assert doc.selected[0].half_width_ev == pytest.approx(0.2)
+
+
+def test_borderline_policy_ranks_by_calibrated_width() -> None:
+    narrow = calibrated("narrow", 0.60, 0.3, 0.06, 0.1)  # wide σ, narrow interval
+    wide = calibrated("wide", 0.60, 0.01, 0.30, 0.5)
+    order = policy_borderline_sigma([narrow, wide], 2, np.random.default_rng(0), config=CFG)
+    assert order == ["wide", "narrow"]
+
+
+def test_coverage_must_be_a_carried_level() -> None:
+    with pytest.raises(ValidationError):
+        SelectionConfig(coverage=0.5)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +18,7 @@ from hopscreen.cli.candidates import (
     parse_ion,
     shorten,
 )
-from hopscreen.hops import HopsResult, hops_for_structure
+from hopscreen.hops import HopOptions, HopsResult, hops_for_structure
 from hopscreen.schemas.hop import HopDoc
 
 
@@ -41,6 +43,43 @@ def echo_hop_failures(result: HopsResult, ref: str) -> None:
     for failure in result.failures:
         where = f" (hop {failure.hop_id})" if failure.hop_id else ""
         typer.echo(f"{prefix}: {shorten(ref)}{where}: {failure.reason}", err=True)
+
+
+@dataclass
+class HostTally:
+    """Inputs refused (by the gate or a cap) and hosts with a failed hop, for the exit code."""
+
+    n_refused: int = 0
+    n_failed: int = 0
+
+
+def each_host_hops(
+    files: Sequence[Path],
+    working_ion: str,
+    options: HopOptions,
+    tally: HostTally,
+    *,
+    build_bands: bool = True,
+) -> Iterator[HopsResult]:
+    """Load the files and yield each host's hops, printing every refusal and failure on stderr.
+
+    Shared by ``hops`` and ``predict``: ``tally`` counts what was refused or failed.
+    """
+    batch = load_local_candidates(files, working_ion, limits=options.gate_limits())
+    tally.n_refused += echo_failures(batch.failures)
+    for cand in batch.candidates:
+        result = hops_for_structure(
+            cand.get_structure(),
+            working_ion,
+            cand.name,
+            candidate_id=cand.candidate_id,
+            options=options,
+            build_bands=build_bands,
+        )
+        echo_hop_failures(result, cand.source_ref)
+        tally.n_refused += result.rejected
+        tally.n_failed += bool(result.failures) and not result.rejected
+        yield result
 
 
 def hops(
@@ -73,24 +112,11 @@ def hops(
     """
     working_ion = parse_ion(ion)
     options = parse_hop_options(max_length)
-    batch = load_local_candidates(files, working_ion, limits=options.gate_limits())
-    n_refused = echo_failures(batch.failures)
-    n_failed = 0
-    for cand in batch.candidates:
-        result = hops_for_structure(
-            cand.get_structure(),
-            working_ion,
-            cand.name,
-            candidate_id=cand.candidate_id,
-            options=options,
-            build_bands=not no_bands,
-        )
+    tally = HostTally()
+    for result in each_host_hops(files, working_ion, options, tally, build_bands=not no_bands):
         for doc in result.docs:
             _echo_doc(doc, as_json)
-        echo_hop_failures(result, cand.source_ref)
-        n_refused += result.rejected
-        n_failed += bool(result.failures) and not result.rejected
-    if n_refused:
+    if tally.n_refused:
         raise typer.Exit(EXIT_REFUSED)
-    if n_failed:
+    if tally.n_failed:
         raise typer.Exit(1)

@@ -10,15 +10,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hopscreen.candidates import load_local_candidates
-from hopscreen.cli.candidates import EXIT_REFUSED, echo_failures, parse_hop_options, parse_ion
-from hopscreen.cli.hops import echo_hop_failures
-from hopscreen.hops import hops_for_structure
+from hopscreen.cli.candidates import EXIT_REFUSED, parse_hop_options, parse_ion
+from hopscreen.cli.hops import HostTally, each_host_hops
 from hopscreen.inference.base import BarrierModel
 from hopscreen.inference.hops import predict_hops
 from hopscreen.inference.load import load_model
 from hopscreen.models.bundle import ModelLoadError
+from hopscreen.schemas.hop import HostNetworkDoc
 from hopscreen.schemas.prediction import PredictionDoc
+from hopscreen.schemas.verdict import HostVerdictDoc
+from hopscreen.screening.verdicts import round_verdicts
+from hopscreen.selection.verdict import VerdictConfig
 
 
 def _half_width(value: float | None) -> str:
@@ -48,6 +50,51 @@ def _print_table(rows: list[PredictionDoc], barrier_model: BarrierModel) -> None
     Console().print(table)
 
 
+def _print_hosts(verdicts: list[HostVerdictDoc], threshold_ev: float) -> None:
+    """The per-host verdicts as a table, most likely good conductor first."""
+    table = Table(title=f"Per-host verdicts (good: E_perc,1D < {threshold_ev:g} eV)")
+    for col in ["candidate", "p_good", "E_perc 1D eV", "bottleneck", "2D eV", "3D eV", "hops"]:
+        table.add_column(col)
+
+    def ev(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
+    for v in verdicts:
+        table.add_row(
+            v.candidate_name,
+            f"{v.p_good:.2f}",
+            ev(v.percolation_1d_ev),
+            (v.bottleneck_1d_hop_id or "-")[:16],
+            ev(v.percolation_2d_ev),
+            ev(v.percolation_3d_ev),
+            str(len(v.hop_ids)),
+        )
+    Console().print(table)
+
+
+def _echo_predictions(rows: list[PredictionDoc], model: BarrierModel, as_json: bool) -> None:
+    """The predictions as JSON lines or a table."""
+    if not as_json:
+        _print_table(rows, model)
+        return
+    for doc in rows:
+        typer.echo(json.dumps(doc.model_dump()))
+
+
+def _echo_verdicts(
+    networks: list[HostNetworkDoc], rows: list[PredictionDoc], threshold_ev: float, as_json: bool
+) -> None:
+    """Compute and print the per-host verdicts (hosts without one get a warning on stderr)."""
+    verdicts, skipped = round_verdicts(networks, rows, VerdictConfig(threshold_ev=threshold_ev))
+    for line in skipped:
+        typer.echo(f"warning: {line}", err=True)
+    if as_json:
+        for verdict in verdicts:
+            typer.echo(json.dumps(verdict.model_dump()))
+    else:
+        _print_hosts(verdicts, threshold_ev)
+
+
 def predict(
     files: Annotated[list[Path], typer.Argument(help="Structure files, folders or globs.")],
     ion: Annotated[
@@ -57,8 +104,7 @@ def predict(
         str | None,
         typer.Option(
             help="Model folder or shipped model name: physics-bvse-chgnet-gbr (default), "
-            "chgnet-gbr, model3-default "
-            "(ALIGNN)."
+            "chgnet-gbr, model3-default (ALIGNN)."
         ),
     ] = None,
     max_length: Annotated[
@@ -67,6 +113,22 @@ def predict(
     batch_size: Annotated[int, typer.Option(help="Bands per forward pass.")] = 16,
     device: Annotated[str | None, typer.Option(help="cpu or cuda (default: cuda if any).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON record per line.")] = False,
+    per_host: Annotated[
+        bool,
+        typer.Option(
+            "--per-host",
+            help="One verdict per host instead of one row per hop: 1D/2D/3D percolation "
+            "barriers, the bottleneck hop and p_good (with --json: one HostVerdictDoc per line).",
+        ),
+    ] = False,
+    threshold: Annotated[
+        float,
+        typer.Option(
+            "--threshold",
+            help="Good conductor: 1D percolation barrier below this, eV (for --per-host).",
+            min=0.0,
+        ),
+    ] = 0.65,
 ) -> None:
     """Predict the migration barrier E_m (± σ) of every distinct hop in the given structures.
 
@@ -78,6 +140,12 @@ def predict(
     `error: FILE: (failure code) reason`, and the other inputs are still predicted. Exit
     code: 0 when every input was predicted, 2 when an input, an option or the model was
     refused, 1 when no hop could be predicted.
+
+    With --per-host, each host gets a verdict from its periodic migration network: the
+    lowest barrier at which its predicted hops connect across the crystal in 1, 2 and 3
+    dimensions (the percolation barriers), the hop that sets the 1D one (the bottleneck), and
+    p_good, the probability that the 1D percolation barrier is below --threshold given the
+    calibrated uncertainty of every hop.
     """
     working_ion = parse_ion(ion)
     options = parse_hop_options(max_length)
@@ -87,29 +155,21 @@ def predict(
     except (ModelLoadError, FileNotFoundError) as exc:
         typer.echo(f"error: --model: {exc}", err=True)
         raise typer.Exit(EXIT_REFUSED) from None
-    batch = load_local_candidates(files, working_ion, limits=options.gate_limits())
-    n_refused = echo_failures(batch.failures)
-    rows = []
+    rows: list[PredictionDoc] = []
+    networks: list[HostNetworkDoc] = []
+    tally = HostTally()
     with err.status("enumerating hops and predicting…"):
-        for cand in batch.candidates:
-            result = hops_for_structure(
-                cand.get_structure(),
-                working_ion,
-                cand.name,
-                candidate_id=cand.candidate_id,
-                options=options,
-            )
-            echo_hop_failures(result, cand.source_ref)
-            n_refused += result.rejected
+        for result in each_host_hops(files, working_ion, options, tally):
+            if result.network is not None:
+                networks.append(result.network)
             rows += predict_hops(
                 result.docs, result.bands, model=barrier_model, batch_size=batch_size
             )
-    if as_json:
-        for doc in rows:
-            typer.echo(json.dumps(doc.model_dump()))
+    if per_host:
+        _echo_verdicts(networks, rows, threshold, as_json)
     else:
-        _print_table(rows, barrier_model)
-    if n_refused:
+        _echo_predictions(rows, barrier_model, as_json)
+    if tally.n_refused:
         raise typer.Exit(EXIT_REFUSED)
     if not rows:
         raise typer.Exit(1)

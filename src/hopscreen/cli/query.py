@@ -7,6 +7,7 @@ store is damaged or unreadable (one ``error:`` line; nothing is written into the
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -16,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hopscreen.store import ResultsStoreError, query_results
+from hopscreen.store import ResultsStoreError, query_hosts, query_results
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,10 +73,55 @@ def _print_table(frame: pd.DataFrame) -> None:
             _cell(row.verification_method),
             _cell(row.converged),
         )
+    _print(table)
+
+
+def _print(table: Table) -> None:
     console = Console()
     if not console.is_terminal:  # piped or captured: do not squeeze the table into 80 columns
         console = Console(width=max(console.width, 160))
     console.print(table)
+
+
+def _print_hosts(frame: pd.DataFrame) -> None:
+    threshold = frame["threshold_ev"].iloc[0] if len(frame) else float("nan")
+    title = f"{len(frame)} hosts, most likely good conductor first (good: E_perc,1D < "
+    table = Table(title=title + f"{_cell(threshold, 2)} eV)", title_justify="left")
+    for name, justify in [
+        ("host", "left"),
+        ("formula", "left"),
+        ("ion", "left"),
+        ("p_good", "right"),
+        ("E_perc 1D eV", "right"),
+        ("5–95 % eV", "right"),
+        ("bottleneck", "left"),
+        ("E_perc 2D eV", "right"),
+        ("E_perc 3D eV", "right"),
+        ("dims", "right"),
+        ("hops", "right"),
+        ("model", "left"),
+    ]:
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for row in frame.astype(object).itertuples(index=False):
+        spread = f"{_cell(row.percolation_1d_q05_ev, 2)}–{_cell(row.percolation_1d_q95_ev, 2)}"
+        hops = f"{row.n_hops}" + (
+            f" ({row.n_unpredicted} unpredicted)" if row.n_unpredicted else ""
+        )
+        table.add_row(
+            _cell(row.candidate_name),
+            _cell(row.formula),
+            _cell(row.working_ion),
+            _cell(row.p_good, 2),
+            _cell(row.percolation_1d_ev),
+            spread,
+            _cell(row.bottleneck_1d_hop_id)[:12],
+            _cell(row.percolation_2d_ev),
+            _cell(row.percolation_3d_ev),
+            _cell(row.max_dimension),
+            hops,
+            _cell(row.model_version),
+        )
+    _print(table)
 
 
 def query(
@@ -105,9 +151,33 @@ def query(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="Output: table, csv or json.")
     ] = OutputFormat.table,
+    per_host: Annotated[
+        bool,
+        typer.Option(
+            "--per-host",
+            help="One row per host instead: percolation barriers (1D/2D/3D), the bottleneck "
+            "hop and p_good, most likely good conductor first (--ion and --model-version "
+            "apply; --max-barrier and --verified-only do not).",
+        ),
+    ] = False,
 ) -> None:
-    """Show the predicted (and verified) barriers of a results folder, lowest first."""
+    """Show the predicted (and verified) barriers of a results folder, lowest first.
+
+    With --per-host, show the verdict of each host instead: the lowest barrier at which its
+    predicted hops connect across the crystal in 1, 2 and 3 dimensions, the hop that sets the
+    1D one, and p_good, the probability that the 1D percolation barrier is below the round's
+    threshold given the calibrated uncertainty of every hop.
+    """
+    if per_host and (max_barrier is not None or verified_only):
+        typer.echo(
+            "error: --max-barrier and --verified-only apply to hops, not --per-host", err=True
+        )
+        raise typer.Exit(code=2)
     try:
+        if per_host:
+            frame = query_hosts(results, ion=ion, model_version=model_version)
+            _emit(frame, output_format, _print_hosts)
+            return
         frame = query_results(
             results,
             ion=ion,
@@ -118,9 +188,15 @@ def query(
     except ResultsStoreError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from None
+    _emit(frame, output_format, _print_table)
+
+
+def _emit(
+    frame: pd.DataFrame, output_format: OutputFormat, show: Callable[[pd.DataFrame], None]
+) -> None:
     if output_format is OutputFormat.csv:
         typer.echo(frame.to_csv(index=False), nl=False)
     elif output_format is OutputFormat.json:
         typer.echo(frame.to_json(orient="records", indent=2))
     else:
-        _print_table(frame)
+        show(frame)

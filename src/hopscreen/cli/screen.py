@@ -126,6 +126,7 @@ def summary_rows(summary: Any) -> list[tuple[str, str]]:
         ("selected for verification", str(summary.n_selected)),
         ("verified", f"{summary.n_verified} (+{summary.n_verification_failed} failed)"),
         ("prediction agrees with verification", agree),
+        ("hosts with a verdict (query --per-host)", str(summary.written.get("verdicts", 0))),
         ("results", summary.results_dir),
         *_finetune_rows(getattr(summary, "finetune", None), summary),
     ]
@@ -271,6 +272,7 @@ def _run_campaign(campaign: CampaignConfig, *, fireworks: bool) -> None:
     problems = round_problems(summary)
     if problems:
         raise _fail("the round did not do its work:\n" + "\n".join(problems), code=2)
+    console.print(f"Materials: hopscreen query --results {results_dir} --per-host")
     console.print(f"Report: hopscreen report --results {results_dir} --out report.html")
 
 

@@ -6,7 +6,9 @@
 * :func:`supercell_endpoints` — vacancy-mode supercell endpoints with checked atom counts.
 * :func:`build_band`, :func:`band_from_hop`, :func:`endpoints_from_band` — the Model-3 band.
 * :func:`idpp_images` — IDPP images between endpoints (verification only).
-* :func:`hops_for_structure` — all of the above for one host, as documents, never raising.
+* :func:`hops_for_structure` — all of the above for one host, as documents, never raising,
+  with the host's periodic migration network (:mod:`hopscreen.hops.network`; its percolation
+  barriers: :mod:`hopscreen.hops.percolation`).
 """
 
 from hopscreen.hops.band import (
@@ -21,13 +23,12 @@ from hopscreen.hops.band import (
 from hopscreen.hops.enumerate import (
     DEFAULT_MAX_HOP_LENGTH_ANGSTROM,
     HopOptions,
-    HopsResult,
     enumerate_hops,
     gate_for_hops,
-    hops_for_structure,
 )
 from hopscreen.hops.hop import Hop
 from hopscreen.hops.hop_id import compute_hop_id, hop_descriptor, hop_id, host_fingerprint
+from hopscreen.hops.host import HopsResult, hops_for_structure
 from hopscreen.hops.idpp import idpp_images
 from hopscreen.hops.supercell import (
     SupercellEndpoints,

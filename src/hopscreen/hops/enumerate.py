@@ -14,7 +14,7 @@ before the neighbour search, and oxidation states are removed. The caps are
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,18 +25,14 @@ from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from hopscreen.candidates.validate import (
     InputLimits,
-    InvalidInputError,
     check_hop_length,
     check_working_ion,
     gate_structure,
 )
-from hopscreen.hops.band import band_from_hop
 from hopscreen.hops.hop import DEFAULT_SYMPREC, Hop
 from hopscreen.hops.hop_id import compute_hop_id, host_fingerprint
 from hopscreen.hops.supercell import SupercellOptions
 from hopscreen.schemas.base import Config
-from hopscreen.schemas.hop import HopDoc, HopFailure
-from hopscreen.schemas.structure import N_ION_COPIES, Crystal
 
 if TYPE_CHECKING:
     from pymatgen.core import Structure
@@ -149,32 +145,90 @@ def enumerate_hops(
         If the ion is not an element or the cut-off is not in (0, cap] Å.
 
     """
+    graph, structure, ion = hop_graph(
+        structure,
+        working_ion,
+        max_hop_length_angstrom=max_hop_length_angstrom,
+        symprec=symprec,
+        limits=limits,
+    )
+    hops, _ = distinct_hops(graph, structure, ion, symprec)
+    return hops
+
+
+def hop_graph(
+    structure: Structure,
+    working_ion: str,
+    *,
+    max_hop_length_angstrom: float = DEFAULT_MAX_HOP_LENGTH_ANGSTROM,
+    symprec: float = DEFAULT_SYMPREC,
+    limits: InputLimits | None = None,
+) -> tuple[MigrationGraph, Structure, Element]:
+    """The input gate, then the periodic migration graph of ``working_ion``.
+
+    Parameters are those of :func:`enumerate_hops`.
+
+    Returns
+    -------
+    tuple of (MigrationGraph, pymatgen.core.Structure, pymatgen.core.Element)
+        The graph (its nodes are the working-ion sites, its edges every hop up to the
+        cut-off, labelled by pymatgen's symmetry class), the gated host and the ion.
+
+    Raises
+    ------
+    InvalidInputError
+        If the input gate refuses the structure.
+    ValueError
+        If the ion is not an element or the cut-off is not in (0, cap] Å.
+
+    """
     structure, ion = gate_for_hops(
         structure, working_ion, max_hop_length_angstrom=max_hop_length_angstrom, limits=limits
     )
     graph = MigrationGraph.with_distance(
         structure, migrating_specie=ion, max_distance=max_hop_length_angstrom, symprec=symprec
     )
-    return _distinct_hops(graph, structure, ion, symprec)
+    return graph, structure, ion
 
 
-def _distinct_hops(
+def distinct_hops(
     graph: MigrationGraph, structure: Structure, ion: Element, symprec: float
-) -> list[Hop]:
-    """One :class:`Hop` per hop-id class of the graph's unique hops, shortest first."""
+) -> tuple[list[Hop], dict[int, str]]:
+    """One :class:`Hop` per hop-id class of the graph's unique hops, shortest first.
+
+    Parameters
+    ----------
+    graph : MigrationGraph
+        The graph of :func:`hop_graph`.
+    structure : pymatgen.core.Structure
+        The gated host the graph was built on.
+    ion : pymatgen.core.Element
+        The working ion.
+    symprec : float
+        spglib symmetry precision (Å).
+
+    Returns
+    -------
+    tuple of (list of Hop, dict of int to str)
+        The hops (as :func:`enumerate_hops` returns them) and the ``hop_id`` of every
+        pymatgen ``hop_label`` of the graph (two labels may share one id).
+
+    """
     unique = graph.unique_hops
     if not unique:
-        return []
+        return [], {}
     counts = Counter(d["hop_label"] for _, _, d in graph.m_graph.graph.edges(data=True))
     n_cells = _primitive_cells_in(structure, symprec)
     host = host_fingerprint(structure, symprec=symprec)
     by_id: dict[str, Hop] = {}
+    id_by_label: dict[int, str] = {}
     edge_counts: Counter[str] = Counter()
     for label, data in unique.items():
         m_hop = data["hop"]
         isite = np.array(m_hop.isite.frac_coords, dtype=float)
         esite = np.array(m_hop.esite.frac_coords, dtype=float)
         this_id = compute_hop_id(structure, ion.symbol, isite, esite, host=host)
+        id_by_label[label] = this_id
         edge_counts[this_id] += counts[label]
         if this_id not in by_id:
             by_id[this_id] = Hop(
@@ -195,7 +249,7 @@ def _distinct_hops(
         if n_cells is not None and n_edges % n_cells == 0:
             multiplicity = n_edges // n_cells
         hops.append(replace(hop, multiplicity=multiplicity))
-    return sorted(hops, key=lambda h: (h.length_angstrom, h.hop_id))
+    return sorted(hops, key=lambda h: (h.length_angstrom, h.hop_id)), id_by_label
 
 
 class HopOptions(Config):
@@ -222,150 +276,3 @@ class HopOptions(Config):
     def gate_limits(self) -> InputLimits:
         """``limits`` as the hops stage applies them (single-ion rule at the hop cut-off)."""
         return self.limits.model_copy(update={"max_hop_angstrom": self.max_hop_length_angstrom})
-
-
-@dataclass
-class HopsResult:
-    """What :func:`hops_for_structure` found for one host.
-
-    Attributes
-    ----------
-    docs : list of HopDoc
-        One document per distinct hop that succeeded.
-    hops : list of Hop
-        The hops of ``docs``, in the same order.
-    bands : list of Crystal or None
-        The band of each hop (``None`` when bands were not requested).
-    failures : list of HopFailure
-        The host's failure, or one per hop whose band failed.
-    rejected : bool
-        True when the input gate or a cap (``max_hops_per_host``) refused the host; its one
-        failure says why.
-
-    """
-
-    docs: list[HopDoc] = field(default_factory=list)
-    hops: list[Hop] = field(default_factory=list)
-    bands: list[Crystal | None] = field(default_factory=list)
-    failures: list[HopFailure] = field(default_factory=list)
-    rejected: bool = False
-
-
-def _reason(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _gate_reason(exc: InvalidInputError) -> str:
-    return f"[{exc.code}] {exc.reason}"
-
-
-def _check_hop_count(n_hops: int, options: HopOptions) -> None:
-    """Refuse a host with more distinct hops than ``options.limits.max_hops_per_host``."""
-    cap = options.limits.max_hops_per_host
-    if n_hops > cap:
-        raise InvalidInputError(
-            "too_many_hops",
-            f"{n_hops} distinct hops within {options.max_hop_length_angstrom:g} Å, more than "
-            f"the cap of {cap} (InputLimits.max_hops_per_host); lower the hop cut-off",
-        )
-
-
-def hops_for_structure(
-    structure: Structure,
-    working_ion: str,
-    name: str,
-    *,
-    candidate_id: str | None = None,
-    options: HopOptions | None = None,
-    build_bands: bool = True,
-) -> HopsResult:
-    """Enumerate, identify and (optionally) build the bands of the hops of one host.
-
-    Never raises for a bad structure: problems are returned as :class:`HopFailure` documents
-    (one for the host when the input gate refuses it, when it has more distinct hops than
-    ``options.limits.max_hops_per_host`` — both before any band is built, and flagged by
-    ``HopsResult.rejected`` — or when enumeration fails or finds no hop; one per hop whose
-    supercell or band fails, the other hops being kept).
-
-    Parameters
-    ----------
-    structure : pymatgen.core.Structure
-        Ordered host with every working-ion site occupied (oxidation states allowed).
-    working_ion : str
-        Element symbol of the migrating ion.
-    name : str
-        Name of the host, copied into the documents.
-    candidate_id : str, optional
-        Id of the candidate document, copied into the documents.
-    options : HopOptions, optional
-        Hop length cut-off, symmetry precision, supercell size, caps of the input gate.
-    build_bands : bool
-        Build each hop's supercell endpoints and band (which checks them too).
-
-    Returns
-    -------
-    HopsResult
-        Documents, hops, bands and failures.
-
-    """
-    options = options or HopOptions()
-    result = HopsResult()
-    try:
-        ion = check_working_ion(working_ion)
-        hops = enumerate_hops(
-            structure,
-            ion,
-            max_hop_length_angstrom=options.max_hop_length_angstrom,
-            symprec=options.symprec,
-            limits=options.limits,
-        )
-        if not hops:
-            raise ValueError(f"no two {ion} sites within {options.max_hop_length_angstrom} Å")
-        _check_hop_count(len(hops), options)
-    except InvalidInputError as exc:  # refused by the gate or a cap
-        result.failures.append(HopFailure(candidate_name=name, reason=_gate_reason(exc)))
-        result.rejected = True
-        return result
-    except Exception as exc:  # one bad host must not stop a batch
-        result.failures.append(HopFailure(candidate_name=name, reason=_reason(exc)))
-        return result
-    for hop in hops:
-        this_id = hop.hop_id
-        band = None
-        n_supercell = None
-        if build_bands:
-            try:
-                band = band_from_hop(hop, options.supercell)
-            except Exception as exc:
-                result.failures.append(
-                    HopFailure(candidate_name=name, reason=_reason(exc), hop_id=this_id)
-                )
-                continue
-            n_supercell = len(band) - N_ION_COPIES + 2
-        result.docs.append(_hop_doc(hop, band, n_supercell, name, candidate_id))
-        result.hops.append(hop)
-        result.bands.append(band)
-    return result
-
-
-def _hop_doc(
-    hop: Hop,
-    band: Crystal | None,
-    n_supercell: int | None,
-    name: str,
-    candidate_id: str | None,
-) -> HopDoc:
-    """The document of one enumerated hop (its band's size when one was built)."""
-    return HopDoc(
-        hop_id=hop.hop_id,
-        candidate_id=candidate_id,
-        candidate_name=name,
-        working_ion=hop.working_ion,
-        length_angstrom=hop.length_angstrom,
-        isite_frac=[float(x) for x in hop.isite_frac],
-        esite_frac=[float(x) for x in hop.esite_frac],
-        multiplicity=hop.multiplicity,
-        band_n_atoms=None if band is None else len(band),
-        supercell_n_atoms=n_supercell,
-        host_formula=hop.structure.composition.reduced_formula,
-    )

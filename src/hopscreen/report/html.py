@@ -1,7 +1,8 @@
 """A self-contained HTML report of a results store (figures embedded as base64 PNG).
 
-Sections: the ranked table of predicted barriers (with the verification of each hop, if any),
-the distribution of predicted barriers per candidate, prediction-vs-verification parity with
+Sections: the materials ranked by ``p_good`` (per-host verdicts: percolation barriers and the
+bottleneck hop), the ranked table of predicted barriers (with the verification of each hop, if
+any), the distribution of predicted barriers per candidate, prediction-vs-verification parity with
 σ error bars, and the NEB energy profiles of the verified hops.
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 
 from hopscreen.schemas.prediction import PredictionDoc
 from hopscreen.schemas.verification import VerificationDoc
-from hopscreen.store import open_results_store
+from hopscreen.store import host_frame, open_results_store
 
 
 class ReportWriteError(OSError):
@@ -41,6 +42,9 @@ class ReportData:
         Good/bad threshold (of the latest selection; 0.65 eV if none).
     n_candidates, n_hops, n_failures : int
         Counts of the other collections.
+    hosts : list of dict
+        Per-host verdicts, most likely good conductor first (rows of
+        :func:`hopscreen.store.host_frame`).
 
     """
 
@@ -51,6 +55,7 @@ class ReportData:
     n_candidates: int = 0
     n_hops: int = 0
     n_failures: int = 0
+    hosts: list[dict[str, Any]] = field(default_factory=list)
 
 
 def load_report_data(results_dir: str | Path) -> ReportData:
@@ -81,6 +86,11 @@ def load_report_data(results_dir: str | Path) -> ReportData:
         data.n_candidates = store.count("candidates")
         data.n_hops = store.count("hops")
         data.n_failures = store.count("failures")
+        frame = host_frame(store)
+        data.hosts = [
+            {k: (None if v != v else v) for k, v in row.items()}  # NaN -> None
+            for row in frame.astype(object).to_dict(orient="records")
+        ]
     return data
 
 
@@ -240,6 +250,36 @@ img { max-width: 100%; }
 """
 
 
+def hosts_table(data: ReportData) -> str:
+    """The materials ranked by ``p_good``, as an HTML table (a sentence when there are none)."""
+    if not data.hosts:
+        return "<p>No per-host verdict stored (rounds written before verdicts existed).</p>"
+    head = (
+        "<tr><th>#</th><th>host</th><th>formula</th><th>ion</th><th>p_good</th>"
+        "<th>E_perc 1D (eV)</th><th>5–95 % (eV)</th><th>bottleneck hop</th>"
+        "<th>E_perc 2D (eV)</th><th>E_perc 3D (eV)</th><th>hops</th></tr>"
+    )
+    body = []
+    for i, h in enumerate(data.hosts, 1):
+        good = h["percolation_1d_ev"] is not None and h["percolation_1d_ev"] < h["threshold_ev"]
+        spread = f"{_fmt(h['percolation_1d_q05_ev'], 2)}–{_fmt(h['percolation_1d_q95_ev'], 2)}"
+        body.append(
+            f'<tr class="{"good" if good else "bad"}"><td>{i}</td>'
+            f'<td class="l">{_fmt(h["candidate_name"])}</td><td class="l">{_fmt(h["formula"])}'
+            f"</td><td>{_fmt(h['working_ion'])}</td><td>{_fmt(h['p_good'], 2)}</td>"
+            f"<td>{_fmt(h['percolation_1d_ev'])}</td><td>{spread}</td>"
+            f"<td class='l'><code>{_fmt(h['bottleneck_1d_hop_id'])[:12]}</code></td>"
+            f"<td>{_fmt(h['percolation_2d_ev'])}</td><td>{_fmt(h['percolation_3d_ev'])}</td>"
+            f"<td>{_fmt(h['n_hops'])}</td></tr>"
+        )
+    note = (
+        "<p>E_perc: the lowest predicted barrier at which the host's hops connect across the "
+        "crystal in 1, 2 or 3 dimensions (— where they never do); p_good: the probability "
+        "that E_perc 1D is below the threshold, from the calibrated uncertainty of each hop.</p>"
+    )
+    return f"{note}<table>{head}{''.join(body)}</table>"
+
+
 def render_report(data: ReportData, *, title: str = "hopscreen results") -> str:
     """The report as one HTML string (no external resources)."""
     rows = ranked_rows(data)
@@ -264,6 +304,8 @@ def render_report(data: ReportData, *, title: str = "hopscreen results") -> str:
         f"{len(data.verifications)} verifications, {data.n_failures} failures recorded. "
         f"Threshold {data.threshold_ev:g} eV. Generated "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC.</p>",
+        "<h2>Materials, most likely good conductor first</h2>",
+        hosts_table(data),
         "<h2>Ranked hops</h2>",
         f"<table>{head}{''.join(body)}</table>" if rows else "<p>No predictions stored.</p>",
     ]

@@ -51,3 +51,20 @@ class HopFailure(Document):
     candidate_name: str = Field(description="Name of the host that failed.")
     reason: str = Field(description="What went wrong, in words (exception type and message).")
     hop_id: str | None = Field(None, description="The failing hop, when a single hop failed.")
+
+
+class HostNetworkDoc(Document):
+    """The periodic migration network of one host: every hop of its cell, tagged by class.
+
+    ``edges`` holds one row ``[u, v, a, b, c, k]`` per hop: from working-ion site ``u`` in
+    cell (0, 0, 0) to site ``v`` in cell (a, b, c), of class ``hop_ids[k]``.
+    """
+
+    candidate_id: str | None = Field(None, description="Id of the candidate (host) document.")
+    candidate_name: str = Field(description="Human-readable name of the host.")
+    working_ion: str = Field(description="Element symbol of the migrating ion.")
+    n_sites: int = Field(ge=0, description="Working-ion sites in the host cell.")
+    hop_ids: list[str] = Field(description="The hop classes present, sorted.")
+    edges: list[list[int]] = Field(
+        description="One [u, v, a, b, c, k] row per hop (see the class docstring)."
+    )

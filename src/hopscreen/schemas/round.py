@@ -8,7 +8,7 @@ from pydantic import Field
 
 from hopscreen.schemas.base import Document
 from hopscreen.schemas.candidate import CandidateDoc, CandidateFailure
-from hopscreen.schemas.hop import HopDoc, HopFailure
+from hopscreen.schemas.hop import HopDoc, HopFailure, HostNetworkDoc
 from hopscreen.schemas.prediction import PredictionDoc
 from hopscreen.schemas.training import FinetuneResult
 from hopscreen.schemas.verification import VerificationDoc
@@ -47,10 +47,13 @@ class CandidatesOutput(JobOutput):
 
 
 class HopsOutput(JobOutput):
-    """Output of :func:`enumerate_hops_job`: hop documents (no bands) and failures."""
+    """Output of :func:`enumerate_hops_job`: hop documents (no bands), networks and failures."""
 
     hops: list[HopDoc] = Field(default_factory=list)
     failures: list[HopFailure] = Field(default_factory=list)
+    networks: list[HostNetworkDoc] = Field(
+        default_factory=list, description="The migration network of each host with hops."
+    )
 
 
 class PredictionsOutput(JobOutput):

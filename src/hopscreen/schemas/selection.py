@@ -31,9 +31,15 @@ class SelectedHop(Document):
     reason: SelectionReason = Field(description="Why the hop was selected.")
     barrier_ev: float = Field(description="Predicted migration barrier E_m (ensemble mean), eV.")
     sigma_ev: float = Field(ge=0, description="Ensemble standard deviation of E_m, eV.")
+    half_width_ev: float | None = Field(
+        None,
+        ge=0,
+        description="Half-width w of the uncertainty interval used, eV: the calibrated interval "
+        "at the selection's coverage level, or k·σ (None in documents written before it).",
+    )
     score: float = Field(
         description="Priority within its reason, eV (higher first): for borderline hops "
-        "k·σ − |E_m − threshold|, for promising hops (threshold − margin) − (E_m + k·σ)."
+        "w − |E_m − threshold|, for promising hops (threshold − margin) − (E_m + w)."
     )
 
 
@@ -45,7 +51,14 @@ class SelectionDoc(Document):
         None, description="Version id of the model whose predictions were ranked (None if none)."
     )
     threshold_ev: float = Field(description="Good/bad barrier threshold, eV.")
-    k_sigma: float = Field(ge=0, description="Width of the uncertainty interval, in σ.")
+    coverage: float | None = Field(
+        None,
+        description="Coverage level of the calibrated interval used (0.68 or 0.9); None: "
+        "± k_sigma·σ for every hop.",
+    )
+    k_sigma: float = Field(
+        ge=0, description="Half-width of the interval in σ, for uncalibrated predictions."
+    )
     promising_margin_ev: float = Field(
         ge=0, description="How far below the threshold a promising hop must lie, eV."
     )

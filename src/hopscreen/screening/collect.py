@@ -15,7 +15,10 @@ from hopscreen.schemas.round import (
     VerificationsOutput,
 )
 from hopscreen.schemas.selection import SelectionDoc
+from hopscreen.schemas.verdict import HostVerdictDoc
+from hopscreen.screening.verdicts import round_verdicts
 from hopscreen.selection import SelectionConfig, select_hops
+from hopscreen.selection.verdict import VerdictConfig
 from hopscreen.store import open_results_store
 
 
@@ -68,11 +71,13 @@ def write_round(
     predictions: PredictionsOutput,
     selection: SelectionDoc | None,
     verifications: VerificationsOutput,
+    verdicts: Sequence[HostVerdictDoc] = (),
 ) -> dict[str, int]:
     """Upsert every document of a round into the results store (idempotent: content ids).
 
     ``selection`` is None when the selection job did not run; nothing is then written for it,
-    so that a re-run of the round leaves exactly one selection document.
+    so that a re-run of the round leaves exactly one selection document. ``verdicts`` are the
+    per-host verdicts (:func:`~hopscreen.screening.verdicts.round_verdicts`).
 
     Returns
     -------
@@ -87,6 +92,7 @@ def write_round(
         "selections": [selection] if selection is not None else [],
         "verifications": list(verifications.verifications),
         "failures": [*candidates.failures, *hops.failures, *predictions.failures],
+        "verdicts": list(verdicts),
     }
     with open_results_store(results_dir) as store:
         for collection, docs in groups.items():
@@ -107,7 +113,9 @@ def collect_round_docs(
     """Write every document of a round into the results store and summarise the round.
 
     A missing stage output (None: its job failed) counts as empty. Idempotent: documents are
-    upserted by their content ids, so re-running a killed round writes no duplicates.
+    upserted by their content ids, so re-running a killed round writes no duplicates. The
+    per-host verdicts are computed here, from the hosts' networks and the predictions, with
+    the round's threshold.
     """
     outputs = {
         "candidates": candidates,
@@ -122,7 +130,10 @@ def collect_round_docs(
     preds = predictions or PredictionsOutput(model_version="none")
     sel = selection or select_hops([], SelectionConfig(threshold_ev=threshold_ev, budget=0))
     verifs = verifications or VerificationsOutput()
-    written = write_round(results_dir, cands, hop_out, preds, selection, verifs)
+    verdicts, _ = round_verdicts(
+        hop_out.networks, preds.predictions, VerdictConfig(threshold_ev=threshold_ev)
+    )
+    written = write_round(results_dir, cands, hop_out, preds, selection, verifs, verdicts)
     return summarise_round(
         str(results_dir),
         threshold_ev,

@@ -292,7 +292,8 @@ def enumerate_round_hops(
     Returns
     -------
     HopsOutput
-        Hop documents of every host and the failures (per host or per hop).
+        Hop documents of every host, each host's migration network, and the failures (per
+        host or per hop).
     """
     options = hop_options or HopOptions()
     out = HopsOutput()
@@ -300,6 +301,8 @@ def enumerate_round_hops(
         result = host_hops(cand, options)
         out.hops.extend(result.docs)
         out.failures.extend(result.failures)
+        if result.network is not None and result.docs:
+            out.networks.append(result.network)
     return out
 
 

@@ -2,9 +2,12 @@
 
 Definitions
 -----------
-For a prediction with ensemble mean E (``barrier_ev``) and standard deviation σ
-(``sigma_ev``), a threshold T (``threshold_ev``), a width k (``k_sigma``) and a margin m
-(``promising_margin_ev``), the uncertainty interval is [E − kσ, E + kσ] and
+For a prediction with ensemble mean E (``barrier_ev``), a threshold T (``threshold_ev``) and a
+margin m (``promising_margin_ev``), the uncertainty interval is [E − w, E + w]. Its half-width
+w is the prediction's calibrated interval at the configured coverage level (``coverage``:
+``interval_68_ev`` or ``interval_90_ev``, see :mod:`hopscreen.models.calibration`); for a
+model without calibration (or ``coverage: null``) it is ``k_sigma`` times the ensemble
+standard deviation σ (``sigma_ev``). Below, kσ stands for w. Then
 
 * a hop is **borderline** when the interval straddles the threshold,
   ``E − kσ ≤ T ≤ E + kσ``: the model cannot tell on which side of T the hop lies.
@@ -58,7 +61,15 @@ class SelectionConfig(Config):
     """Settings of one round's selection (see the module docstring for the rules)."""
 
     threshold_ev: float = Field(0.65, description="Good/bad barrier threshold, eV.")
-    k_sigma: float = Field(1.0, ge=0, description="Width of the uncertainty interval, in σ.")
+    coverage: Literal[0.68, 0.9] | None = Field(
+        0.68,
+        description="Coverage level of the uncertainty interval: the prediction's calibrated "
+        "interval at this level (interval_68_ev or interval_90_ev). None, or a prediction of "
+        "an uncalibrated model, falls back to ± k_sigma·σ.",
+    )
+    k_sigma: float = Field(
+        1.0, ge=0, description="Half-width of the interval in σ, for uncalibrated predictions."
+    )
     promising_margin_ev: float = Field(
         0.1, ge=0, description="Promising: E + kσ < threshold − margin, eV."
     )
@@ -79,7 +90,32 @@ class SelectionConfig(Config):
     )
 
 
-def classify(barrier_ev: float, sigma_ev: float, config: SelectionConfig) -> Category:
+def half_width(prediction: PredictionDoc, config: SelectionConfig) -> float:
+    """Half-width w (eV) of a prediction's uncertainty interval under ``config``.
+
+    The calibrated interval at ``config.coverage`` when the prediction carries one, else
+    ``config.k_sigma · σ``.
+    """
+    if config.coverage is not None:
+        key = "interval_68_ev" if config.coverage == 0.68 else "interval_90_ev"
+        calibrated = getattr(prediction, key)
+        if calibrated is not None:
+            return float(calibrated)
+    return config.k_sigma * prediction.sigma_ev
+
+
+def _width(sigma_ev: float, config: SelectionConfig, half_width_ev: float | None) -> float:
+    """``half_width_ev``, or ``k_sigma · σ`` when it is None."""
+    return config.k_sigma * sigma_ev if half_width_ev is None else half_width_ev
+
+
+def classify(
+    barrier_ev: float,
+    sigma_ev: float,
+    config: SelectionConfig,
+    *,
+    half_width_ev: float | None = None,
+) -> Category:
     """Class of one prediction.
 
     Parameters
@@ -87,9 +123,11 @@ def classify(barrier_ev: float, sigma_ev: float, config: SelectionConfig) -> Cat
     barrier_ev : float
         Predicted barrier E (ensemble mean), eV.
     sigma_ev : float
-        Ensemble standard deviation σ, eV.
+        Ensemble standard deviation σ, eV (used as ``k_sigma · σ`` when no half-width is given).
     config : SelectionConfig
         Threshold, k and margin.
+    half_width_ev : float, optional
+        Half-width of the interval, eV (see :func:`half_width`); overrides ``k_sigma · σ``.
 
     Returns
     -------
@@ -97,10 +135,11 @@ def classify(barrier_ev: float, sigma_ev: float, config: SelectionConfig) -> Cat
         ``"borderline"``, ``"promising"`` or ``"skipped"``.
 
     """
-    if not (math.isfinite(barrier_ev) and math.isfinite(sigma_ev)):
+    w = _width(sigma_ev, config, half_width_ev)
+    if not (math.isfinite(barrier_ev) and math.isfinite(w)):
         return "skipped"
-    low = barrier_ev - config.k_sigma * sigma_ev
-    high = barrier_ev + config.k_sigma * sigma_ev
+    low = barrier_ev - w
+    high = barrier_ev + w
     if low <= config.threshold_ev <= high:
         return "borderline"
     if high < config.threshold_ev - config.promising_margin_ev:
@@ -108,16 +147,34 @@ def classify(barrier_ev: float, sigma_ev: float, config: SelectionConfig) -> Cat
     return "skipped"
 
 
-def borderline_score(barrier_ev: float, sigma_ev: float, config: SelectionConfig) -> float:
-    """``kσ − |E − T|`` in eV: ≥ 0 exactly for borderline hops, higher is more ambiguous."""
-    return config.k_sigma * sigma_ev - abs(barrier_ev - config.threshold_ev)
+def borderline_score(
+    barrier_ev: float,
+    sigma_ev: float,
+    config: SelectionConfig,
+    *,
+    half_width_ev: float | None = None,
+) -> float:
+    """``w − |E − T|`` in eV: ≥ 0 exactly for borderline hops, higher is more ambiguous.
+
+    ``w`` is ``half_width_ev``, or ``k_sigma · sigma_ev`` when it is None.
+    """
+    w = _width(sigma_ev, config, half_width_ev)
+    return w - abs(barrier_ev - config.threshold_ev)
 
 
-def promising_score(barrier_ev: float, sigma_ev: float, config: SelectionConfig) -> float:
-    """``(T − m) − (E + kσ)`` in eV: > 0 exactly for promising hops, higher is more certain."""
-    return (config.threshold_ev - config.promising_margin_ev) - (
-        barrier_ev + config.k_sigma * sigma_ev
-    )
+def promising_score(
+    barrier_ev: float,
+    sigma_ev: float,
+    config: SelectionConfig,
+    *,
+    half_width_ev: float | None = None,
+) -> float:
+    """``(T − m) − (E + w)`` in eV: > 0 exactly for promising hops, higher is more certain.
+
+    ``w`` is ``half_width_ev``, or ``k_sigma · sigma_ev`` when it is None.
+    """
+    w = _width(sigma_ev, config, half_width_ev)
+    return (config.threshold_ev - config.promising_margin_ev) - (barrier_ev + w)
 
 
 @dataclass(frozen=True)
@@ -126,6 +183,7 @@ class _Ranked:
     reason: Literal["borderline", "promising"]
     score: float
     tie: float
+    half_width_ev: float
 
     @property
     def group(self) -> str:
@@ -219,13 +277,14 @@ def select_hops(
     queues: dict[str, list[_Ranked]] = {"borderline": [], "promising": []}
     n_skipped = 0
     for pred in preds:
-        category = classify(pred.barrier_ev, pred.sigma_ev, config)
+        w = half_width(pred, config)
+        category = classify(pred.barrier_ev, pred.sigma_ev, config, half_width_ev=w)
         if category == "skipped":
             n_skipped += 1
             continue
         score_fn = borderline_score if category == "borderline" else promising_score
-        score = score_fn(pred.barrier_ev, pred.sigma_ev, config)
-        queues[category].append(_Ranked(pred, category, score, ties[pred.hop_id]))
+        score = score_fn(pred.barrier_ev, pred.sigma_ev, config, half_width_ev=w)
+        queues[category].append(_Ranked(pred, category, score, ties[pred.hop_id], w))
     for queue in queues.values():
         queue.sort(key=lambda r: (-r.score, r.tie, r.prediction.hop_id))
     n_borderline, n_promising = len(queues["borderline"]), len(queues["promising"])
@@ -242,6 +301,7 @@ def select_hops(
                 reason=r.reason,
                 barrier_ev=r.prediction.barrier_ev,
                 sigma_ev=r.prediction.sigma_ev,
+                half_width_ev=r.half_width_ev,
                 score=r.score,
             )
             for r in picked
@@ -305,14 +365,18 @@ def policy_borderline_sigma(
     *,
     config: SelectionConfig | None = None,
 ) -> list[str]:
-    """Uncertainty at the threshold: the ``budget`` hops with the highest ``kσ − |E − T|``.
+    """Uncertainty at the threshold: the ``budget`` hops with the highest ``w − |E − T|``.
 
-    Borderline hops come first (score ≥ 0), then the hops nearest to becoming borderline.
+    Borderline hops come first (score ≥ 0), then the hops nearest to becoming borderline; w is
+    the calibrated half-width where the predictions carry one (:func:`half_width`).
     """
     config = config or SelectionConfig()
-    return _ranked_ids(
-        predictions, budget, rng, key=lambda p: -borderline_score(p.barrier_ev, p.sigma_ev, config)
-    )
+
+    def key(p: PredictionDoc) -> float:
+        w = half_width(p, config)
+        return -borderline_score(p.barrier_ev, p.sigma_ev, config, half_width_ev=w)
+
+    return _ranked_ids(predictions, budget, rng, key=key)
 
 
 def policy_mixed(

@@ -7,6 +7,7 @@ from hopscreen.store.errors import (
     StorePermissionError,
 )
 from hopscreen.store.folder import check_results_folder
+from hopscreen.store.hosts import HOST_COLUMNS, host_frame, query_hosts
 from hopscreen.store.query import COLUMNS, query_results, results_frame
 from hopscreen.store.results import COLLECTIONS, CollectionSpec, ResultsStore, content_hash
 from hopscreen.store.stores import jobflow_store, mongo_store, monty_store, open_results_store
@@ -14,6 +15,7 @@ from hopscreen.store.stores import jobflow_store, mongo_store, monty_store, open
 __all__ = [
     "COLLECTIONS",
     "COLUMNS",
+    "HOST_COLUMNS",
     "CollectionSpec",
     "CorruptStoreError",
     "NoResultsStoreError",
@@ -22,10 +24,12 @@ __all__ = [
     "StorePermissionError",
     "check_results_folder",
     "content_hash",
+    "host_frame",
     "jobflow_store",
     "mongo_store",
     "monty_store",
     "open_results_store",
+    "query_hosts",
     "query_results",
     "results_frame",
 ]

@@ -83,14 +83,15 @@ def _row(
     }
 
 
-def _stamp(record: dict[str, Any]) -> tuple[datetime, str]:
+def latest_stamp(record: dict[str, Any]) -> tuple[datetime, str]:
     """Sort key for "latest": write time, then id (timezone dropped: BSON stores naive UTC)."""
     stamp = record.get("last_updated")
     if isinstance(stamp, datetime):
         stamp = stamp.replace(tzinfo=None)
     else:
         stamp = _EPOCH
-    return stamp, str(record.get("verification_id") or record.get("prediction_id") or "")
+    key = record.get("verification_id") or record.get("prediction_id") or record.get("verdict_key")
+    return stamp, str(key or "")
 
 
 def _checked_predictions(records: list[dict[str, Any]], location: str) -> list[dict[str, Any]]:
@@ -109,7 +110,7 @@ def _checked_predictions(records: list[dict[str, Any]], location: str) -> list[d
 
 def _latest_by_hop(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     latest: dict[str, dict[str, Any]] = {}
-    for record in sorted(records, key=_stamp):
+    for record in sorted(records, key=latest_stamp):
         latest[record["hop_id"]] = record
     return latest
 

@@ -5,7 +5,8 @@ folder by default, ``MongoStore`` on HPC; see :mod:`hopscreen.store.stores`). Do
 written as their JSON dump plus three bookkeeping fields:
 
 * the collection's key field (``candidate_id``, ``hop_id``, ``prediction_id``, ``selection_id``,
-  ``verification_id`` or ``failure_id``), computed when the document lacks it;
+  ``verification_id``, ``failure_id`` or ``verdict_key``), computed when the document lacks
+  it;
 * ``doc_type``: the document's class name (``failures`` mixes several kinds);
 * ``last_updated``: the UTC time of the write (maggma's convention), used to pick the latest.
 
@@ -85,6 +86,15 @@ def _read_errors() -> tuple[type[Exception], ...]:
     return tuple(errors)
 
 
+def verdict_key(record: dict[str, Any]) -> str:
+    """``"{host}:{working_ion}:{model_version}"``: one verdict per host, ion and model version.
+
+    The host is its ``candidate_id`` (its name when it has none).
+    """
+    host = record.get("candidate_id") or _field("candidate_name")(record)
+    return f"{host}:{_field('working_ion')(record)}:{_field('model_version')(record)}"
+
+
 def failure_key(record: dict[str, Any]) -> str:
     """Content hash of the whole failure document with its ``doc_type`` (stored once)."""
     return content_hash(record)
@@ -114,6 +124,7 @@ COLLECTIONS: dict[str, CollectionSpec] = {
     "selections": CollectionSpec("selection_id", _field("selection_id")),
     "verifications": CollectionSpec("verification_id", verification_key),
     "failures": CollectionSpec("failure_id", failure_key),
+    "verdicts": CollectionSpec("verdict_key", verdict_key),
 }
 """The collections of a results store, by name."""
 

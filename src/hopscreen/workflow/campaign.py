@@ -11,6 +11,7 @@ Example ``campaign.yaml``::
     model: null              # shipped default; or a folder / shipped model name
     selection:
       threshold_ev: 0.65
+      coverage: 0.68         # calibrated interval; k_sigma·σ for uncalibrated models
       k_sigma: 1.0
       budget: 10
     verifier: umlip          # umlip | vasp | none
