@@ -103,3 +103,19 @@ def test_a_working_round_has_no_problems(tiny_model, results_dir):
     )
     assert summary.failed_stages == [] and summary.job_errors == []
     assert round_problems(summary) == []
+
+
+def test_verdict_strategy_round(tiny_model, results_dir):
+    config = small_config(results_dir, tiny_model, verifier="none")
+    config = config.model_copy(
+        update={"selection": config.selection.model_copy(update={"strategy": "verdicts"})}
+    )
+    summary = run_round_locally(build_round(config), results_dir)
+    assert summary.failed_stages == []
+    with open_results_store(results_dir, create=False) as store:
+        (selection,) = store.read("selections")
+        (verdict,) = store.read("verdicts")
+    assert selection["strategy"] == "verdicts"
+    # the one host's bottleneck is selected unless its verdict is already near-certain bad
+    expected = [] if verdict["p_good"] < 0.1 else [verdict["bottleneck_1d_hop_id"]]
+    assert [h["hop_id"] for h in selection["selected"]] == expected

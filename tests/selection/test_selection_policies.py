@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from hopscreen.schemas.prediction import PredictionDoc
 from hopscreen.schemas.selection import SelectionDoc, compute_selection_id
+from hopscreen.schemas.verdict import HostVerdictDoc
 from hopscreen.selection import (
     POLICIES,
     SelectionConfig,
@@ -248,3 +249,53 @@ def test_borderline_policy_ranks_by_calibrated_width() -> None:
 def test_coverage_must_be_a_carried_level() -> None:
     with pytest.raises(ValidationError):
         SelectionConfig(coverage=0.5)
+
+
+def _host_verdict(name: str, bottleneck: str, p_good: float) -> HostVerdictDoc:
+    return HostVerdictDoc(
+        verdict_id=f"v-{name}",
+        candidate_id=f"id-{name}",
+        candidate_name=name,
+        working_ion="Li",
+        model_version="v1",
+        threshold_ev=0.65,
+        n_ion_sites=1,
+        hop_ids=[bottleneck],
+        max_dimension=1,
+        percolation_1d_ev=0.6,
+        bottleneck_1d_hop_id=bottleneck,
+        p_good=p_good,
+        p_good_2d=0.0,
+        p_good_3d=0.0,
+        n_draws=100,
+        seed=0,
+    )
+
+
+def test_verdict_strategy_picks_bottlenecks_of_uncertain_and_promising_hosts() -> None:
+    preds = [
+        pred("a1", 0.60, 0.01, "A"),
+        pred("a2", 1.20, 0.01, "A"),
+        pred("b1", 0.30, 0.01, "B"),
+        pred("c1", 0.66, 0.01, "C"),
+        pred("d1", 2.00, 0.01, "D"),
+    ]
+    verdicts = [
+        _host_verdict("A", "a1", 0.55),  # most uncertain
+        _host_verdict("B", "b1", 0.97),  # promising
+        _host_verdict("C", "c1", 0.30),  # uncertain, less so
+        _host_verdict("D", "d1", 0.01),  # hopeless: skipped
+    ]
+    config = SelectionConfig(strategy="verdicts", budget=3, mix=0.67)
+    doc = select_hops(preds, config, verdicts)
+    assert set(doc.hop_ids) == {"a1", "b1", "c1"}
+    reasons = {h.hop_id: h.reason for h in doc.selected}
+    assert reasons == {"a1": "borderline", "c1": "borderline", "b1": "promising"}
+    scores = {h.hop_id: h.score for h in doc.selected}
+    assert scores["a1"] == pytest.approx(0.55 * 0.45)
+    assert scores["a1"] > scores["c1"]
+    assert doc.strategy == "verdicts"
+    assert (doc.n_borderline, doc.n_promising, doc.n_skipped) == (2, 1, 2)
+    # the hop strategy ignores verdicts: b1 is promising, c1 (0.66 ± 0.01) borderline
+    hop_doc = select_hops(preds, config.model_copy(update={"strategy": "hops"}), verdicts)
+    assert set(hop_doc.hop_ids) == {"b1", "c1"}

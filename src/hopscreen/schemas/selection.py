@@ -38,8 +38,10 @@ class SelectedHop(Document):
         "at the selection's coverage level, or k·σ (None in documents written before it).",
     )
     score: float = Field(
-        description="Priority within its reason, eV (higher first): for borderline hops "
-        "w − |E_m − threshold|, for promising hops (threshold − margin) − (E_m + w)."
+        description="Priority within its reason (higher first). Strategy 'hops', in eV: for "
+        "borderline hops w − |E_m − threshold|, for promising hops (threshold − margin) − "
+        "(E_m + w). Strategy 'verdicts', from the host's p_good: p(1 − p) for borderline, p for "
+        "promising."
     )
 
 
@@ -68,6 +70,10 @@ class SelectionDoc(Document):
     )
     mix: float = Field(ge=0, le=1, description="Fraction of the budget meant for borderline hops.")
     seed: int = Field(description="Seed of the tie-breaking random order.")
+    strategy: str = Field(
+        "hops", description="'hops' (each hop by its interval) or 'verdicts' (hosts' bottlenecks)."
+    )
+    verdict_band: float = Field(0.1, description="p_good margin of the 'verdicts' strategy.")
     selected: list[SelectedHop] = Field(
         default_factory=list, description="Selected hops, in priority order."
     )

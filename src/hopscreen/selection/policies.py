@@ -47,6 +47,7 @@ from pydantic import Field
 from hopscreen.schemas.base import Config
 from hopscreen.schemas.prediction import PredictionDoc
 from hopscreen.schemas.selection import SelectedHop, SelectionDoc, compute_selection_id
+from hopscreen.schemas.verdict import HostVerdictDoc
 
 if TYPE_CHECKING:
     import numpy as np
@@ -81,6 +82,16 @@ class SelectionConfig(Config):
         0.5, ge=0, le=1, description="Fraction of the budget meant for borderline hops."
     )
     seed: int = Field(0, description="Seed of the tie-breaking random order.")
+    strategy: Literal["hops", "verdicts"] = Field(
+        "hops",
+        description="'hops': borderline and promising hops by their own intervals. 'verdicts': "
+        "the bottleneck hops of the hosts whose verdict is most uncertain (borderline: p_good "
+        "within [verdict_band, 1 − verdict_band], by p_good·(1 − p_good)) and of the most "
+        "promising hosts (p_good above 1 − verdict_band), one hop per host.",
+    )
+    verdict_band: float = Field(
+        0.1, ge=0, lt=0.5, description="p_good margin of the 'verdicts' strategy (see there)."
+    )
     max_host_sites: int | None = Field(
         None,
         ge=1,
@@ -243,8 +254,48 @@ def _pick(
         picked.append(item)
 
 
+def _verdict_queues(
+    preds: Sequence[PredictionDoc],
+    verdicts: Sequence[HostVerdictDoc],
+    config: SelectionConfig,
+    ties: dict[str, float],
+) -> dict[str, list[_Ranked]]:
+    """Bottleneck hops of uncertain hosts (borderline) and of likely good ones (promising)."""
+    by_id = {p.hop_id: p for p in preds}
+    queues: dict[str, list[_Ranked]] = {"borderline": [], "promising": []}
+    low, high = config.verdict_band, 1.0 - config.verdict_band
+    for verdict in verdicts:
+        pred = by_id.get(verdict.bottleneck_1d_hop_id or "")
+        p = verdict.p_good
+        if pred is None or p < low:
+            continue
+        reason: Literal["borderline", "promising"] = "borderline" if p <= high else "promising"
+        score = p * (1.0 - p) if reason == "borderline" else p
+        w = half_width(pred, config)
+        queues[reason].append(_Ranked(pred, reason, score, ties[pred.hop_id], w))
+    return queues
+
+
+def _hop_queues(
+    preds: Sequence[PredictionDoc], config: SelectionConfig, ties: dict[str, float]
+) -> dict[str, list[_Ranked]]:
+    """Borderline and promising hops by their own intervals."""
+    queues: dict[str, list[_Ranked]] = {"borderline": [], "promising": []}
+    for pred in preds:
+        w = half_width(pred, config)
+        category = classify(pred.barrier_ev, pred.sigma_ev, config, half_width_ev=w)
+        if category == "skipped":
+            continue
+        score_fn = borderline_score if category == "borderline" else promising_score
+        score = score_fn(pred.barrier_ev, pred.sigma_ev, config, half_width_ev=w)
+        queues[category].append(_Ranked(pred, category, score, ties[pred.hop_id], w))
+    return queues
+
+
 def select_hops(
-    predictions: Sequence[PredictionDoc], config: SelectionConfig | None = None
+    predictions: Sequence[PredictionDoc],
+    config: SelectionConfig | None = None,
+    verdicts: Sequence[HostVerdictDoc] = (),
 ) -> SelectionDoc:
     """Choose the hops of one round to send on to verification.
 
@@ -254,6 +305,8 @@ def select_hops(
         One prediction per hop, all by the same model version.
     config : SelectionConfig, optional
         Threshold, k, margin, budget, diversity, mix and seed (defaults if None).
+    verdicts : sequence of HostVerdictDoc
+        The hosts' verdicts, for ``config.strategy == "verdicts"`` (ignored otherwise).
 
     Returns
     -------
@@ -274,17 +327,11 @@ def select_hops(
     if len(versions) > 1:
         raise ValueError(f"predictions of several model versions: {versions}; select per model")
     ties = _tie_keys([p.hop_id for p in preds], random.Random(config.seed))
-    queues: dict[str, list[_Ranked]] = {"borderline": [], "promising": []}
-    n_skipped = 0
-    for pred in preds:
-        w = half_width(pred, config)
-        category = classify(pred.barrier_ev, pred.sigma_ev, config, half_width_ev=w)
-        if category == "skipped":
-            n_skipped += 1
-            continue
-        score_fn = borderline_score if category == "borderline" else promising_score
-        score = score_fn(pred.barrier_ev, pred.sigma_ev, config, half_width_ev=w)
-        queues[category].append(_Ranked(pred, category, score, ties[pred.hop_id], w))
+    if config.strategy == "verdicts":
+        queues = _verdict_queues(preds, verdicts, config, ties)
+    else:
+        queues = _hop_queues(preds, config, ties)
+    n_skipped = len(preds) - len(queues["borderline"]) - len(queues["promising"])
     for queue in queues.values():
         queue.sort(key=lambda r: (-r.score, r.tie, r.prediction.hop_id))
     n_borderline, n_promising = len(queues["borderline"]), len(queues["promising"])

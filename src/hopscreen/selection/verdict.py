@@ -91,7 +91,7 @@ def _predicted_subnetwork(network: MigrationNetwork, predicted: set[str]) -> Mig
 
 def _quantile(values: np.ndarray, q: float) -> float | None:
     """The q-quantile of draws with NaN (never percolates) counted as +inf; None if infinite."""
-    value = float(np.quantile(np.where(np.isnan(values), np.inf, values), q))
+    value = float(np.quantile(np.where(np.isnan(values), np.inf, values), q, method="nearest"))
     return value if np.isfinite(value) else None
 
 

@@ -31,7 +31,7 @@ from hopscreen.candidates import InputLimits
 from hopscreen.hops import HopOptions, supercell_endpoints
 from hopscreen.inference.config import PredictionConfig
 from hopscreen.schemas.candidate import CandidateDoc
-from hopscreen.schemas.hop import HopDoc
+from hopscreen.schemas.hop import HopDoc, HostNetworkDoc
 from hopscreen.schemas.prediction import PredictionDoc
 from hopscreen.schemas.round import (
     CandidatesOutput,
@@ -59,7 +59,9 @@ from hopscreen.screening.round import (
     predict_round_hops,
     verify_one,
 )
+from hopscreen.screening.verdicts import round_verdicts
 from hopscreen.selection import SelectionConfig, select_hops
+from hopscreen.selection.verdict import VerdictConfig
 from hopscreen.verification import VaspNebConfig, make_vasp_neb_flow, parse_vasp_neb_output
 from hopscreen.verification.umlip import UmlipNebConfig
 
@@ -177,16 +179,23 @@ def select_for_verification(
     predictions: list[PredictionDoc],
     selection: SelectionConfig | None = None,
     candidates: list[CandidateDoc] | None = None,
+    networks: list[HostNetworkDoc] | None = None,
 ) -> SelectionDoc:
     """Job: choose the hops to verify (borderline and promising, within the budget).
 
     With ``selection.max_host_sites``, only hops of hosts with at most that many sites
     (``candidates`` gives the sizes) may be verified, e.g. to keep uMLIP NEB affordable on a
-    laptop.
+    laptop. With ``selection.strategy == "verdicts"`` the hosts' verdicts are computed from
+    ``networks`` and the predictions, and their bottleneck hops are selected.
     """
     config = selection or SelectionConfig()
     pool = eligible_predictions(predictions, candidates, config.max_host_sites)
-    return select_hops(pool, config)
+    verdicts = []
+    if config.strategy == "verdicts":
+        verdicts, _ = round_verdicts(
+            networks or [], pool, VerdictConfig(threshold_ev=config.threshold_ev)
+        )
+    return select_hops(pool, config, verdicts)
 
 
 @job(output_schema=VerificationDoc)

@@ -147,12 +147,13 @@ class SelectMaker(Maker):
     name: str = "select"
     config: SelectionConfig = field(default_factory=SelectionConfig)
 
-    def make(self, predictions: Any, candidates: Any = None) -> Job:
-        """The selection job over predictions (and the hosts, for ``max_host_sites``)."""
+    def make(self, predictions: Any, candidates: Any = None, networks: Any = None) -> Job:
+        """The selection job over predictions, the hosts and their networks (as needed)."""
         new = jobs.select_for_verification(
             predictions,
             selection=self.config,
             candidates=candidates if self.config.max_host_sites is not None else None,
+            networks=networks if self.config.strategy == "verdicts" else None,
         )
         new.name = self.name
         return new
@@ -246,7 +247,9 @@ class ScreenRoundMaker(Maker):
         hop_options = self.hops.options
         hops = self.hops.make(cands.output.candidates)
         preds = self.predict.make(hops.output.hops, cands.output.candidates, hop_options)
-        sel = self.select.make(preds.output.predictions, cands.output.candidates)
+        sel = self.select.make(
+            preds.output.predictions, cands.output.candidates, hops.output.networks
+        )
         ver = self.verify.make(sel.output, hops.output.hops, cands.output.candidates, hop_options)
         collect = jobs.collect_round(
             str(results_dir),
