@@ -35,9 +35,12 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(out)
 
 
+FAKE_LEVEL = LevelOfTheory(method="CI-NEB", code="CHGNet", potential="fake")
+
+
 def fake_verify_hop(hop, *, candidate_id=None, config=None) -> VerificationDoc:
     """A 0.4 eV 'NEB' in no time (the expensive program faked at its run function)."""
-    level = LevelOfTheory(method="CI-NEB", code="CHGNet", potential="fake")
+    level = FAKE_LEVEL
     return VerificationDoc(
         verification_id=verification_id(hop.hop_id, level),
         hop_id=hop.hop_id,
@@ -58,6 +61,7 @@ def fake_verifier(monkeypatch: pytest.MonkeyPatch) -> None:
     import hopscreen.screening.round as screening_round
 
     monkeypatch.setattr(screening_round, "verify_hop", fake_verify_hop)
+    monkeypatch.setattr(screening_round, "chgnet_level_of_theory", lambda config: FAKE_LEVEL)
 
 
 @pytest.fixture

@@ -9,7 +9,15 @@ import pytest
 from hopscreen.store import open_results_store
 from hopscreen.workflow.campaign import CampaignConfig, build_round, run_round_locally
 
-COLLECTIONS = ("candidates", "hops", "predictions", "selections", "verifications", "failures")
+COLLECTIONS = (
+    "candidates",
+    "hops",
+    "predictions",
+    "selections",
+    "verifications",
+    "failures",
+    "verdicts",
+)
 KEY_FIELDS = {
     "candidates": "candidate_id",
     "hops": "hop_id",
@@ -17,6 +25,7 @@ KEY_FIELDS = {
     "selections": "selection_id",
     "verifications": "verification_id",
     "failures": "failure_id",
+    "verdicts": "verdict_key",
 }
 
 
@@ -142,3 +151,54 @@ def test_failed_prediction_job_then_rerun_counts_equal_clean_run(
 ):
     docs = _fail_prediction_then_rerun(tiny_model, monkeypatch, tmp_path / "failed-predict")
     assert {k: len(v) for k, v in docs.items()} == {k: len(v) for k, v in clean_run["docs"].items()}
+
+
+def test_killed_during_verification_resumes_without_recomputing(
+    tiny_model, fake_verifier, clean_run, monkeypatch, tmp_path
+):
+    """A kill after the first NEB finished: the re-run redoes only the unfinished NEB.
+
+    Predictions and finished verifications reached the store when their jobs ended, so the
+    re-run reuses them (no model call, one NEB) and ends with the clean run's documents.
+    """
+    import hopscreen.screening.round as screening_round
+
+    folder = tmp_path / "killed-verify"
+    config = round_config(folder, tiny_model)
+    n_verify = clean_run["summary"].n_selected
+    assert n_verify >= 2, "the round must select two hops for this test"
+
+    def kill(original, *args, **kwargs):
+        raise KeyboardInterrupt("kill -9")  # not an Exception: nothing catches it
+
+    original_verify = screening_round.verify_hop
+    verify_calls = [0]
+
+    def verify_then_kill(*args, **kwargs):
+        verify_calls[0] += 1
+        if verify_calls[0] == 2:
+            raise KeyboardInterrupt("kill -9 during the second NEB")
+        return original_verify(*args, **kwargs)
+
+    monkeypatch.setattr(screening_round, "verify_hop", verify_then_kill)
+    with pytest.raises(KeyboardInterrupt):
+        run_round_locally(build_round(config), folder)
+    partial = stored(folder)
+    assert len(partial["verifications"]) == 1  # the first NEB was stored when it ended
+    assert partial["predictions"] == clean_run["docs"]["predictions"]
+
+    monkeypatch.setattr(screening_round, "verify_hop", original_verify)
+    verify_calls[0] = 0
+    counted: list[int] = []
+
+    def counting_verify(*args, **kwargs):
+        counted.append(1)
+        return original_verify(*args, **kwargs)
+
+    monkeypatch.setattr(screening_round, "verify_hop", counting_verify)
+    predict_calls = _once(monkeypatch, screening_round, "predict_hops", kill)
+    summary = run_round_locally(build_round(config), folder)
+    assert predict_calls[0] == 0  # every prediction was reused from the store
+    assert len(counted) == n_verify - 1  # only the unfinished NEB ran again
+    assert summary.n_verified == clean_run["summary"].n_verified
+    assert stored(folder) == clean_run["docs"]

@@ -15,7 +15,7 @@ from hopscreen.schemas.round import (
 from hopscreen.schemas.selection import SelectionDoc
 from hopscreen.screening.collect import summarise_round
 from hopscreen.screening.round import as_candidate, eligible_predictions, verify_one
-from hopscreen.workflow import jobs
+from hopscreen.workflow import feedback_jobs, jobs
 
 
 def _dummy_args(fn):
@@ -30,10 +30,15 @@ def _dummy_args(fn):
         jobs.verify_selected: ((None, [], []), {}),
         jobs.parse_vasp_neb_job: ((None, "hop-x"), {}),
         jobs.collect_round: (("x", 0.65, None, None, None, None, None), {}),
+        feedback_jobs.finetune_on_feedback_job: (("x",), {}),
+        feedback_jobs.repredict_unverified_job: (("x", None), {}),
+        feedback_jobs.collect_finetune_round: ((None, None, None), {}),
     }[fn]
 
 
-@pytest.mark.parametrize("fn", jobs.ALL_JOBS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "fn", [*jobs.ALL_JOBS, *feedback_jobs.FEEDBACK_JOBS], ids=lambda f: f.__name__
+)
 def test_every_job_sets_an_output_schema(fn):
     # jobflow silently accepts unknown @job keywords (schema= for output_schema=)
     args, kwargs = _dummy_args(fn)

@@ -31,9 +31,10 @@ from hopscreen.schemas.round import (
 )
 from hopscreen.schemas.structure import Crystal
 from hopscreen.schemas.verification import LevelOfTheory, VerificationDoc
+from hopscreen.screening.checkpoint import stored_predictions, stored_verification, write_stage
 from hopscreen.store.results import ResultsStore
 from hopscreen.verification.result import verification_id
-from hopscreen.verification.umlip import UmlipNebConfig, verify_hop
+from hopscreen.verification.umlip import UmlipNebConfig, chgnet_level_of_theory, verify_hop
 
 
 def load_candidates(
@@ -204,8 +205,12 @@ def verify_one(
     *,
     hop_options: HopOptions | None = None,
     umlip: UmlipNebConfig | None = None,
+    results_dir: str | None = None,
 ) -> VerificationDoc:
     """Verify one hop with a uMLIP NEB; never raises (failures are ``status="failed"``).
+
+    With ``results_dir``, a usable verification of the hop at this level of theory already in
+    the results store is returned as it is (no NEB), and a new one is written there at once.
 
     Parameters
     ----------
@@ -217,6 +222,8 @@ def verify_one(
         Options the hop was enumerated with (to find it again).
     umlip
         The uMLIP NEB settings (None: the defaults).
+    results_dir
+        Results folder to reuse and write verifications (None: neither).
 
     Returns
     -------
@@ -226,12 +233,20 @@ def verify_one(
     """
     config = umlip or UmlipNebConfig()
     try:
+        if results_dir is not None:
+            expected = verification_id(hop.hop_id, chgnet_level_of_theory(config))
+            stored = stored_verification(results_dir, expected)
+            if stored is not None:
+                return stored
         found = find_hop(candidate, hop.hop_id, hop_options)
-        return verify_hop(found, config=config, candidate_id=candidate.candidate_id)
+        doc = verify_hop(found, config=config, candidate_id=candidate.candidate_id)
     except Exception as exc:  # one failed hop must not stop the round
-        return failed_verification(
+        doc = failed_verification(
             hop.hop_id, candidate.candidate_id, f"{type(exc).__name__}: {exc}", "umlip"
         )
+    if results_dir is not None:
+        write_stage(results_dir, "verifications", [doc])
+    return doc
 
 
 def hop_batches(hops: Sequence[HopDoc], hops_per_job: int) -> list[list[HopDoc]]:
@@ -313,6 +328,7 @@ def predict_round_hops(
     hop_options: HopOptions | None = None,
     model: str | None = None,
     options: PredictionConfig | None = None,
+    results_dir: str | None = None,
 ) -> PredictionsOutput:
     """Predict E_m ± σ for hops, their bands rebuilt from their hosts.
 
@@ -326,18 +342,31 @@ def predict_round_hops(
         A model folder, a shipped model name, or None for the shipped default.
     options
         Batch size and device (None: the defaults).
+    results_dir
+        Results folder: hops it already holds a prediction of by the same model version are
+        not predicted again, and the new predictions are written to it at once
+        (:mod:`hopscreen.screening.checkpoint`). None: neither.
 
     Returns
     -------
     PredictionsOutput
-        One prediction per hop whose band was rebuilt; the others as failures.
+        One prediction per hop whose band was rebuilt (or whose prediction was stored), in
+        the order of ``hops``; the others as failures.
     """
     options = options or PredictionConfig()
     loaded = load_model(model, device=options.device)
-    kept, bands, failures = rebuild_bands(hops, candidates, hop_options)
+    reused: dict[str, PredictionDoc] = {}
+    if results_dir is not None:
+        reused = stored_predictions(results_dir, [h.hop_id for h in hops], loaded.model_version)
+    todo = [h for h in hops if h.hop_id not in reused]
+    kept, bands, failures = rebuild_bands(todo, candidates, hop_options)
     docs = predict_hops(kept, bands, model=loaded, batch_size=options.batch_size) if kept else []
+    if results_dir is not None:
+        write_stage(results_dir, "predictions", docs)
+    by_id = {**reused, **{d.hop_id: d for d in docs}}
+    ordered = [by_id[h.hop_id] for h in hops if h.hop_id in by_id]
     return PredictionsOutput(
-        model_version=loaded.model_version, predictions=docs, failures=failures
+        model_version=loaded.model_version, predictions=ordered, failures=failures
     )
 
 

@@ -35,18 +35,15 @@ from hopscreen.schemas.hop import HopDoc, HostNetworkDoc
 from hopscreen.schemas.prediction import PredictionDoc
 from hopscreen.schemas.round import (
     CandidatesOutput,
-    FinetuneRoundSummary,
     HopsOutput,
     PredictionsOutput,
     RoundSummary,
     VerificationsOutput,
 )
 from hopscreen.schemas.selection import SelectionDoc
-from hopscreen.schemas.training import FinetuneResult
 from hopscreen.schemas.verification import VerificationDoc
+from hopscreen.screening.checkpoint import write_stage
 from hopscreen.screening.collect import collect_round_docs
-from hopscreen.screening.finetune import FinetuneSettings, finetune_on_feedback
-from hopscreen.screening.repredict import repredict_unverified
 from hopscreen.screening.round import (
     as_candidate,
     eligible_predictions,
@@ -78,8 +75,12 @@ def fetch_candidates(
     mp_chemsys: list[str] | None = None,
     working_ion: str | None = None,
     limits: InputLimits | None = None,
+    results_dir: str | None = None,
 ) -> CandidatesOutput:
-    """Job: load the candidate hosts of a round (see :func:`load_candidates`)."""
+    """Job: load the candidate hosts of a round (see :func:`load_candidates`).
+
+    With ``results_dir`` the candidates and rejects are written to its store at once.
+    """
     batch = load_candidates(
         demo=demo,
         files=files or (),
@@ -87,15 +88,27 @@ def fetch_candidates(
         working_ion=working_ion,
         limits=limits,
     )
+    if results_dir is not None:
+        write_stage(results_dir, "candidates", batch.candidates)
+        write_stage(results_dir, "failures", batch.failures)
     return CandidatesOutput(candidates=batch.candidates, failures=batch.failures)
 
 
 @job(output_schema=HopsOutput)
 def enumerate_hops_job(
-    candidates: list[CandidateDoc], hop_options: HopOptions | None = None
+    candidates: list[CandidateDoc],
+    hop_options: HopOptions | None = None,
+    results_dir: str | None = None,
 ) -> HopsOutput:
-    """Job: enumerate and check the hops of every candidate (see :func:`enumerate_round_hops`)."""
-    return enumerate_round_hops(candidates, hop_options)
+    """Job: enumerate and check the hops of every candidate (see :func:`enumerate_round_hops`).
+
+    With ``results_dir`` the hops and failures are written to its store at once.
+    """
+    out = enumerate_round_hops(candidates, hop_options)
+    if results_dir is not None:
+        write_stage(results_dir, "hops", out.hops)
+        write_stage(results_dir, "failures", out.failures)
+    return out
 
 
 @job(output_schema=PredictionsOutput)
@@ -105,6 +118,7 @@ def predict_barriers(
     hop_options: HopOptions | None = None,
     model: str | None = None,
     options: PredictionConfig | None = None,
+    results_dir: str | None = None,
 ) -> Response | PredictionsOutput:
     """Job: predict E_m ± σ for a batch of hops (one job for many hops; bands rebuilt here).
 
@@ -112,14 +126,26 @@ def predict_barriers(
     With more hops than ``options.hops_per_job``, the job is replaced at run time by
     ``ceil(len(hops) / hops_per_job)`` prediction jobs and a merger (see
     :func:`split_prediction`); the run-time jobs keep this job's routing (``_fworker``).
+    With ``results_dir``, stored predictions of the same model version are reused and new
+    ones written at once (see :func:`predict_round_hops`).
     """
     options = options or PredictionConfig()
     if options.hops_per_job is not None and len(hops) > options.hops_per_job:
         return split_prediction(
-            hops, candidates, hop_options=hop_options, model=model, options=options
+            hops,
+            candidates,
+            hop_options=hop_options,
+            model=model,
+            options=options,
+            results_dir=results_dir,
         )
     return predict_round_hops(
-        hops, candidates, hop_options=hop_options, model=model, options=options
+        hops,
+        candidates,
+        hop_options=hop_options,
+        model=model,
+        options=options,
+        results_dir=results_dir,
     )
 
 
@@ -130,6 +156,7 @@ def split_prediction(
     hop_options: HopOptions | None,
     model: str | None,
     options: PredictionConfig,
+    results_dir: str | None = None,
 ) -> Response:
     """Replace the running prediction job by one job per batch of hops and a merger.
 
@@ -146,6 +173,7 @@ def split_prediction(
             hop_options=hop_options,
             model=model,
             options=options,
+            results_dir=results_dir,
         )
         part.name = f"predict batch {i + 1}/{len(batches)}"
         new_jobs.append(part)
@@ -180,13 +208,15 @@ def select_for_verification(
     selection: SelectionConfig | None = None,
     candidates: list[CandidateDoc] | None = None,
     networks: list[HostNetworkDoc] | None = None,
+    results_dir: str | None = None,
 ) -> SelectionDoc:
     """Job: choose the hops to verify (borderline and promising, within the budget).
 
     With ``selection.max_host_sites``, only hops of hosts with at most that many sites
     (``candidates`` gives the sizes) may be verified, e.g. to keep uMLIP NEB affordable on a
     laptop. With ``selection.strategy == "verdicts"`` the hosts' verdicts are computed from
-    ``networks`` and the predictions, and their bottleneck hops are selected.
+    ``networks`` and the predictions, and their bottleneck hops are selected. With
+    ``results_dir`` the selection is written to its store at once.
     """
     config = selection or SelectionConfig()
     pool = eligible_predictions(predictions, candidates, config.max_host_sites)
@@ -195,7 +225,10 @@ def select_for_verification(
         verdicts, _ = round_verdicts(
             networks or [], pool, VerdictConfig(threshold_ev=config.threshold_ev)
         )
-    return select_hops(pool, config, verdicts)
+    selection = select_hops(pool, config, verdicts)
+    if results_dir is not None:
+        write_stage(results_dir, "selections", [selection])
+    return selection
 
 
 @job(output_schema=VerificationDoc)
@@ -204,12 +237,20 @@ def verify_hop_job(
     candidate: dict[str, Any],
     hop_options: HopOptions | None = None,
     umlip: UmlipNebConfig | None = None,
+    results_dir: str | None = None,
 ) -> VerificationDoc:
     """Job: uMLIP NEB of one hop (never raises; see :func:`verify_one`).
 
-    ``candidate`` is the host document as a dict (see :func:`as_candidate`).
+    ``candidate`` is the host document as a dict (see :func:`as_candidate`). With
+    ``results_dir`` a stored verification is reused and a new one written at once.
     """
-    return verify_one(hop, as_candidate(candidate), hop_options=hop_options, umlip=umlip)
+    return verify_one(
+        hop,
+        as_candidate(candidate),
+        hop_options=hop_options,
+        umlip=umlip,
+        results_dir=results_dir,
+    )
 
 
 @job(output_schema=VerificationsOutput)
@@ -236,6 +277,7 @@ def verify_selected(
     hop_options: HopOptions | None = None,
     umlip: UmlipNebConfig | None = None,
     vasp: VaspNebConfig | None = None,
+    results_dir: str | None = None,
 ) -> Response | VerificationsOutput:
     """Job: fan out one verification job per selected hop, then gather them.
 
@@ -260,7 +302,11 @@ def verify_selected(
             continue
         if tier == "umlip":
             new = verify_hop_job(
-                hop, host.model_dump(mode="json"), hop_options=hop_options, umlip=umlip
+                hop,
+                host.model_dump(mode="json"),
+                hop_options=hop_options,
+                umlip=umlip,
+                results_dir=results_dir,
             )
             new.name = f"verify {host.name} {hop.hop_id[:8]}"
             jobs.append(new)
@@ -389,96 +435,3 @@ ALL_JOBS = (
     collect_round,
 )
 """Every job of this module (tests check each one enforces an ``output_schema``)."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Active learning: fine-tuning on the round's verifications, then re-prediction
-# ---------------------------------------------------------------------------------------------
-
-
-@job(output_schema=FinetuneResult)
-def finetune_on_feedback_job(
-    results_dir: str,
-    round_summary: Any = None,
-    parent_model: str | None = None,
-    settings: FinetuneSettings | None = None,
-    registry: str | None = None,
-    data_dir: str | None = None,
-    hop_options: HopOptions | None = None,
-) -> FinetuneResult:
-    """Job: fine-tune the round's model on the store's verifications into a new version.
-
-    ``round_summary`` only orders this job after the round's collector (which writes the
-    verifications). Never raises: an error becomes ``status="failed"`` with its reason.
-    See :func:`hopscreen.screening.finetune.finetune_on_feedback`.
-    """
-    try:
-        return finetune_on_feedback(
-            results_dir,
-            parent_model=parent_model,
-            settings=settings,
-            registry=registry,
-            data_dir=data_dir,
-            hop_options=hop_options,
-        )
-    except Exception as exc:  # the round's results stay usable; the reason is recorded
-        return FinetuneResult(status="failed", reason=f"{type(exc).__name__}: {exc}")
-
-
-@job(output_schema=PredictionsOutput)
-def repredict_unverified_job(
-    results_dir: str,
-    finetune: FinetuneResult | None,
-    hop_options: HopOptions | None = None,
-    options: PredictionConfig | None = None,
-) -> PredictionsOutput:
-    """Job: predict the store's not-yet-verified hops with the fine-tuned version.
-
-    Does nothing (empty output) when fine-tuning made no new version. The new predictions
-    are written to the results store next to the old ones (keyed by hop and model version).
-    """
-    if finetune is None or finetune.model_dir is None:
-        return PredictionsOutput(model_version="none")
-    options = options or PredictionConfig()
-    docs, failures = repredict_unverified(
-        results_dir,
-        finetune.model_dir,
-        hop_options=hop_options,
-        batch_size=options.batch_size,
-        device=options.device,
-    )
-    return PredictionsOutput(
-        model_version=str(finetune.model_version),
-        predictions=docs,
-        failures=failures,
-    )
-
-
-@job(output_schema=FinetuneRoundSummary)
-def collect_finetune_round(
-    summary: RoundSummary | None,
-    finetune: FinetuneResult | None,
-    repredicted: PredictionsOutput | None,
-) -> FinetuneRoundSummary:
-    """Job: the round's summary with the fine-tuning and re-prediction results added.
-
-    Runs with ``on_missing_references="none"``: a failed upstream job arrives as None.
-    """
-    base = summary.model_dump() if summary is not None else {}
-    base.setdefault("results_dir", "")
-    base.setdefault("threshold_ev", 0.65)
-    for name in RoundSummary.model_fields:
-        if name not in base and RoundSummary.model_fields[name].is_required():
-            base[name] = 0
-    return FinetuneRoundSummary(
-        **base,
-        finetune=finetune,
-        n_repredicted=len(repredicted.predictions) if repredicted else 0,
-        repredicted_model_version=(
-            repredicted.model_version if repredicted and repredicted.predictions else None
-        ),
-    )
-
-
-FEEDBACK_JOBS = (finetune_on_feedback_job, repredict_unverified_job, collect_finetune_round)
-"""The jobs of the fine-tuning step of a round (each enforces an ``output_schema``)."""

@@ -34,7 +34,7 @@ from hopscreen.screening.finetune import FinetuneSettings
 from hopscreen.selection import SelectionConfig
 from hopscreen.verification.umlip import UmlipNebConfig
 from hopscreen.verification.vasp import VaspNebConfig
-from hopscreen.workflow import jobs
+from hopscreen.workflow import feedback_jobs, jobs
 
 GPU_WORKER = "gpu"
 DFT_WORKER = "dft"
@@ -63,14 +63,19 @@ class CandidatesMaker(Maker):
         files: list[str] | None = None,
         mp_chemsys: list[str] | None = None,
         working_ion: str | None = None,
+        results_dir: str | None = None,
     ) -> Job:
-        """The candidates job for these sources (see ``screening.round.load_candidates``)."""
+        """The candidates job for these sources (see ``screening.round.load_candidates``).
+
+        With ``results_dir`` the job writes its documents to that results store at once.
+        """
         new = jobs.fetch_candidates(
             demo=demo,
             files=files or [],
             mp_chemsys=mp_chemsys or [],
             working_ion=working_ion,
             limits=self.limits,
+            results_dir=results_dir,
         )
         new.name = self.name
         return new
@@ -89,9 +94,12 @@ class HopsMaker(Maker):
     name: str = "hops"
     options: HopOptions = field(default_factory=HopOptions)
 
-    def make(self, candidates: Any) -> Job:
-        """The hops job over a list of candidate documents (or a reference to one)."""
-        new = jobs.enumerate_hops_job(candidates, hop_options=self.options)
+    def make(self, candidates: Any, results_dir: str | None = None) -> Job:
+        """The hops job over a list of candidate documents (or a reference to one).
+
+        With ``results_dir`` the job writes its documents to that results store at once.
+        """
+        new = jobs.enumerate_hops_job(candidates, hop_options=self.options, results_dir=results_dir)
         new.name = self.name
         return new
 
@@ -120,13 +128,25 @@ class PredictMaker(Maker):
     options: PredictionConfig = field(default_factory=PredictionConfig)
     fworker: str | None = GPU_WORKER
 
-    def make(self, hops: Any, candidates: Any, hop_options: HopOptions | None = None) -> Job:
+    def make(
+        self,
+        hops: Any,
+        candidates: Any,
+        hop_options: HopOptions | None = None,
+        results_dir: str | None = None,
+    ) -> Job:
         """The prediction job for a list of hops and their hosts (or references to them).
 
-        The batch jobs created at run time inherit this job's ``_fworker``.
+        The batch jobs created at run time inherit this job's ``_fworker``. With
+        ``results_dir`` stored predictions are reused and new ones written at once.
         """
         new = jobs.predict_barriers(
-            hops, candidates, hop_options=hop_options, model=self.model, options=self.options
+            hops,
+            candidates,
+            hop_options=hop_options,
+            model=self.model,
+            options=self.options,
+            results_dir=results_dir,
         )
         new.name = self.name
         if self.fworker:
@@ -147,13 +167,20 @@ class SelectMaker(Maker):
     name: str = "select"
     config: SelectionConfig = field(default_factory=SelectionConfig)
 
-    def make(self, predictions: Any, candidates: Any = None, networks: Any = None) -> Job:
+    def make(
+        self,
+        predictions: Any,
+        candidates: Any = None,
+        networks: Any = None,
+        results_dir: str | None = None,
+    ) -> Job:
         """The selection job over predictions, the hosts and their networks (as needed)."""
         new = jobs.select_for_verification(
             predictions,
             selection=self.config,
             candidates=candidates if self.config.max_host_sites is not None else None,
             networks=networks if self.config.strategy == "verdicts" else None,
+            results_dir=results_dir,
         )
         new.name = self.name
         return new
@@ -188,8 +215,13 @@ class VerifyMaker(Maker):
         hops: Any,
         candidates: Any,
         hop_options: HopOptions | None = None,
+        results_dir: str | None = None,
     ) -> Job:
-        """The fan-out job: replaced at run time by one NEB job per selected hop + a gatherer."""
+        """The fan-out job: replaced at run time by one NEB job per selected hop + a gatherer.
+
+        With ``results_dir`` each uMLIP verification reuses a stored one at its level of
+        theory, or writes its result there at once.
+        """
         new = jobs.verify_selected(
             selection,
             hops,
@@ -198,6 +230,7 @@ class VerifyMaker(Maker):
             hop_options=hop_options,
             umlip=self.umlip,
             vasp=self.vasp,
+            results_dir=results_dir,
         )
         new.name = self.name
         if self.fworker:
@@ -241,16 +274,28 @@ class ScreenRoundMaker(Maker):
         demo, files, mp_chemsys, working_ion
             Candidate sources (see :func:`hopscreen.screening.round.load_candidates`).
         """
+        where = str(results_dir)
         cands = self.candidates.make(
-            demo=demo, files=files, mp_chemsys=mp_chemsys, working_ion=working_ion
+            demo=demo,
+            files=files,
+            mp_chemsys=mp_chemsys,
+            working_ion=working_ion,
+            results_dir=where,
         )
         hop_options = self.hops.options
-        hops = self.hops.make(cands.output.candidates)
-        preds = self.predict.make(hops.output.hops, cands.output.candidates, hop_options)
-        sel = self.select.make(
-            preds.output.predictions, cands.output.candidates, hops.output.networks
+        hops = self.hops.make(cands.output.candidates, results_dir=where)
+        preds = self.predict.make(
+            hops.output.hops, cands.output.candidates, hop_options, results_dir=where
         )
-        ver = self.verify.make(sel.output, hops.output.hops, cands.output.candidates, hop_options)
+        sel = self.select.make(
+            preds.output.predictions,
+            cands.output.candidates,
+            hops.output.networks,
+            results_dir=where,
+        )
+        ver = self.verify.make(
+            sel.output, hops.output.hops, cands.output.candidates, hop_options, results_dir=where
+        )
         collect = jobs.collect_round(
             str(results_dir),
             self.select.config.threshold_ev,
@@ -302,7 +347,7 @@ class FinetuneMaker(Maker):
         settings = self.settings
         if settings.device is None and self.prediction.device is not None:
             settings = settings.model_copy(update={"device": self.prediction.device})
-        tune = jobs.finetune_on_feedback_job(
+        tune = feedback_jobs.finetune_on_feedback_job(
             results_dir,
             round_summary,
             parent_model=parent_model,
@@ -312,7 +357,7 @@ class FinetuneMaker(Maker):
             hop_options=hop_options,
         )
         tune.name = self.name
-        again = jobs.repredict_unverified_job(
+        again = feedback_jobs.repredict_unverified_job(
             results_dir,
             tune.output,
             hop_options=hop_options,
@@ -353,7 +398,7 @@ class FinetuneRoundMaker(Maker):
             str(results_dir), screen.output, self.round.predict.model, hop_options
         )
         tune.update_config({"on_missing_references": OnMissing.NONE})
-        collect = jobs.collect_finetune_round(screen.output, tune.output, again.output)
+        collect = feedback_jobs.collect_finetune_round(screen.output, tune.output, again.output)
         collect.name = "collect finetune"
         collect.update_config({"on_missing_references": OnMissing.NONE})
         return Flow([screen, tune, again, collect], output=collect.output, name=self.name)
