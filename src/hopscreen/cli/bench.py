@@ -14,6 +14,8 @@ from hopscreen.benchmarks.models import SECTION, render_shipped_models, run_ship
 from hopscreen.benchmarks.recipes import SECTION as RECIPES_SECTION
 from hopscreen.benchmarks.recipes import render_recipes, run_recipes
 from hopscreen.benchmarks.sections import machine_line, sections, update_section
+from hopscreen.benchmarks.verdicts import SECTION as VERDICTS_SECTION
+from hopscreen.benchmarks.verdicts import run_demo_verdicts, verdicts_markdown
 from hopscreen.data.paths import HopscreenDataError
 from hopscreen.models.bundle import load_card
 from hopscreen.models.hop_features import default_feature_cache
@@ -46,6 +48,14 @@ OnlyRecipes = Annotated[
         "descriptors + BVSE, heads) by host-grouped CV, chemistry-held-out CV and on the "
         "test split, with an ablation of the physical blocks (about 30 min on 2 cores, "
         "hop vectors cached per user); the rest of the file is kept."
+    ),
+]
+
+OnlyVerdicts = Annotated[
+    bool,
+    typer.Option(
+        help="Only (re)write the verdicts section: our per-host verdict beside bvlain's BVSE "
+        "percolation barriers on the demo hosts (about a minute); the rest of the file is kept."
     ),
 ]
 
@@ -113,6 +123,7 @@ def bench(
     models_cv: ModelsCv = True,
     throughput_hops: ThroughputHops = 1000,
     only_recipes: OnlyRecipes = False,
+    only_verdicts: OnlyVerdicts = False,
 ) -> None:
     """Run the benchmarks on this machine and write BENCHMARKS.md (takes tens of minutes).
 
@@ -125,6 +136,11 @@ def bench(
 
     if only_recipes:
         _write_recipes(out, data_dir, json_out, console, note)
+        return
+    if only_verdicts:
+        run = run_demo_verdicts(progress=progress)
+        markdown = verdicts_markdown(run["rows"], machine_line(), seconds=run["seconds"], note=note)
+        _write_section(out, VERDICTS_SECTION, markdown, run, json_out, console)
         return
 
     models = _or_exit(
