@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from hopscreen.store import open_results_store
+from hopscreen.store import jobflow_store, open_results_store
+from hopscreen.store.killed_runs import RUNS_FOLDER
 from hopscreen.workflow.campaign import CampaignConfig, build_round, run_round_locally
 
 COLLECTIONS = (
@@ -186,6 +187,8 @@ def test_killed_during_verification_resumes_without_recomputing(
     partial = stored(folder)
     assert len(partial["verifications"]) == 1  # the first NEB was stored when it ended
     assert partial["predictions"] == clean_run["docs"]["predictions"]
+    (killed_marker,) = (folder / RUNS_FOLDER).glob("*.pid")  # the killed run left its marker
+    assert _job_roots(folder) == {killed_marker.stem}  # and its job documents
 
     monkeypatch.setattr(screening_round, "verify_hop", original_verify)
     verify_calls[0] = 0
@@ -202,3 +205,17 @@ def test_killed_during_verification_resumes_without_recomputing(
     assert len(counted) == n_verify - 1  # only the unfinished NEB ran again
     assert summary.n_verified == clean_run["summary"].n_verified
     assert stored(folder) == clean_run["docs"]
+    # the killed run's job documents are gone: every job document belongs to the second run
+    assert not list((folder / RUNS_FOLDER).glob("*.pid"))
+    roots = _job_roots(folder)
+    assert len(roots) == 1 and killed_marker.stem not in roots
+
+
+def _job_roots(folder) -> set[str]:
+    """The root flow of every job document in the folder's job store."""
+    job_store = jobflow_store(folder)
+    job_store.connect()
+    try:
+        return {doc["hosts"][-1] for doc in job_store.docs_store.query({}, properties=["hosts"])}
+    finally:
+        job_store.close()

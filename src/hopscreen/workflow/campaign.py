@@ -47,6 +47,7 @@ from hopscreen.schemas.round import JobError, RoundSummary
 from hopscreen.screening.finetune import FinetuneSettings
 from hopscreen.selection import SelectionConfig
 from hopscreen.store import jobflow_store
+from hopscreen.store.killed_runs import mark_local_run, prune_killed_runs
 from hopscreen.verification.umlip import UmlipNebConfig
 from hopscreen.verification.vasp import VaspNebConfig
 from hopscreen.workflow.makers import (
@@ -256,7 +257,9 @@ def run_round_locally(flow: Flow, results_dir: str | Path, *, log: bool = False)
     """Run a round with ``jobflow.run_locally`` on the on-disk job store of ``results_dir``.
 
     Jobs that raise do not stop the round (the collector still writes what finished); their
-    exceptions are returned in the summary's ``job_errors``, whatever ``log`` says.
+    exceptions are returned in the summary's ``job_errors``, whatever ``log`` says. The job
+    documents of earlier local rounds on this folder that were killed are deleted first
+    (:mod:`hopscreen.store.killed_runs`); this run is marked until ``run_locally`` returns.
 
     Returns
     -------
@@ -270,8 +273,13 @@ def run_round_locally(flow: Flow, results_dir: str | Path, *, log: bool = False)
 
     """
     Path(results_dir).mkdir(parents=True, exist_ok=True)
+    pruned = prune_killed_runs(results_dir)
+    if pruned:
+        logging.getLogger(__name__).info("deleted %d job documents of killed rounds", pruned)
+    marker = mark_local_run(results_dir, flow.uuid)
     with _JobErrorLog() as errors:
         responses = run_locally(flow, store=jobflow_store(results_dir), log=log)
+    marker.unlink(missing_ok=True)  # not reached when the run is killed
     final = responses.get(flow.output.uuid)
     if not final:
         failed = "; ".join(f"{e.job_name}: {e.error}" for e in errors.found) or "no job error"
