@@ -6,8 +6,12 @@ Each command group lives in its own module of this package and is registered her
 from __future__ import annotations
 
 import importlib
+import sys
+from typing import Annotated
 
 import typer
+
+from hopscreen.cli.memory import apply_memory_cap, default_memory_cap_gb
 
 app = typer.Typer(
     name="hopscreen",
@@ -46,7 +50,37 @@ def _register() -> None:
 
 _register()
 
+_CAP_GB: list[float] = []
+_ENFORCE: list[bool] = []  # set by main(): in-process callers (tests, CliRunner) get no cap
+
+
+@app.callback()
+def _root(
+    max_memory_gb: Annotated[
+        float | None,
+        typer.Option(
+            "--max-memory-gb",
+            min=0.1,
+            help="Memory cap of the command, GiB of address space (default: 80 % of this "
+            "machine's memory). Beyond it the command stops with one error line and exit 1.",
+        ),
+    ] = None,
+) -> None:
+    """High-throughput screening of ionic migration barriers (E_m) in battery materials."""
+    if _ENFORCE:
+        _CAP_GB.append(apply_memory_cap(max_memory_gb or default_memory_cap_gb()))
+
 
 def main() -> None:
-    """Run the ``hopscreen`` command line."""
-    app()
+    """Run the ``hopscreen`` command line (a command over its memory cap exits 1, one line)."""
+    _ENFORCE.append(True)
+    try:
+        app()
+    except MemoryError:
+        cap = f"{_CAP_GB[-1]:.1f} GiB" if _CAP_GB else "the"
+        typer.echo(
+            f"error: out of memory: the command reached its memory cap ({cap}; "
+            "--max-memory-gb); nothing was written after that point",
+            err=True,
+        )
+        sys.exit(1)
