@@ -170,3 +170,43 @@ def test_screen_with_an_unreachable_launchpad_says_so(tmp_path, monkeypatch):
     assert "cannot add the round to the FireWorks LaunchPad at db.example:27017" in out.output
     assert "timed out" in out.output and "details" not in out.output
     assert "Traceback" not in out.output
+
+
+def test_screen_refuses_every_bad_file_and_screens_the_good_one(tiny, tmp_path):
+    """The bad-input corpus through ``screen``: each file named with its reason, no traceback,
+    the good host screened and stored, and the round reported as done (exit 0)."""
+    from pymatgen.io.cif import CifWriter
+    from tests.test_bad_inputs import BAD_FILES, LONG_NAME, licl
+
+    from hopscreen.store import query_results
+
+    inputs = []
+    for name, write, _code, _words in BAD_FILES.values():
+        write(tmp_path / name)
+        inputs.append(str(tmp_path / name))
+    inputs.append(str(tmp_path / LONG_NAME))
+    CifWriter(licl()).write_file(tmp_path / "good.cif")
+    inputs.append(str(tmp_path / "good.cif"))
+    results = tmp_path / "res"
+    out = runner.invoke(
+        app,
+        ["screen", *inputs, "--ion", "Li", "--results", str(results)]
+        + ["--verifier", "none", "--model", tiny],
+    )
+    assert "Traceback" not in out.output
+    assert out.exit_code == 0, out.output
+    assert f"1 (+{len(BAD_FILES) + 1} rejected)" in out.output
+    rejected = [line for line in out.stderr.splitlines() if line.startswith("rejected: ")]
+    assert len(rejected) == len(BAD_FILES) + 1  # one line per bad file, with its reason
+    for name, _write, code, _words in BAD_FILES.values():
+        assert any(name in line and f"[{code}]" in line for line in rejected), name
+    frame = query_results(results)
+    assert list(frame["candidate_name"].unique()) == ["good"]
+    from hopscreen.store import open_results_store
+
+    with open_results_store(results, read_only=True) as store:
+        failures = store.read("failures")
+    reasons = " | ".join(f.get("reason", "") for f in failures)
+    for _name, _write, _code, words in BAD_FILES.values():
+        assert words in reasons, words
+    assert "304 bytes long" in reasons

@@ -201,7 +201,9 @@ def screen(
     """Screen hosts for migration barriers: predict, select, verify and store one round.
 
     Exits with 2, printing the reasons, when a stage's job failed or no candidate was valid;
-    what finished is still written to the results store.
+    what finished is still written to the results store. Inputs refused by the input gate
+    (one `rejected:` line each on stderr, the first 20) do not fail a round that screened the
+    others; all of them are in the store's failures collection.
     """
     try:
         campaign = make_config(
@@ -269,11 +271,21 @@ def _run_campaign(campaign: CampaignConfig, *, fireworks: bool) -> None:
     for name, value in summary_rows(summary):
         table.add_row(name, value)
     console.print(table)
+    _echo_rejected(summary)
     problems = round_problems(summary)
     if problems:
         raise _fail("the round did not do its work:\n" + "\n".join(problems), code=2)
     console.print(f"Materials: hopscreen query --results {results_dir} --per-host")
     console.print(f"Report: hopscreen report --results {results_dir} --out report.html")
+
+
+def _echo_rejected(summary: Any) -> None:
+    """One stderr line per rejected input listed in the summary, and how many more there are."""
+    for failure in summary.candidate_failures:
+        typer.echo(f"rejected: {failure.source_ref}: [{failure.code}] {failure.reason}", err=True)
+    more = summary.n_candidate_failures - len(summary.candidate_failures)
+    if more > 0:
+        typer.echo(f"rejected: … and {more} more (the failures collection has them all)", err=True)
 
 
 def _run_with_status(console: Console, flow: Any, results_dir: Path) -> Any:
