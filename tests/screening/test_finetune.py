@@ -114,3 +114,62 @@ def test_repredict_writes_new_version_next_to_the_old(parent, tmp_path):
         ("h1", version),
         ("h2", version),
     ]
+
+
+def _band_of_host(i: int) -> Crystal:
+    """A tiny Li band whose host framework differs with ``i`` (10 distinct frameworks)."""
+    band = tiny_band(i)
+    numbers = np.array(band.numbers)
+    cation, anion = [(11, 9), (11, 17), (11, 35), (19, 9), (19, 17)][i % 5]
+    host = numbers[5:]
+    host_types = sorted(set(host.tolist()))
+    swapped = (
+        np.where(host == host_types[0], cation, anion)
+        if i < 5
+        else np.where(host == host_types[0], anion, cation)
+    )
+    numbers[5:] = swapped
+    return Crystal(band.lattice, band.frac_coords, numbers)
+
+
+def test_refit_of_a_calibrated_parent_is_calibrated(tmp_path):
+    pytest.importorskip("chgnet")
+    from hopscreen.schemas.training import BandArrays, TrainingRecord
+    from hopscreen.screening.finetune import feedback_host_groups, refit_chgnet_head
+    from hopscreen.training.chgnet_head import GBR_RECIPE, train_chgnet_head_model
+
+    cache = tmp_path / "features"
+    bands = [_band_of_host(i) for i in range(10)]
+    y = [float(v) for v in np.linspace(0.2, 1.4, 10)]
+    cfg = GBR_RECIPE.model_copy(update={"ensemble_size": 2, "n_estimators": 20})
+    parent = train_chgnet_head_model(
+        bands,
+        y,
+        [f"p{i}" for i in range(10)],
+        tmp_path / "parent",
+        config=cfg,
+        cache_dir=cache,
+        name="parent",
+        preset="tiny",
+        groups=[f"g{i}" for i in range(10)],
+    )
+    assert parent.calibration is not None
+    records = [
+        TrainingRecord(
+            record_id=f"r{i}",
+            source="dataset",
+            band=BandArrays.from_atoms(b),
+            barrier_ev=v,
+            raw_barrier_ev=v,
+            level_of_theory="DFT-GGA",
+            working_ion="Li",
+        )
+        for i, (b, v) in enumerate(zip(bands, y, strict=True))
+    ]
+    assert len(set(feedback_host_groups(records))) == 10  # one per framework
+    child = refit_chgnet_head(
+        records, tmp_path / "parent", tmp_path / "child", cache_dir=cache, name="child"
+    )
+    assert child.calibration is not None
+    assert child.parent_version == parent.model_version
+    assert child.calibration.n_calibration == len(records)

@@ -30,11 +30,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field
 
+from hopscreen.data.splits import host_groups
 from hopscreen.hops import HopOptions
 from hopscreen.inference.device import resolve_device
 from hopscreen.models.bundle import CARD_NAME, model_kind
@@ -44,6 +46,7 @@ from hopscreen.models.kinds import member_files, read_card
 from hopscreen.models.shipped import default_model_dir
 from hopscreen.registry import ModelRegistry
 from hopscreen.schemas.base import Config
+from hopscreen.schemas.structure import Z_TO_SYMBOL
 from hopscreen.schemas.training import (
     FeedbackReport,
     FinetuneResult,
@@ -384,12 +387,15 @@ def refit_chgnet_head(
 
     Trees are not warm-started: the parent's head recipe and CHGNet feature settings are
     fitted anew on exactly these records (so replay decides what old knowledge is kept),
-    and the card names the parent.
+    and the card names the parent. A calibrated parent gives a calibrated refit: its
+    conformal intervals come from host-grouped CV on the same records (hosts grouped by
+    framework formula, :func:`feedback_host_groups`).
     """
     parent, _ = load_chgnet_head(parent_dir)
     bands, barriers, ids = zip(
         *((r.atoms(), r.barrier_ev, r.record_id) for r in records), strict=True
     )
+    groups = feedback_host_groups(records) if parent.calibration is not None else None
     return refit_like(
         parent,
         bands,
@@ -399,7 +405,24 @@ def refit_chgnet_head(
         cache_dir=cache_dir,
         name=name,
         parent_version=parent.model_version,
+        groups=groups,
     )
+
+
+def feedback_host_groups(records: Sequence[TrainingRecord]) -> list[str]:
+    """Host groups of training records for grouped CV: same framework or same host candidate.
+
+    Published records are linked by their host framework; verified ones also by their
+    candidate id (:func:`hopscreen.data.splits.host_groups`).
+    """
+    rows = []
+    for r in records:
+        band = r.atoms()
+        ion = r.working_ion or Z_TO_SYMBOL[int(band.numbers[0])]
+        rows.append(
+            SimpleNamespace(band=band, working_ion=ion, sys_name=r.candidate_id or r.record_id)
+        )
+    return host_groups(rows)
 
 
 # ---------------------------------------------------------------------------------------------
