@@ -299,3 +299,17 @@ def test_verdict_strategy_picks_bottlenecks_of_uncertain_and_promising_hosts() -
     # the hop strategy ignores verdicts: b1 is promising, c1 (0.66 ± 0.01) borderline
     hop_doc = select_hops(preds, config.model_copy(update={"strategy": "hops"}), verdicts)
     assert set(hop_doc.hop_ids) == {"b1", "c1"}
+
+
+def test_probability_good_prefers_the_wide_interval_above_the_threshold() -> None:
+    sure_low = calibrated("sure-low", 0.30, 0.01, 0.05, 0.1)
+    wide_high = calibrated("wide-high", 0.75, 0.01, 0.40, 0.8)  # P(<0.65) ~ 0.4
+    narrow_high = calibrated("narrow-high", 0.70, 0.01, 0.02, 0.04)  # P(<0.65) ~ 0
+    order = POLICIES["probability_good"](
+        [narrow_high, wide_high, sure_low], 3, np.random.default_rng(0), config=CFG
+    )
+    assert order == ["sure-low", "wide-high", "narrow-high"]
+    # greedy_lowest ranks the narrow hop first because its mean is lower
+    assert policy_greedy_lowest([narrow_high, wide_high], 1, np.random.default_rng(0)) == [
+        "narrow-high"
+    ]

@@ -7,7 +7,8 @@ import pytest
 
 from hopscreen.hops.network import MigrationNetwork, NetworkEdge
 from hopscreen.schemas.prediction import PredictionDoc
-from hopscreen.selection.verdict import VerdictConfig, host_verdict, predictive_draws
+from hopscreen.selection.predictive import predictive_draws, probability_below
+from hopscreen.selection.verdict import VerdictConfig, host_verdict
 
 # One site per cell; class "a" links cells along b, "b" along a, "c" along c.
 CUBE = MigrationNetwork(
@@ -128,3 +129,30 @@ def test_uncalibrated_draws_are_normal_and_not_negative() -> None:
     assert np.std(draws) == pytest.approx(0.1, rel=0.05)
     low = predictive_draws(pred("a", 0.05, sigma=0.2), 10_000, rng)
     assert low.min() == 0.0
+
+
+@pytest.mark.parametrize(
+    ("barrier", "w68", "w90", "sigma", "threshold", "expected"),
+    [
+        (0.65, 0.2, 0.4, 0.1, 0.65, 0.5),  # on the threshold
+        (0.45, 0.2, 0.4, 0.1, 0.65, 0.5 + 0.5 * 0.68),  # T at E + w68
+        (0.85, 0.2, 0.4, 0.1, 0.65, 0.5 - 0.5 * 0.68),  # T at E − w68
+        (0.25, 0.2, 0.4, 0.1, 0.65, 0.5 + 0.5 * 0.90),  # T at E + w90
+        (2.00, 0.2, 0.4, 0.1, 0.65, 0.0),  # beyond the capped tail
+        (0.55, None, None, 0.1, 0.65, 0.8413),  # normal, one σ below
+        (0.55, None, None, 0.0, 0.65, 1.0),  # no spread at all
+        (0.30, 0.2, 0.4, 0.1, 0.0, 0.0),  # no barrier is below 0 eV
+    ],
+)
+def test_probability_below(barrier, w68, w90, sigma, threshold, expected) -> None:
+    hop = pred("a", barrier, sigma=sigma, w68=w68, w90=w90)
+    assert probability_below(hop, threshold) == pytest.approx(expected, abs=1e-3)
+
+
+def test_probability_below_agrees_with_the_draws() -> None:
+    hop = pred("a", 0.7, w68=0.15, w90=0.35)
+    draws = predictive_draws(hop, 100_000, np.random.default_rng(3))
+    for threshold in (0.5, 0.65, 0.8, 1.0):
+        assert np.mean(draws < threshold) == pytest.approx(
+            probability_below(hop, threshold), abs=0.01
+        )

@@ -48,6 +48,7 @@ from hopscreen.schemas.base import Config
 from hopscreen.schemas.prediction import PredictionDoc
 from hopscreen.schemas.selection import SelectedHop, SelectionDoc, compute_selection_id
 from hopscreen.schemas.verdict import HostVerdictDoc
+from hopscreen.selection.predictive import probability_below
 
 if TYPE_CHECKING:
     import numpy as np
@@ -452,9 +453,32 @@ def policy_mixed(
     return chosen
 
 
+def policy_probability_good(
+    predictions: Sequence[PredictionDoc],
+    budget: int,
+    rng: np.random.Generator,
+    *,
+    config: SelectionConfig | None = None,
+) -> list[str]:
+    """Exploitation with the uncertainty: the hops most likely below the threshold.
+
+    Ranks by P(E_true < T) under each hop's calibrated predictive distribution
+    (:func:`hopscreen.selection.predictive.probability_below`), so that, of two hops predicted
+    just above T, the one with the wider interval goes first.
+    """
+    config = config or SelectionConfig()
+    return _ranked_ids(
+        predictions,
+        budget,
+        rng,
+        key=lambda p: -probability_below(p, config.threshold_ev),
+    )
+
+
 POLICIES: dict[str, Policy] = {
     "random": policy_random,
     "greedy_lowest": policy_greedy_lowest,
+    "probability_good": policy_probability_good,
     "borderline_sigma": policy_borderline_sigma,
     "mixed": policy_mixed,
 }

@@ -7,15 +7,11 @@ barriers (:mod:`hopscreen.hops.percolation`), the hop that sets each (the bottle
 ``p_good``: the probability that the 1D percolation barrier lies below the threshold.
 
 ``p_good`` propagates the per-hop predictive distributions by joint sampling: each hop class
-gets ``n_draws`` independent draws, and each joint draw gives one percolation barrier. A hop's
-distribution is symmetric about its prediction E, with the absolute error |e| following the
-prediction's calibrated intervals (:mod:`hopscreen.models.calibration`): the quantile function
-of |e| is linear through (0, 0), (0.68, w₆₈) and (0.90, w₉₀), continued with the same slope
-up to the 0.99 quantile, where it is capped. A prediction without calibrated intervals uses a
-normal distribution of standard deviation σ (its ensemble spread). Draws below 0 eV are set
-to 0. Draws of different hops are independent, which overstates the spread of hosts whose
-errors are shared by all hops; the verdict is a ranking aid, not a probability calibrated
-on hosts.
+gets ``n_draws`` independent draws from its predictive distribution
+(:mod:`hopscreen.selection.predictive`: symmetric about the prediction, its spread from the
+calibrated intervals), and each joint draw gives one percolation barrier. Draws of different
+hops are independent, which overstates the spread of hosts whose errors are shared by all
+hops; the verdict is a ranking aid, not a probability calibrated on hosts.
 """
 
 from __future__ import annotations
@@ -24,7 +20,6 @@ from collections.abc import Sequence
 
 import numpy as np
 from pydantic import Field
-from scipy.stats import norm
 
 from hopscreen.hops.network import MigrationNetwork
 from hopscreen.hops.percolation import (
@@ -35,8 +30,8 @@ from hopscreen.hops.percolation import (
 from hopscreen.schemas.base import Config
 from hopscreen.schemas.prediction import PredictionDoc
 from hopscreen.schemas.verdict import HostVerdictDoc, compute_verdict_id
+from hopscreen.selection.predictive import predictive_draws
 
-_CAP_LEVEL = 0.99
 _DIMENSIONS = (1, 2, 3)
 
 
@@ -48,38 +43,6 @@ class VerdictConfig(Config):
     )
     n_draws: int = Field(2000, ge=100, le=1_000_000, description="Joint draws for p_good.")
     seed: int = Field(0, description="Seed of the draws.")
-
-
-def predictive_draws(
-    prediction: PredictionDoc, n_draws: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Draws of one hop's barrier from its predictive distribution (see the module docstring).
-
-    Parameters
-    ----------
-    prediction : PredictionDoc
-        Mean ``barrier_ev`` and, when calibrated, ``interval_68_ev`` and ``interval_90_ev``.
-    n_draws : int
-        Number of draws.
-    rng : numpy.random.Generator
-        Source of randomness.
-
-    Returns
-    -------
-    numpy.ndarray
-        (n_draws,) barriers, eV, ≥ 0.
-    """
-    u = rng.random(n_draws)
-    sign = np.where(rng.random(n_draws) < 0.5, -1.0, 1.0)
-    w68, w90 = prediction.interval_68_ev, prediction.interval_90_ev
-    if w68 is not None and w90 is not None:
-        slope = max(w90 - w68, 0.0) / (0.90 - 0.68)
-        levels = [0.0, 0.68, 0.90, _CAP_LEVEL]
-        widths = [0.0, w68, w90, w90 + slope * (_CAP_LEVEL - 0.90)]
-        size = np.interp(np.minimum(u, _CAP_LEVEL), levels, widths)
-    else:
-        size = prediction.sigma_ev * norm.ppf(0.5 + 0.5 * np.minimum(u, _CAP_LEVEL))
-    return np.maximum(prediction.barrier_ev + sign * size, 0.0)
 
 
 def _predicted_subnetwork(network: MigrationNetwork, predicted: set[str]) -> MigrationNetwork:
