@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from pymatgen.core import Structure
 
 from hopscreen.hops import (
     SupercellOptions,
@@ -40,7 +41,7 @@ def test_idpp_aligns_vacancy_endpoints(layered):
     hop = enumerate_hops(layered, "Li")[0]
     ends = supercell_endpoints(hop, SMALL)
     with pytest.raises(ValueError, match="same species in the same order"):
-        idpp_images(ends.initial, ends.final.get_sorted_structure(reverse=True))
+        idpp_images(ends.initial, Structure.from_sites(ends.final.sites[::-1]))
     images = idpp_images(ends.initial, ends.final, working_ion="Li", maxiter=100)
     assert len(images) == 5
     assert len(images[0]) == len(ends.initial)

@@ -3,6 +3,8 @@
 * :func:`enumerate_hops` — symmetry-distinct hops (pymatgen-analysis-diffusion), after the
   input gate (:func:`gate_for_hops`; caps in ``HopOptions.limits``).
 * :func:`hop_id` — a content id that does not depend on how the host is written down.
+* :func:`canonical_cell` — the one cell of a host that hop classes and bands are built on, so
+  that they do not depend on the cell the host was given in.
 * :func:`supercell_endpoints` — vacancy-mode supercell endpoints with checked atom counts.
 * :func:`build_band`, :func:`band_from_hop`, :func:`endpoints_from_band` — the Model-3 band.
 * :func:`idpp_images` — IDPP images between endpoints (verification only).
@@ -20,6 +22,7 @@ from hopscreen.hops.band import (
     endpoints_from_band,
     find_moving_ion,
 )
+from hopscreen.hops.canonical import CanonicalCell, canonical_cell
 from hopscreen.hops.enumerate import (
     DEFAULT_MAX_HOP_LENGTH_ANGSTROM,
     HopOptions,
@@ -43,6 +46,7 @@ __all__ = [
     "DEFAULT_MAX_HOP_LENGTH_ANGSTROM",
     "N_ION_COPIES",
     "BandError",
+    "CanonicalCell",
     "Hop",
     "HopOptions",
     "HopsResult",
@@ -51,6 +55,7 @@ __all__ = [
     "SupercellOptions",
     "band_from_hop",
     "build_band",
+    "canonical_cell",
     "check_endpoint_counts",
     "compute_hop_id",
     "endpoints_from_band",

@@ -1,8 +1,12 @@
-"""Enumerate the symmetry-distinct migration hops of a working ion in a host structure.
+"""Enumerate the distinct migration hops of a working ion in a host structure.
 
-The heavy lifting is done by pymatgen-analysis-diffusion: a :class:`MigrationGraph` connects
-every working-ion site to the working-ion sites within ``max_hop_length_angstrom`` and groups
-the edges into symmetry-equivalent classes. One representative :class:`Hop` is kept per class.
+pymatgen-analysis-diffusion's :class:`MigrationGraph` connects every working-ion site of the
+input cell to the working-ion sites within ``max_hop_length_angstrom`` (the periodic network
+of :mod:`hopscreen.hops.network`). The hops are grouped into classes by
+:mod:`hopscreen.hops.classes`, on the host's canonical cell (:mod:`hopscreen.hops.canonical`),
+not by pymatgen: one representative :class:`Hop` is kept per class, and the class, its
+``hop_id``, its multiplicity and its representative (hence its supercell and band) are the
+same whatever cell, origin, atom order or orientation the host was given in.
 
 Every structure first passes the input gate
 (:func:`~hopscreen.candidates.validate.gate_structure`, the one the candidates stage uses):
@@ -13,14 +17,17 @@ before the neighbour search, and oxidation states are removed. The caps are
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import Field, model_validator
-from pymatgen.analysis.diffusion.neb.full_path_mapper import MigrationGraph
-from pymatgen.core import Element
+from pymatgen.analysis.diffusion.neb.full_path_mapper import (
+    MigrationGraph,
+    get_only_sites_from_structure,
+)
+from pymatgen.analysis.graphs import StructureGraph
+from pymatgen.analysis.local_env import MinimumDistanceNN
+from pymatgen.core import Element, PeriodicSite
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from hopscreen.candidates.validate import (
@@ -29,9 +36,11 @@ from hopscreen.candidates.validate import (
     check_working_ion,
     gate_structure,
 )
+from hopscreen.hops.canonical import CanonicalCell, canonical_cell
+from hopscreen.hops.classes import HopClass, hop_classes, label_graph
 from hopscreen.hops.hop import DEFAULT_SYMPREC, Hop
-from hopscreen.hops.hop_id import compute_hop_id, host_fingerprint
-from hopscreen.hops.supercell import SupercellOptions
+from hopscreen.hops.hop_id import host_fingerprint
+from hopscreen.hops.supercell import SharedSupercellHop, SupercellOptions
 from hopscreen.schemas.base import Config
 
 if TYPE_CHECKING:
@@ -88,16 +97,6 @@ def gate_for_hops(
     return gate_structure(structure, ion.symbol, limits=rules), ion
 
 
-def _primitive_cells_in(structure: Structure, symprec: float) -> int | None:
-    """How many primitive cells ``structure`` holds (``None`` if not a whole number)."""
-    primitive = SpacegroupAnalyzer(structure, symprec=symprec).find_primitive()
-    if primitive is None:
-        return None
-    ratio = len(structure) / len(primitive)
-    n = round(ratio)
-    return n if n >= 1 and abs(ratio - n) < 1e-6 else None
-
-
 def enumerate_hops(
     structure: Structure,
     working_ion: str,
@@ -126,15 +125,17 @@ def enumerate_hops(
     Returns
     -------
     list of Hop
-        One hop per symmetry class, sorted by length (shortest first); empty when no two
-        working-ion sites are closer than ``max_hop_length_angstrom``.
+        One hop per class (hops with one ``hop_id``), sorted by length (shortest first);
+        empty when no two working-ion sites are closer than ``max_hop_length_angstrom``.
+        The same crystal gives the same ids, lengths, multiplicities and bands in any cell.
 
     Notes
     -----
-    pymatgen-analysis-diffusion's grouping (``MigrationGraph.unique_hops``) can split one
-    symmetry class in two, e.g. in a 2×1×1 supercell of a rhombohedral primitive cell. Classes
-    are therefore merged again by :func:`~hopscreen.hops.hop_id.hop_id` (their multiplicities
-    added), so the same host gives the same hops whichever cell it is written in.
+    The classes are not pymatgen-analysis-diffusion's (``MigrationGraph.unique_hops``), which
+    depend on the cell: it splits a class in two in a 2×1×1 supercell of a rhombohedral
+    primitive cell, merges two distinct hops in some triclinic cells (it compares hops with
+    ``symprec`` as a tolerance in fractional coordinates) and picks each representative from
+    the input cell. See :mod:`hopscreen.hops.classes`.
 
     Raises
     ------
@@ -156,6 +157,43 @@ def enumerate_hops(
     return hops
 
 
+class HopGraph(MigrationGraph):
+    """pymatgen's periodic migration graph, without pymatgen's hop grouping.
+
+    ``MigrationGraph.__init__`` builds a ``MigrationHop`` on every edge (one spglib call
+    each) and groups the edges by its own, cell-dependent, equivalence; hopscreen labels the
+    edges by hop class instead (:func:`distinct_hops`). The edges and ``to_jimage`` are
+    pymatgen's (``MigrationGraph.with_distance``).
+
+    Parameters
+    ----------
+    structure : pymatgen.core.Structure
+        The host with every working-ion site occupied.
+    m_graph : pymatgen.analysis.graphs.StructureGraph
+        Graph of the working-ion sites.
+    symprec : float
+        spglib symmetry precision (Å).
+    max_distance_angstrom : float
+        The cut-off the edges were found with, Å.
+
+    """
+
+    def __init__(
+        self,
+        structure: Structure,
+        m_graph: StructureGraph,
+        symprec: float,
+        max_distance_angstrom: float,
+    ) -> None:
+        # Deliberately not MigrationGraph.__init__ (see the class docstring).
+        self.structure = structure
+        self.m_graph = m_graph
+        self.symprec = symprec
+        self.vac_mode = False
+        self.max_distance_angstrom = max_distance_angstrom
+        self.m_graph.set_node_attributes()
+
+
 def hop_graph(
     structure: Structure,
     working_ion: str,
@@ -163,16 +201,17 @@ def hop_graph(
     max_hop_length_angstrom: float = DEFAULT_MAX_HOP_LENGTH_ANGSTROM,
     symprec: float = DEFAULT_SYMPREC,
     limits: InputLimits | None = None,
-) -> tuple[MigrationGraph, Structure, Element]:
+) -> tuple[HopGraph, Structure, Element]:
     """The input gate, then the periodic migration graph of ``working_ion``.
 
     Parameters are those of :func:`enumerate_hops`.
 
     Returns
     -------
-    tuple of (MigrationGraph, pymatgen.core.Structure, pymatgen.core.Element)
-        The graph (its nodes are the working-ion sites, its edges every hop up to the
-        cut-off, labelled by pymatgen's symmetry class), the gated host and the ion.
+    tuple of (HopGraph, pymatgen.core.Structure, pymatgen.core.Element)
+        The graph (its nodes are the working-ion sites of the input cell, its edges every hop
+        up to the cut-off, not yet labelled: :func:`distinct_hops` labels them), the gated
+        host and the ion.
 
     Raises
     ------
@@ -185,71 +224,84 @@ def hop_graph(
     structure, ion = gate_for_hops(
         structure, working_ion, max_hop_length_angstrom=max_hop_length_angstrom, limits=limits
     )
-    graph = MigrationGraph.with_distance(
-        structure, migrating_specie=ion, max_distance=max_hop_length_angstrom, symprec=symprec
+    only_sites = get_only_sites_from_structure(structure, ion)
+    m_graph = StructureGraph.from_local_env_strategy(
+        only_sites, MinimumDistanceNN(cutoff=max_hop_length_angstrom, get_all_sites=True)
     )
-    return graph, structure, ion
+    return HopGraph(structure, m_graph, symprec, max_hop_length_angstrom), structure, ion
+
+
+def _hop(
+    hop_class: HopClass,
+    structure: Structure,
+    ion: Element,
+    cell: CanonicalCell,
+    migration_hop: SharedSupercellHop,
+    symprec: float,
+) -> Hop:
+    """The :class:`Hop` of a class: its representative, written in the input cell too."""
+    start, end = cell.to_input(hop_class.start), cell.to_input(hop_class.end)
+    cell_of_start = np.floor(start + 1e-9)
+    return Hop(
+        structure=structure,
+        working_ion=ion.symbol,
+        isite_frac=start - cell_of_start,
+        esite_frac=end - cell_of_start,
+        length_angstrom=hop_class.length_angstrom,
+        multiplicity=hop_class.multiplicity,
+        hop_id=hop_class.hop_id,
+        migration_hop=migration_hop,
+        symprec=symprec,
+    )
 
 
 def distinct_hops(
-    graph: MigrationGraph, structure: Structure, ion: Element, symprec: float
+    graph: HopGraph, structure: Structure, ion: Element, symprec: float
 ) -> tuple[list[Hop], dict[int, str]]:
-    """One :class:`Hop` per hop-id class of the graph's unique hops, shortest first.
+    """One :class:`Hop` per hop class, shortest first; the graph's edges labelled by class.
 
     Parameters
     ----------
-    graph : MigrationGraph
-        The graph of :func:`hop_graph`.
+    graph : HopGraph
+        The graph of :func:`hop_graph`; each edge's ``hop_label`` is set here.
     structure : pymatgen.core.Structure
         The gated host the graph was built on.
     ion : pymatgen.core.Element
         The working ion.
     symprec : float
-        spglib symmetry precision (Å).
+        spglib symmetry precision (Å): hops related by the host's space group at this
+        precision are one class.
 
     Returns
     -------
     tuple of (list of Hop, dict of int to str)
         The hops (as :func:`enumerate_hops` returns them) and the ``hop_id`` of every
-        pymatgen ``hop_label`` of the graph (two labels may share one id).
+        ``hop_label`` of the graph.
 
     """
-    unique = graph.unique_hops
-    if not unique:
-        return [], {}
-    counts = Counter(d["hop_label"] for _, _, d in graph.m_graph.graph.edges(data=True))
-    n_cells = _primitive_cells_in(structure, symprec)
-    host = host_fingerprint(structure, symprec=symprec)
-    by_id: dict[str, Hop] = {}
-    id_by_label: dict[int, str] = {}
-    edge_counts: Counter[str] = Counter()
-    for label, data in unique.items():
-        m_hop = data["hop"]
-        isite = np.array(m_hop.isite.frac_coords, dtype=float)
-        esite = np.array(m_hop.esite.frac_coords, dtype=float)
-        this_id = compute_hop_id(structure, ion.symbol, isite, esite, host=host)
-        id_by_label[label] = this_id
-        edge_counts[this_id] += counts[label]
-        if this_id not in by_id:
-            by_id[this_id] = Hop(
-                structure=structure,
-                working_ion=ion.symbol,
-                isite_frac=isite,
-                esite_frac=esite,
-                length_angstrom=float(m_hop.length),
-                multiplicity=None,
-                hop_id=this_id,
-                migration_hop=m_hop,
-                symprec=symprec,
-            )
+    cell = canonical_cell(structure)
+    host = host_fingerprint(cell.structure, symprec=symprec)
+    analyzer = SpacegroupAnalyzer(cell.structure, symprec=symprec)
+    dataset = analyzer.get_symmetry_dataset()
+    operations = (np.asarray(dataset.rotations), np.asarray(dataset.translations))
+    classes, edge_ids = hop_classes(cell, ion, graph.max_distance_angstrom, host, operations)
+    id_by_label = label_graph(graph.m_graph, structure, ion, cell, classes, edge_ids, host)
+    if not classes:
+        return [], id_by_label
+    symmetrized = analyzer.get_symmetrized_structure()
+    lattice = cell.structure.lattice
+    matrices: dict = {}  # one supercell search for all hops of the host
     hops = []
-    for this_id, hop in by_id.items():
-        n_edges = edge_counts[this_id]
-        multiplicity = None
-        if n_cells is not None and n_edges % n_cells == 0:
-            multiplicity = n_edges // n_cells
-        hops.append(replace(hop, multiplicity=multiplicity))
-    return sorted(hops, key=lambda h: (h.length_angstrom, h.hop_id)), id_by_label
+    for hop_class in classes:
+        migration_hop = SharedSupercellHop(
+            PeriodicSite(ion, hop_class.start, lattice),
+            PeriodicSite(ion, hop_class.end, lattice),
+            symmetrized,
+            symprec=symprec,
+            matrices=matrices,
+        )
+        hops.append(_hop(hop_class, structure, ion, cell, migration_hop, symprec))
+    return hops, id_by_label
 
 
 class HopOptions(Config):

@@ -1,4 +1,4 @@
-"""One symmetry-distinct hop of the working ion, as found by :mod:`hopscreen.hops.enumerate`."""
+"""One distinct hop of the working ion, as found by :mod:`hopscreen.hops.enumerate`."""
 
 from __future__ import annotations
 
@@ -17,12 +17,13 @@ DEFAULT_SYMPREC = 0.1
 
 @dataclass(frozen=True)
 class Hop:
-    """One symmetry-distinct hop of the working ion.
+    """One distinct hop of the working ion: the representative of a hop class.
 
     Attributes
     ----------
     structure : pymatgen.core.Structure
-        The host structure the hop was found in, with every working-ion site occupied.
+        The host structure the hop was found in (the cell as given, gated), with every
+        working-ion site occupied.
     working_ion : str
         Element symbol of the migrating ion.
     isite_frac, esite_frac : numpy.ndarray
@@ -31,12 +32,14 @@ class Hop:
     length_angstrom : float
         Straight-line length of the hop, in Å.
     multiplicity : int or None
-        Number of symmetry-equivalent hops per primitive cell of the host (``None`` when the
-        cell is not a whole number of primitive cells).
+        Number of hops of this class (this ``hop_id``) per primitive cell of the host, each
+        undirected hop once.
     hop_id : str
         Content id (see :mod:`hopscreen.hops.hop_id`).
     migration_hop : pymatgen.analysis.diffusion.neb.pathfinder.MigrationHop
-        The pymatgen object (used to build supercell endpoints); never use its hash as an id.
+        The pymatgen object on the host's canonical cell (:mod:`hopscreen.hops.canonical`),
+        used to build the supercell endpoints, which therefore do not depend on the cell the
+        host was given in; never use its hash as an id.
     symprec : float
         Symmetry precision (Å) used to find the hop.
 

@@ -5,7 +5,9 @@ order, origin, supercell, which of the symmetry-equivalent hops was picked, dire
 differ between distinct hops. It is a sha256 of
 
 * a host fingerprint: reduced formula, space-group number, the conventional standard lattice
-  parameters and the volume per atom (all from spglib, hence independent of the input cell);
+  parameters and the volume per atom (from spglib, computed on the host's
+  :func:`~hopscreen.hops.canonical.canonical_cell`, so that it does not rest on spglib
+  standardising every cell of a low-symmetry host alike);
 * the working ion;
 * a hop descriptor that does not depend on coordinates: the hop length, the local environment
   of the hop midpoint and the (unordered) pair of endpoint environments, each a sorted multiset
@@ -27,6 +29,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pymatgen.core import Element
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+from hopscreen.hops.canonical import canonical_cell
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -69,10 +73,11 @@ def host_fingerprint(structure: Structure, *, symprec: float = 0.1) -> dict:
     -------
     dict
         JSON-serialisable: reduced formula, space-group number, quantised conventional lattice
-        parameters (a, b, c in Å; α, β, γ in degrees) and quantised volume per atom (Å^3).
+        parameters (a, b, c in Å; α, β, γ in degrees) and quantised volume per atom (Å^3),
+        all computed on the canonical cell of ``structure``.
 
     """
-    analyzer = SpacegroupAnalyzer(structure, symprec=symprec)
+    analyzer = SpacegroupAnalyzer(canonical_cell(structure).structure, symprec=symprec)
     conventional = analyzer.get_conventional_standard_structure()
     lattice = conventional.lattice
     return {

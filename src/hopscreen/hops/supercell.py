@@ -5,6 +5,11 @@ near-cubic supercell of the fully occupied host and removes the working ion at t
 (initial structure) or at the initial site (final structure). It locates those ions with a
 tolerance of 1e-5 (fractional distance); when that fails it silently leaves the ion in, and the
 endpoint has one atom too many. Every count is therefore checked here.
+
+The hops of :func:`~hopscreen.hops.enumerate.enumerate_hops` live on the host's canonical cell
+(:mod:`hopscreen.hops.canonical`), so their supercells do not depend on the cell the host was
+given in. They are :class:`SharedSupercellHop` objects: the supercell matrix, whose search
+depends only on the cell, is searched once for all hops of a host.
 """
 
 from __future__ import annotations
@@ -13,12 +18,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pydantic import Field
-from pymatgen.core import Composition
+from pymatgen.analysis.diffusion.neb.pathfinder import MigrationHop
+from pymatgen.analysis.diffusion.utils.supercells import (
+    get_sc_fromstruct,
+    get_start_end_structures,
+)
+from pymatgen.core import Composition, Structure
 
 from hopscreen.schemas.base import Config
 
 if TYPE_CHECKING:
-    from pymatgen.core import Structure
+    from pymatgen.core import PeriodicSite
+    from pymatgen.symmetry.structure import SymmetrizedStructure
 
     from hopscreen.hops.hop import Hop
 
@@ -41,6 +52,60 @@ class SupercellOptions(Config):
     min_length_angstrom: float = Field(
         10.0, gt=0, description="Shortest supercell lattice vector, in Å."
     )
+
+
+class SharedSupercellHop(MigrationHop):
+    """A pymatgen ``MigrationHop`` whose supercell matrix is shared by the hops of its host.
+
+    pymatgen-analysis-diffusion searches the near-cubic supercell again for every hop, raising
+    ``max_atoms`` one atom at a time until one fits (about 20 s for a 12-atom monoclinic
+    Li2MnO3 cell). The search depends on the cell only, which the hops of one host share:
+    hops built with the same ``matrices`` dict search it once. Otherwise
+    :meth:`get_sc_structures` does what pymatgen's does.
+
+    Parameters
+    ----------
+    isite, esite : pymatgen.core.PeriodicSite
+        The hop's initial and end sites.
+    symm_structure : pymatgen.symmetry.structure.SymmetrizedStructure
+        The host with every working-ion site occupied.
+    symprec : float
+        Tolerance (Å) for the ion sites at the hop's ends.
+    matrices : dict
+        Supercell matrices found so far, shared by the hops of one host (keyed by the search
+        parameters).
+
+    """
+
+    def __init__(
+        self,
+        isite: PeriodicSite,
+        esite: PeriodicSite,
+        symm_structure: SymmetrizedStructure,
+        *,
+        symprec: float,
+        matrices: dict,
+    ) -> None:
+        super().__init__(isite, esite, symm_structure, symprec=symprec)
+        self.matrices = matrices
+
+    def get_sc_structures(
+        self,
+        vac_mode: bool,
+        min_atoms: int = 80,
+        max_atoms: int = 240,
+        min_length: float = 10.0,
+        tol: float = 1e-5,
+    ) -> tuple[Structure, Structure, Structure]:
+        """Start, end and base supercells, as pymatgen's method (matrix searched once)."""
+        migrating, others = self._split_migrating_and_other_sites(vac_mode)
+        base = Structure.from_sites(others + migrating if vac_mode else others)
+        key = (vac_mode, len(base), min_atoms, max_atoms, min_length)
+        if key not in self.matrices:
+            self.matrices[key] = get_sc_fromstruct(base, min_atoms, max_atoms, min_length)
+        return get_start_end_structures(
+            self.isite, self.esite, base, self.matrices[key], vac_mode=vac_mode, tol=tol
+        )
 
 
 class SupercellError(RuntimeError):
