@@ -1,9 +1,11 @@
 """The periodic migration network of a working ion: every hop of the crystal, by class.
 
 :func:`~hopscreen.hops.enumerate.enumerate_hops` keeps one representative per hop class; the
-network keeps every edge of pymatgen-analysis-diffusion's periodic :class:`MigrationGraph`
-(each working-ion site of the cell joined to its neighbours in this and the adjacent cells),
-tagged with the ``hop_id`` of its class. Which classes percolate, and at which barrier, is
+network keeps every edge of the periodic migration graph (pymatgen-analysis-diffusion's
+edges, :class:`~hopscreen.hops.enumerate.HopGraph`: each working-ion site of the cell joined
+to its neighbours in this and the adjacent cells), tagged with the ``hop_id`` of its class
+(hopscreen's symmetry classes on the canonical cell, :mod:`hopscreen.hops.classes`, not
+pymatgen's cell-dependent grouping). Which classes percolate, and at which barrier, is
 :mod:`hopscreen.hops.percolation`'s business.
 
 Direction of an edge: pymatgen's ``StructureGraph`` stores each undirected edge once, from
@@ -89,10 +91,11 @@ def network_from_graph(graph: MigrationGraph, id_by_label: dict[int, str]) -> Mi
     Parameters
     ----------
     graph : MigrationGraph
-        A labelled migration graph (from :func:`~hopscreen.hops.enumerate.hop_graph`).
+        A migration graph whose edges carry a ``hop_label`` (from
+        :func:`~hopscreen.hops.enumerate.hop_graph` and
+        :func:`~hopscreen.hops.enumerate.distinct_hops`, which label every edge by its class).
     id_by_label : dict of int to str
-        ``hop_id`` of each pymatgen ``hop_label`` (from
-        :func:`~hopscreen.hops.enumerate.distinct_hops`).
+        ``hop_id`` of each edge label (from :func:`~hopscreen.hops.enumerate.distinct_hops`).
 
     Returns
     -------
