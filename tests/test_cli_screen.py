@@ -210,3 +210,17 @@ def test_screen_refuses_every_bad_file_and_screens_the_good_one(tiny, tmp_path):
     for _name, _write, _code, words in BAD_FILES.values():
         assert words in reasons, words
     assert "304 bytes long" in reasons
+
+
+def test_screen_without_an_mp_key_fails_and_says_why(tmp_path, monkeypatch):
+    monkeypatch.delenv("MP_API_KEY", raising=False)
+    monkeypatch.delenv("PMG_MAPI_KEY", raising=False)
+    out = runner.invoke(
+        app,
+        ["screen", "--mp-chemsys", "Li-Fe-P-O", "--ion", "Li", "--results", str(tmp_path / "r")]
+        + ["--verifier", "none"],
+    )
+    assert out.exit_code == 2, out.output
+    assert "job 'candidates' failed" in out.output
+    assert "no Materials Project API key" in out.output
+    assert "Traceback" not in out.output
