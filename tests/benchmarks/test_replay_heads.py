@@ -193,3 +193,13 @@ def test_cli_recipe_switch(tmp_path):
     args = ["al", "replay", "--out", str(tmp_path), "--recipe", "shipped", "--backbone", "x"]
     out = runner.invoke(app, args)
     assert out.exit_code == 2 and "alignn-fast only" in out.output
+
+
+def test_shipped_replay_runs_every_policy_by_default():
+    assert rh.ShippedReplayConfig().policies == [
+        "random",
+        "greedy_lowest",
+        "probability_good",
+        "borderline_sigma",
+        "mixed",
+    ]

@@ -115,7 +115,8 @@ def replay_cmd(
     estimate_only: _EstimateOnly = False,
 ) -> None:
     """Replay active learning on the published data with its labels as the oracle."""
-    policies = list(policy) if policy else list(rp.ReplayConfig().policies)
+    defaults = rh.ShippedReplayConfig() if recipe == "shipped" else rp.ReplayConfig()
+    policies = list(policy) if policy else list(defaults.policies)
     unknown = sorted(set(policies) - set(POLICIES))
     if unknown:
         _fail(f"unknown policy {unknown}; choose from {sorted(POLICIES)}")
