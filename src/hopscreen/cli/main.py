@@ -37,6 +37,7 @@ _COMMANDS: list[tuple[str, str]] = [
     ("hopscreen.cli.predict", "predict"),
     ("hopscreen.cli.bench", "bench"),
     ("hopscreen.cli.query", "query"),
+    ("hopscreen.cli.status", "status"),
     ("hopscreen.cli.reproduce", "reproduce"),
 ]
 

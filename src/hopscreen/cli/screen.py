@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -20,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hopscreen.cli.chatter import LOG_NAME, chatter_to_log
 from hopscreen.screening.collect import round_problems
 from hopscreen.store.errors import ResultsStoreError
 from hopscreen.workflow.campaign import (
@@ -248,7 +250,7 @@ def check_results_dir(path: Path) -> None:
 
 def _run_campaign(campaign: CampaignConfig, *, fireworks: bool) -> None:
     """Build the round; submit it to FireWorks, or run it here and print its summary."""
-    console = Console()
+    console = Console(file=sys.stdout)  # stdout is the log file while the round runs
     results_dir = Path(campaign.results_dir)
     check_results_dir(results_dir)
     flow = build_round(campaign)
@@ -277,6 +279,7 @@ def _run_campaign(campaign: CampaignConfig, *, fireworks: bool) -> None:
         raise _fail("the round did not do its work:\n" + "\n".join(problems), code=2)
     console.print(f"Materials: hopscreen query --results {results_dir} --per-host")
     console.print(f"Report: hopscreen report --results {results_dir} --out report.html")
+    console.print(f"Library messages and warnings: {results_dir / LOG_NAME}")
 
 
 def _echo_rejected(summary: Any) -> None:
@@ -291,7 +294,10 @@ def _echo_rejected(summary: Any) -> None:
 def _run_with_status(console: Console, flow: Any, results_dir: Path) -> Any:
     """Run the round locally, showing the running job in a status line; its summary."""
     logger = logging.getLogger("jobflow")
-    with console.status("starting the round") as status:
+    with (
+        chatter_to_log(results_dir / LOG_NAME),
+        console.status("starting the round") as status,
+    ):
         handler = _StatusHandler(status)
         logger.addHandler(handler)
         old_level = logger.level

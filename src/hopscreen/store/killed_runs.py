@@ -22,7 +22,7 @@ from hopscreen.store.stores import jobflow_store
 RUNS_FOLDER = ".rounds"
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     """Whether a process with this id exists (a process we may not signal counts as alive)."""
     if pid <= 0:
         return False
@@ -33,6 +33,14 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def marker_pid(marker: Path) -> int:
+    """Process id written in a run marker (0 when the file is unreadable or not a number)."""
+    try:
+        return int(marker.read_text().strip() or "0")
+    except (OSError, ValueError):
+        return 0
 
 
 def mark_local_run(results_dir: str | Path, flow_uuid: str) -> Path:
@@ -62,11 +70,8 @@ def prune_killed_runs(results_dir: str | Path) -> int:
         return 0
     dead = []
     for marker in sorted(folder.glob("*.pid")):
-        try:
-            pid = int(marker.read_text().strip() or "0")
-        except (OSError, ValueError):
-            pid = 0
-        if pid != os.getpid() and _alive(pid):
+        pid = marker_pid(marker)
+        if pid != os.getpid() and process_alive(pid):
             continue
         dead.append(marker)
     if not dead:
