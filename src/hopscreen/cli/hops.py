@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -60,14 +60,18 @@ def each_host_hops(
     tally: HostTally,
     *,
     build_bands: bool = True,
+    on_host: Callable[[int, int, str], None] | None = None,
 ) -> Iterator[HopsResult]:
     """Load the files and yield each host's hops, printing every refusal and failure on stderr.
 
-    Shared by ``hops`` and ``predict``: ``tally`` counts what was refused or failed.
+    Shared by ``hops`` and ``predict``: ``tally`` counts what was refused or failed;
+    ``on_host(k, n, name)`` is called before the k-th of the n accepted hosts (progress).
     """
     batch = load_local_candidates(files, working_ion, limits=options.gate_limits())
     tally.n_refused += echo_failures(batch.failures)
-    for cand in batch.candidates:
+    for k, cand in enumerate(batch.candidates):
+        if on_host is not None:
+            on_host(k, len(batch.candidates), cand.name)
         result = hops_for_structure(
             cand.get_structure(),
             working_ion,

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from hopscreen.cli.candidates import EXIT_REFUSED, parse_hop_options, parse_ion
 from hopscreen.cli.hops import HostTally, each_host_hops
+from hopscreen.cli.progress import host_progress
 from hopscreen.inference.base import BarrierModel
 from hopscreen.inference.hops import predict_hops
 from hopscreen.inference.load import load_model
@@ -158,8 +159,8 @@ def predict(
     rows: list[PredictionDoc] = []
     networks: list[HostNetworkDoc] = []
     tally = HostTally()
-    with err.status("enumerating hops and predicting…"):
-        for result in each_host_hops(files, working_ion, options, tally):
+    with host_progress(err) as on_host:
+        for result in each_host_hops(files, working_ion, options, tally, on_host=on_host):
             if result.network is not None:
                 networks.append(result.network)
             rows += predict_hops(
