@@ -12,13 +12,16 @@ from rich.table import Table
 
 from hopscreen.cli.candidates import EXIT_REFUSED, parse_hop_options, parse_ion
 from hopscreen.cli.hops import HostTally, each_host_hops
+from hopscreen.cli.options import MODEL_HELP
 from hopscreen.cli.progress import host_progress
+from hopscreen.hops import HopOptions
 from hopscreen.inference.base import BarrierModel
+from hopscreen.inference.cascade import CascadeConfig, combine_summaries, predict_cascade
 from hopscreen.inference.hops import predict_hops
 from hopscreen.inference.load import load_model
 from hopscreen.models.bundle import ModelLoadError
 from hopscreen.schemas.hop import HostNetworkDoc
-from hopscreen.schemas.prediction import PredictionDoc
+from hopscreen.schemas.prediction import CascadeSummary, PredictionDoc
 from hopscreen.schemas.verdict import HostVerdictDoc
 from hopscreen.screening.verdicts import round_verdicts
 from hopscreen.selection.verdict import VerdictConfig
@@ -29,13 +32,14 @@ def _half_width(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def _print_table(rows: list[PredictionDoc], barrier_model: BarrierModel) -> None:
+def _print_table(rows: list[PredictionDoc], title: str) -> None:
     """The predictions as a table sorted by E_m (interval columns for a calibrated model)."""
-    name = barrier_model.card.name
-    table = Table(title=f"E_m predictions, {name} ({barrier_model.model_version})")
+    table = Table(title=f"E_m predictions, {title}")
     calibrated = any(doc.interval_90_ev is not None for doc in rows)
+    tiers = any(doc.tier is not None for doc in rows)
     columns = ["candidate", "hop_id", "length Å", "E_m eV", "σ_ens eV"]
-    for col in columns + (["± 68 % eV", "± 90 % eV"] if calibrated else []):
+    columns += ["± 68 % eV", "± 90 % eV"] if calibrated else []
+    for col in columns + (["tier"] if tiers else []):
         table.add_column(col)
     for doc in sorted(rows, key=lambda d: d.barrier_ev):
         cells = [
@@ -47,6 +51,8 @@ def _print_table(rows: list[PredictionDoc], barrier_model: BarrierModel) -> None
         ]
         if calibrated:
             cells += [_half_width(doc.interval_68_ev), _half_width(doc.interval_90_ev)]
+        if tiers:
+            cells.append("-" if doc.tier is None else str(doc.tier))
         table.add_row(*cells)
     Console().print(table)
 
@@ -73,10 +79,10 @@ def _print_hosts(verdicts: list[HostVerdictDoc], threshold_ev: float) -> None:
     Console().print(table)
 
 
-def _echo_predictions(rows: list[PredictionDoc], model: BarrierModel, as_json: bool) -> None:
+def _echo_predictions(rows: list[PredictionDoc], title: str, as_json: bool) -> None:
     """The predictions as JSON lines or a table."""
     if not as_json:
-        _print_table(rows, model)
+        _print_table(rows, title)
         return
     for doc in rows:
         typer.echo(json.dumps(doc.model_dump()))
@@ -96,6 +102,91 @@ def _echo_verdicts(
         _print_hosts(verdicts, threshold_ev)
 
 
+PerHostOption = Annotated[
+    bool,
+    typer.Option(
+        "--per-host",
+        help="One verdict per host instead of one row per hop: 1D/2D/3D percolation "
+        "barriers, the bottleneck hop and p_good (with --json: one HostVerdictDoc per line).",
+    ),
+]
+ThresholdOption = Annotated[
+    float,
+    typer.Option(
+        "--threshold",
+        help="Good conductor: 1D percolation barrier below this, eV (for --per-host).",
+        min=0.0,
+    ),
+]
+CascadeOption = Annotated[
+    bool,
+    typer.Option(
+        "--cascade",
+        help="Two-tier cascade instead of one model: the fast physics-bvse-gbr predicts every "
+        "hop; physics-bvse-chgnet-gbr re-predicts the hops whose calibrated 90 % interval "
+        "contains 0.65 eV or could set their host's 1D percolation barrier. Every row "
+        "carries its tier (JSON: `tier`); a summary line goes to stderr. Not with --model "
+        "or --per-host.",
+    ),
+]
+
+
+def _load_or_exit(name: str | None, device: str | None, option: str) -> BarrierModel:
+    """:func:`load_model`, a refused model ending the command with exit 2."""
+    try:
+        return load_model(name, device=device)
+    except (ModelLoadError, FileNotFoundError) as exc:
+        typer.echo(f"error: {option}: {exc}", err=True)
+        raise typer.Exit(EXIT_REFUSED) from None
+
+
+def _summary_line(summary: CascadeSummary) -> str:
+    """One line saying what the cascade sent to tier 2 and what each tier cost."""
+    return (
+        f"cascade ({summary.route}, {summary.coverage:g} interval, threshold "
+        f"{summary.threshold_ev:g} eV): {summary.n_tier2} of {summary.n_hops} hops "
+        f"({100 * summary.share_tier2:.0f} %) sent to tier 2 "
+        f"({summary.accurate_model_version}); tier 1 ({summary.fast_model_version}) "
+        f"{summary.tier1_seconds:.1f} s, tier 2 {summary.tier2_seconds:.1f} s"
+    )
+
+
+def _predict_files(
+    files: list[Path],
+    working_ion: str,
+    options: HopOptions,
+    models: tuple[BarrierModel, BarrierModel | None],
+    batch_size: int,
+    tally: HostTally,
+) -> tuple[list[PredictionDoc], list[HostNetworkDoc], list[CascadeSummary]]:
+    """Predict every host's hops (with the cascade when a second model is given).
+
+    Returns the predictions, the hosts' networks and one cascade summary per host.
+    """
+    first, accurate = models
+    rows: list[PredictionDoc] = []
+    networks: list[HostNetworkDoc] = []
+    summaries: list[CascadeSummary] = []
+    with host_progress(Console(stderr=True)) as on_host:
+        for result in each_host_hops(files, working_ion, options, tally, on_host=on_host):
+            host_networks = [] if result.network is None else [result.network]
+            networks += host_networks
+            if accurate is None:
+                rows += predict_hops(result.docs, result.bands, model=first, batch_size=batch_size)
+                continue
+            docs, summary = predict_cascade(
+                result.docs,
+                result.bands,
+                host_networks,
+                fast=first,
+                accurate=accurate,
+                batch_size=batch_size,
+            )
+            rows += docs
+            summaries.append(summary)
+    return rows, networks, summaries
+
+
 def predict(
     files: Annotated[list[Path], typer.Argument(help="Structure files, folders or globs.")],
     ion: Annotated[
@@ -103,10 +194,7 @@ def predict(
     ] = "Li",
     model: Annotated[
         str | None,
-        typer.Option(
-            help="Model folder or shipped model name: physics-bvse-chgnet-gbr (default), "
-            "chgnet-gbr, model3-default (ALIGNN)."
-        ),
+        typer.Option(help=MODEL_HELP),
     ] = None,
     max_length: Annotated[
         float, typer.Option(help="Longest hop considered, Å: a finite number in (0, 10].")
@@ -114,22 +202,9 @@ def predict(
     batch_size: Annotated[int, typer.Option(help="Bands per forward pass.")] = 16,
     device: Annotated[str | None, typer.Option(help="cpu or cuda (default: cuda if any).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON record per line.")] = False,
-    per_host: Annotated[
-        bool,
-        typer.Option(
-            "--per-host",
-            help="One verdict per host instead of one row per hop: 1D/2D/3D percolation "
-            "barriers, the bottleneck hop and p_good (with --json: one HostVerdictDoc per line).",
-        ),
-    ] = False,
-    threshold: Annotated[
-        float,
-        typer.Option(
-            "--threshold",
-            help="Good conductor: 1D percolation barrier below this, eV (for --per-host).",
-            min=0.0,
-        ),
-    ] = 0.65,
+    per_host: PerHostOption = False,
+    threshold: ThresholdOption = 0.65,
+    cascade: CascadeOption = False,
 ) -> None:
     """Predict the migration barrier E_m (± σ) of every distinct hop in the given structures.
 
@@ -150,26 +225,27 @@ def predict(
     """
     working_ion = parse_ion(ion)
     options = parse_hop_options(max_length)
-    err = Console(stderr=True)
-    try:
-        barrier_model = load_model(model, device=device)
-    except (ModelLoadError, FileNotFoundError) as exc:
-        typer.echo(f"error: --model: {exc}", err=True)
-        raise typer.Exit(EXIT_REFUSED) from None
-    rows: list[PredictionDoc] = []
-    networks: list[HostNetworkDoc] = []
+    if cascade and (model is not None or per_host):
+        typer.echo("error: --cascade: not with --model or --per-host", err=True)
+        raise typer.Exit(EXIT_REFUSED)
+    config = CascadeConfig()
+    option = "--cascade" if cascade else "--model"
+    first = _load_or_exit(config.fast_model if cascade else model, device, option)
+    accurate = _load_or_exit(config.accurate_model, device, option) if cascade else None
     tally = HostTally()
-    with host_progress(err) as on_host:
-        for result in each_host_hops(files, working_ion, options, tally, on_host=on_host):
-            if result.network is not None:
-                networks.append(result.network)
-            rows += predict_hops(
-                result.docs, result.bands, model=barrier_model, batch_size=batch_size
-            )
+    rows, networks, summaries = _predict_files(
+        files, working_ion, options, (first, accurate), batch_size, tally
+    )
     if per_host:
         _echo_verdicts(networks, rows, threshold, as_json)
+    elif accurate is None:
+        title = f"{first.card.name} ({first.model_version})"
+        _echo_predictions(rows, title, as_json)
     else:
-        _echo_predictions(rows, barrier_model, as_json)
+        title = f"cascade {first.card.name} → {accurate.card.name}"
+        _echo_predictions(rows, title, as_json)
+    if summaries:
+        typer.echo(_summary_line(combine_summaries(summaries)), err=True)
     if tally.n_refused:
         raise typer.Exit(EXIT_REFUSED)
     if not rows:

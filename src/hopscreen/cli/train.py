@@ -14,6 +14,7 @@ from hopscreen.data.paths import HopscreenDataError
 from hopscreen.data.pretrain import load_pretrain_corpus
 from hopscreen.data.splits import host_groups
 from hopscreen.inference.device import resolve_device
+from hopscreen.models.shipped import DEFAULT_MODEL
 from hopscreen.training.chgnet_head import HEAD_RECIPES, train_chgnet_head_model
 from hopscreen.training.config import get_preset, with_stage_overrides
 from hopscreen.training.finetune import finetune_ensemble
@@ -147,7 +148,7 @@ def chgnet_head_cmd(
     cache_dir: Annotated[
         Path | None, typer.Option(help="CHGNet feature cache root (e.g. runs/chgnet-features).")
     ] = None,
-    name: Annotated[str, typer.Option(help="Model name in the card.")] = "physics-bvse-chgnet-gbr",
+    name: Annotated[str, typer.Option(help="Model name in the card.")] = DEFAULT_MODEL,
     recipe: Annotated[
         str,
         typer.Option(
@@ -155,7 +156,7 @@ def chgnet_head_cmd(
             + ", ".join(HEAD_RECIPES)
             + " (compared in BENCHMARKS.md, section recipes)."
         ),
-    ] = "physics-bvse-chgnet-gbr",
+    ] = DEFAULT_MODEL,
 ) -> None:
     """Fit a gradient-boosting head on the 559 training hops' hop vectors; writes a folder.
 

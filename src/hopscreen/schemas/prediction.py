@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from hopscreen.schemas.base import Document
@@ -35,3 +37,27 @@ class PredictionDoc(Document):
     )
     member_barriers_ev: list[float] = Field(description="Each ensemble member's E_m, eV.")
     length_angstrom: float | None = Field(None, description="Hop length, Å (copied from HopDoc).")
+    tier: Literal[1, 2] | None = Field(
+        None,
+        description="Tier of the prediction cascade that served this hop (1: the fast model, "
+        "2: the accurate model; see hopscreen.inference.cascade); None outside a cascade.",
+    )
+
+
+CascadeRoute = Literal["straddle", "straddle_or_bottleneck", "all", "none"]
+"""Which hops a prediction cascade sends to tier 2 (:mod:`hopscreen.inference.cascade`)."""
+
+
+class CascadeSummary(Document):
+    """What a two-tier prediction cascade did in one run: its rule, models and cost."""
+
+    route: CascadeRoute = Field(description="Routing rule that chose the tier-2 hops.")
+    threshold_ev: float = Field(description="Good/bad barrier threshold of the routing, eV.")
+    coverage: float = Field(description="Coverage level of the tier-1 interval used to route.")
+    fast_model_version: str = Field(description="Version id of the tier-1 (fast) model.")
+    accurate_model_version: str = Field(description="Version id of the tier-2 (accurate) model.")
+    n_hops: int = Field(ge=0, description="Hops predicted by tier 1 (every hop).")
+    n_tier2: int = Field(ge=0, description="Hops routed to, and served by, tier 2.")
+    share_tier2: float = Field(ge=0, le=1, description="n_tier2 / n_hops (0 without hops).")
+    tier1_seconds: float = Field(ge=0, description="Wall time of tier 1 (bands in), s.")
+    tier2_seconds: float = Field(ge=0, description="Wall time of tier 2 (routed bands in), s.")
