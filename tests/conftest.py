@@ -31,3 +31,16 @@ def data_dir() -> Path:
             pytest.fail("HOPSCREEN_DATA_DIR is not set or holds no em_dataset/ in CI")
         pytest.skip("published dataset not available (run `hopscreen data download`)")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _no_site_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> None:
+    """Keep a developer's own site settings (``~/.config/hopscreen/settings.yaml``, a job store
+    on a real MongoDB, a registry folder) out of the tests: an empty settings file, and no
+    ``HOPSCREEN_JOB_STORE`` / ``HOPSCREEN_REGISTRY_DIR``. ``HOPSCREEN_DATA_DIR`` is kept."""
+    empty = tmp_path_factory.getbasetemp() / "hopscreen-settings-empty.yaml"
+    if not empty.exists():
+        empty.write_text("{}\n")
+    monkeypatch.setenv("HOPSCREEN_CONFIG_FILE", str(empty))
+    monkeypatch.delenv("HOPSCREEN_JOB_STORE", raising=False)
+    monkeypatch.delenv("HOPSCREEN_REGISTRY_DIR", raising=False)

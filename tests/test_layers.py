@@ -18,7 +18,7 @@ ROOT = Path(hopscreen.__file__).parent
 #: The floors, lowest first (README "Layout"): a package may import its own floor's package
 #: and any lower floor, never a sibling on its floor or anything above.
 FLOORS: tuple[tuple[str, ...], ...] = (
-    ("schemas",),
+    ("schemas", "settings"),  # settings: hopscreen.settings, the site settings
     ("data",),
     ("candidates",),
     ("hops",),

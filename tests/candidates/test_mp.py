@@ -1,149 +1,137 @@
 """The Materials Project source, with ``MPRester`` faked at its boundary.
 
-The fakes return real emmet-core documents; everything after the client call runs for real.
+The fake (tests/mp_fakes.py) enforces the installed mp-api search signatures, records every
+call and filters its real emmet documents like a server; everything after the client runs
+for real.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
-from typing import ClassVar
 
 import pytest
-from emmet.core.electrode import InsertionElectrodeDoc
-from emmet.core.summary import SummaryDoc
+from tests.mp_fakes import DB_VERSION, KEY, check_call, install_fake, real_signature
 
-from hopscreen.candidates.mp import MPKeyError, MPQueryError, fetch_mp_candidates
-
-KEY = "sEcReT-key-0123456789"
-
-
-def _summary(material_id, structure, e_hull=0.0):
-    return SummaryDoc(
-        material_id=material_id,
-        structure=structure,
-        formula_pretty=structure.composition.reduced_formula,
-        energy_above_hull=e_hull,
-        is_stable=e_hull == 0.0,
-        formation_energy_per_atom=-1.5,
-        band_gap=2.0,
-        theoretical=False,
-        deprecated=False,
-    )
-
-
-class _Endpoint:
-    def __init__(self, log, name, respond):
-        self.log, self.name, self.respond = log, name, respond
-
-    def search(self, **kwargs):
-        self.log.append((self.name, kwargs))
-        return self.respond(**kwargs)
-
-
-class FakeRester:
-    """Stands in for ``mp_api.client.MPRester`` (same constructor keywords)."""
-
-    instances: ClassVar[list[FakeRester]] = []
-    summary_docs: ClassVar[list[SummaryDoc]] = []
-    electrode_docs: ClassVar[list[InsertionElectrodeDoc]] = []
-
-    def __init__(self, api_key=None, **kwargs):
-        self.api_key = api_key
-        self.log: list[tuple[str, dict]] = []
-        FakeRester.instances.append(self)
-
-        def summary(material_ids=None, **kw):
-            docs = FakeRester.summary_docs
-            if material_ids is not None:
-                return [d for d in docs if str(d.material_id) in material_ids]
-            return docs
-
-        materials = type("Materials", (), {})()
-        materials.summary = _Endpoint(self.log, "summary", summary)
-        materials.insertion_electrodes = _Endpoint(
-            self.log, "electrodes", lambda **kw: FakeRester.electrode_docs
-        )
-        self.materials = materials
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
+from hopscreen.candidates.mp import (
+    MPKeyError,
+    MPQuery,
+    MPQueryError,
+    fetch_mp,
+    fetch_mp_candidates,
+)
+from hopscreen.candidates.mp_query import ELECTRODE_FIELDS, SUMMARY_FIELDS
 
 
 @pytest.fixture
 def fake(licoo2, licl, nacl):
-    FakeRester.instances = []
-    FakeRester.summary_docs = [
-        _summary("mp-22526", licoo2),
-        _summary("mp-22905", licl, e_hull=0.02),
-        _summary("mp-22862", nacl),  # no Li: rejected
-    ]
-    FakeRester.electrode_docs = [
-        InsertionElectrodeDoc(
-            battery_formula="Li0-1CoO2",
-            working_ion="Li",
-            id_discharge="mp-22526",
-            id_charge="mp-1234",
-            average_voltage=3.9,
-            capacity_grav=274.0,
-            max_delta_volume=2.5,
-            stability_discharge=0.0,
-            material_ids=["mp-22526", "mp-1234"],
-            host_structure=licoo2.copy().remove_species(["Li"]),
-        )
-    ]
-    return FakeRester
+    return install_fake(licoo2, licl, nacl)
 
 
-def test_summary_search(fake):
+def test_the_fake_refuses_what_the_real_client_refuses():
+    summary, electrodes = real_signature("summary"), real_signature("electrodes")
+    check_call(summary, {"chemsys": ["Co-Li-O"], "deprecated": False})
+    with pytest.raises(TypeError):
+        check_call(electrodes, {"chemsys": "Co-Li-O"})  # no chemsys filter on electrodes
+    with pytest.raises(TypeError):
+        check_call(electrodes, {"deprecated": False})  # nor a deprecated one
+    with pytest.raises(TypeError, match="unknown keyword"):
+        check_call(summary, {"e_above_hull": (0, 0.1)})  # lands in **kwargs: MPRestError
+    with pytest.raises(TypeError, match="tuple"):
+        check_call(electrodes, {"average_voltage": [3.0, 4.0]})
+
+
+def test_summary_sends_every_filter(fake):
     batch = fetch_mp_candidates(
         "Li", source="summary", elements=["Co"], api_key=KEY, rester_factory=fake
     )
-    assert [c.source_ref for c in batch.candidates] == ["mp-22526", "mp-22905"]
-    assert [f.code for f in batch.failures] == ["no_working_ion"]
-    doc = batch.candidates[1]
-    assert doc.source == "mp" and doc.mp_fields.endpoint == "summary"
-    assert doc.mp_fields.energy_above_hull_ev_per_atom == pytest.approx(0.02)
-    assert doc.mp_fields.band_gap_ev == 2.0 and doc.mp_fields.is_stable is False
+    assert [c.source_ref for c in batch.candidates] == ["mp-22526"]
     (rester,) = fake.instances
     assert rester.api_key == KEY
-    ((name, kwargs),) = rester.log
-    assert name == "summary"
-    assert kwargs["elements"] == ["Co", "Li"]
-    assert kwargs["energy_above_hull"] == (0.0, 0.05)
-    assert "structure" in kwargs["fields"] and "is_stable" not in kwargs
+    assert rester.log == [
+        (
+            "summary",
+            {
+                "deprecated": False,
+                "energy_above_hull": (0.0, 0.05),
+                "fields": SUMMARY_FIELDS,
+                "elements": ["Co", "Li"],
+            },
+        )
+    ]
+    doc = batch.candidates[0]
+    assert doc.source == "mp" and doc.mp_fields.endpoint == "summary"
+    assert doc.mp_fields.band_gap_ev == 2.0 and doc.mp_fields.is_stable is True
 
 
-def test_summary_stable_only_and_chemsys(fake):
+def test_summary_chemsys_goes_to_the_server_with_the_ion(fake):
     batch = fetch_mp_candidates(
         "Li",
         source="summary",
-        chemsys="Co-O",
-        stable_only=True,
+        chemsys="Cl",
+        max_energy_above_hull_ev=0.1,
         api_key=KEY,
         rester_factory=fake,
     )
-    # the fake ignores the query; the chemsys filter (Li added) still applies client-side
-    assert [c.formula for c in batch.candidates] == ["LiCoO2"]
-    ((_, kwargs),) = fake.instances[0].log
-    assert kwargs["chemsys"] == "Co-O" and kwargs["is_stable"] is True
-    assert kwargs["energy_above_hull"] == (0.0, 0.0)
+    assert [c.formula for c in batch.candidates] == ["LiCl"]
+    assert batch.candidates[0].mp_fields.energy_above_hull_ev_per_atom == pytest.approx(0.02)
+    ((_, kwargs),) = fake.calls()
+    assert kwargs["chemsys"] == ["Cl-Li"] and "elements" not in kwargs
+    assert kwargs["energy_above_hull"] == (0.0, 0.1) and kwargs["deprecated"] is False
 
 
-def test_electrodes_use_discharged_structure(fake):
-    batch = fetch_mp_candidates("Li", source="electrodes", api_key=KEY, rester_factory=fake)
+def test_summary_stable_only(fake):
+    fetch_mp_candidates(
+        "Li", source="summary", chemsys="Co-O", stable_only=True, api_key=KEY, rester_factory=fake
+    )
+    ((_, kwargs),) = fake.calls()
+    assert kwargs["is_stable"] is True and kwargs["energy_above_hull"] == (0.0, 0.0)
+
+
+def test_electrodes_send_chemsys_hull_and_voltage_window(fake):
+    batch = fetch_mp_candidates(
+        "Li",
+        chemsys="Li-Co-O",
+        max_energy_above_hull_ev=0.1,
+        voltage_min_v=3.5,
+        voltage_max_v=4.2,
+        api_key=KEY,
+        rester_factory=fake,
+    )
     (doc,) = batch.candidates
     assert doc.formula == "LiCoO2" and doc.source_ref == "mp-22526"
     f = doc.mp_fields
     assert f.endpoint == "electrodes" and f.id_charge == "mp-1234"
-    assert f.average_voltage_v == 3.9 and f.battery_formula == "Li0-1CoO2"
-    (name1, kw1), (name2, kw2) = fake.instances[0].log
-    assert name1 == "electrodes" and kw1["working_ion"] == "Li"
-    assert kw1["stability_discharge"] == (0.0, 0.05)
-    assert name2 == "summary" and kw2["material_ids"] == ["mp-22526"]
+    assert f.average_voltage_v == 3.9 and f.battery_formula == "Li0-1LiCoO2"
+    assert fake.calls() == [
+        (
+            "electrodes",
+            {
+                "working_ion": "Li",
+                "elements": ["Co", "O"],
+                "num_elements": (2, 2),
+                "stability_discharge": (0.0, 0.1),
+                "average_voltage": (3.5, 4.2),
+                "fields": ELECTRODE_FIELDS,
+            },
+        ),
+        ("summary", {"material_ids": ["mp-22526"], "deprecated": False, "fields": SUMMARY_FIELDS}),
+    ]
+
+
+def test_voltage_window_outside_gives_nothing_and_no_second_call(fake):
+    batch = fetch_mp_candidates("Li", voltage_min_v=4.0, api_key=KEY, rester_factory=fake)
+    assert batch.candidates == []
+    ((name, kwargs),) = fake.calls()
+    assert name == "electrodes" and kwargs["average_voltage"] == (4.0, 1000.0)
+
+
+def test_one_electrode_search_per_chemical_system(fake):
+    fetch_mp_candidates("Li", chemsys=["Co-O", "Cl"], api_key=KEY, rester_factory=fake)
+    searched = [
+        (kw["elements"], kw["num_elements"]) for name, kw in fake.calls() if name == "electrodes"
+    ]
+    assert searched == [(["Cl"], (1, 1)), (["Co", "O"], (2, 2))]
 
 
 def test_both_sources_deduplicate(fake):
@@ -152,6 +140,12 @@ def test_both_sources_deduplicate(fake):
     assert refs == ["mp-22526", "mp-22905"]
     assert batch.candidates[0].mp_fields.endpoint == "electrodes"
     assert not [f for f in batch.failures if f.code == "duplicate"]
+    assert {"num_chunks", "chunk_size"} <= set(fake.calls()[0][1])
+
+
+def test_fetch_reports_the_database_version(fake):
+    result = fetch_mp(MPQuery(working_ion="Li"), api_key=KEY, rester_factory=fake)
+    assert result.database_version == DB_VERSION and len(result.batch.candidates) == 1
 
 
 def test_key_from_environment_and_monkeypatched_mprester(fake, monkeypatch):

@@ -8,6 +8,7 @@ results folder (a MemoryStore would arrive empty in the worker), serialised into
 from __future__ import annotations
 
 import pytest
+from tests.fake_mongo import fireworks_launchpad
 
 from hopscreen.store import open_results_store
 from hopscreen.workflow.campaign import CampaignConfig, build_round, submit_to_launchpad
@@ -15,18 +16,7 @@ from hopscreen.workflow.campaign import CampaignConfig, build_round, submit_to_l
 
 @pytest.fixture
 def launchpad(tmp_path, monkeypatch):
-    pytest.importorskip("mongomock_persistence")
-    import mongomock_persistence
-    from fireworks.core import launchpad as lp_module
-
-    server_file = tmp_path / "fireworks.json"
-    server_file.write_text("{}")  # mongomock-persistence needs an existing (empty) store
-    monkeypatch.setenv("MONGOMOCK_SERVERSTORE_FILE", str(server_file))
-    monkeypatch.setattr(lp_module, "MongoClient", mongomock_persistence.MongoClient)
-    monkeypatch.setattr(lp_module, "GRIDFS_FALLBACK_COLLECTION", None)  # no GridFS in mongomock
-    lpad = lp_module.LaunchPad(name="hopscreen_test", strm_lvl="ERROR")
-    lpad.reset("", require_password=False, max_reset_wo_password=1000)
-    return lpad
+    return fireworks_launchpad(tmp_path, monkeypatch)
 
 
 @pytest.mark.slow

@@ -103,7 +103,7 @@ def test_five_hops_batch_two_gives_three_prediction_jobs(tiny_model, tmp_path):
     assert summary.n_hops == 5 and summary.n_predictions == 5 and summary.n_hop_failures == 0
 
     with jobflow_store(folder) as store:
-        records = list(store.query({}, properties=["name", "output"]))
+        records = list(store.query({}, properties=["name", "output"], load=True))  # blobs too
     names = [d["name"] for d in records]
     batch_outputs = [
         d["output"]["predictions"] for d in records if d["name"].startswith("predict batch")

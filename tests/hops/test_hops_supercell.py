@@ -47,7 +47,6 @@ def test_options_forbid_unknown_fields():
         SupercellOptions(min_length=12.0)
 
 
-
 @pytest.mark.parametrize("limits", [(80, 240, 10.0), (10, 40, 5.0), (1, 60, 6.0)], ids=str)
 def test_supercell_search_gives_pymatgen_diffusions_matrix(olivine, layered, limits):
     """The jumping search returns exactly get_sc_fromstruct's matrix."""

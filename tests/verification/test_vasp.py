@@ -6,23 +6,22 @@ own tests do) and ``run_vasp`` is replaced by a fake that checks the inputs it w
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import atomate2.vasp.jobs.neb
 import pytest
 from jobflow import Flow
+from pymatgen.core import Structure
 from pymatgen.io.vasp import Incar, Kpoints, Poscar
-from pymatgen.io.vasp.sets import VaspInputSet
+from pymatgen.io.vasp.sets import MPRelaxSet, VaspInputSet
 
 from hopscreen.verification import (
     VaspNebConfig,
     make_vasp_neb_flow,
-    parse_vasp_neb_output,
+    vasp_incar_settings,
+    vasp_level_of_theory,
     vasp_neb_makers,
 )
-
-DATA = Path(__file__).parent / "data"
 
 
 class FakeVaspStop(Exception):
@@ -59,16 +58,16 @@ def fake_vasp(monkeypatch, tmp_path):
 
 
 def _run_neb_images_job(config, endpoints, fake_vasp):
-    _, images_maker = vasp_neb_makers(config)
     initial, final = endpoints
+    _, images_maker = vasp_neb_makers(config, initial)
     images = initial.interpolate(final, nimages=config.n_images + 1, autosort_tol=0)
     with pytest.raises(FakeVaspStop):
         images_maker.make.original(images_maker, images)
     return fake_vasp
 
 
-def test_neb_inputs_pbe_u(endpoints, fake_vasp):
-    config = VaspNebConfig(n_images=3, hubbard_u={"Mg": 2.0})
+def test_neb_inputs_pbe_u_vtst(endpoints, fake_vasp):
+    config = VaspNebConfig(n_images=3, hubbard_u={"Mg": 2.0}, vtst=True)
     seen = _run_neb_images_job(config, endpoints, fake_vasp)
     incar = seen["incar"]
     assert incar["IMAGES"] == 3
@@ -122,28 +121,56 @@ def test_config_rejects_reserved_incar_keys():
         VaspNebConfig(incar_updates={"images": 7})
 
 
-def test_parse_recorded_neb_task_doc():
-    recorded = json.loads((DATA / "neb_task_doc_pbe_u.json").read_text())
-    config = VaspNebConfig(n_images=3, hubbard_u={"Fe": 5.3})
-    doc = parse_vasp_neb_output(recorded, hop_id="hop-r", config=config, candidate_id="c")
-    assert doc.status == "ok" and doc.tier == "vasp"
-    assert doc.n_images == 3 and len(doc.energies_ev) == 5
-    assert doc.barrier_ev == pytest.approx(0.42)
-    assert doc.backward_barrier_ev == pytest.approx(0.40)
-    lot = doc.level_of_theory
-    assert (lot.code, lot.functional, lot.hubbard_u, lot.method) == (
-        "VASP",
-        "PBE",
-        {"Fe": 5.3},
-        "CI-NEB",
-    )
+def test_neb_inputs_without_vtst_are_plain_vasp(endpoints, fake_vasp):
+    config = VaspNebConfig(n_images=3)
+    assert config.vtst is False and config.climbing_image is False
+    incar = _run_neb_images_job(config, endpoints, fake_vasp)["incar"]
+    assert "IOPT" not in incar and "LCLIMB" not in incar  # VTST-only tags
+    assert incar["IBRION"] == 1 and incar["POTIM"] > 0 and incar["SPRING"] == -5
+    assert incar["IMAGES"] == 3
+    assert vasp_level_of_theory(config, endpoints[0]).method == "NEB"
 
 
-def test_parse_failed_and_incomplete_docs():
-    recorded = json.loads((DATA / "neb_task_doc_pbe_u.json").read_text())
-    recorded["state"] = "failed"
-    doc = parse_vasp_neb_output(recorded, hop_id="h")
-    assert doc.status == "not_converged" and doc.barrier_ev is not None
-    recorded["energies"][0] = None
-    doc = parse_vasp_neb_output(recorded, hop_id="h")
-    assert doc.status == "failed" and "energies" in doc.reason
+def test_vtst_without_climbing_image_keeps_vtst_optimiser(endpoints, fake_vasp):
+    config = VaspNebConfig(n_images=1, vtst=True, climbing_image=False)
+    incar = _run_neb_images_job(config, endpoints, fake_vasp)["incar"]
+    assert incar["IOPT"] == 1 and incar["LCLIMB"] is False and incar["IBRION"] == 3
+    assert vasp_level_of_theory(config, endpoints[0]).method == "NEB"
+
+
+def test_climbing_image_needs_vtst():
+    with pytest.raises(ValueError, match="VTST"):
+        VaspNebConfig(climbing_image=True)
+    assert VaspNebConfig(vtst=True).climbing_image is True
+    with pytest.raises(ValueError, match="IOPT"):
+        VaspNebConfig(incar_updates={"iopt": 3})
+
+
+def _oxide(endpoints: tuple[Structure, Structure], metal: str) -> list[Structure]:
+    """The endpoints fixture (Li in rock-salt MgO) with ``metal`` in place of Mg."""
+    out = [s.copy() for s in endpoints]
+    for s in out:
+        s.replace_species({"Mg": metal})
+    return out
+
+
+def test_mp_u_is_applied_to_oxides_and_recorded(endpoints, fake_vasp):
+    initial, final = _oxide(endpoints, "Co")
+    config = VaspNebConfig(n_images=1)  # hubbard_u="mp" by default
+    incar = _run_neb_images_job(config, (initial, final), fake_vasp)["incar"]
+    expected = MPRelaxSet.CONFIG["INCAR"]["LDAUU"]["O"]["Co"]
+    assert incar["LDAU"] is True and incar["LDAUU"] == [0, expected, 0]
+    assert vasp_level_of_theory(config, initial).hubbard_u == {"Co": expected}
+    # the endpoint relaxation runs at the same U
+    relax, _ = vasp_neb_makers(config, initial)
+    relax_incar = relax.input_set_generator.get_input_set(initial, potcar_spec=True).incar
+    assert relax_incar["LDAUU"] == [0, expected, 0]
+
+
+def test_mp_u_needs_the_structure(endpoints):
+    with pytest.raises(ValueError, match="structure"):
+        vasp_incar_settings(VaspNebConfig())
+    oxide = _oxide(endpoints, "Fe")[0]
+    assert VaspNebConfig(hubbard_u=None).for_structure(oxide).hubbard_u is None
+    assert VaspNebConfig().for_structure(oxide).hubbard_u == {"Fe": 5.3}
+    assert VaspNebConfig().for_structure(endpoints[0]).hubbard_u is None  # Mg has no U

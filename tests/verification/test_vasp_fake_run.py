@@ -42,7 +42,7 @@ REF_PATHS = {
     "NEB endpoint relax endpoint 2": "relax_endpoint_2",
     "NEB": "neb",
 }
-VASP = VaspNebConfig(n_images=N_IMAGES, hubbard_u=HUBBARD_U)
+VASP = VaspNebConfig(n_images=N_IMAGES, hubbard_u=HUBBARD_U, vtst=True)  # as recorded
 
 
 @pytest.fixture

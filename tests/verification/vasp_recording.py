@@ -346,7 +346,7 @@ def record_neb_set(dest: Path = OUTPUTS) -> Path:
     """
     from hopscreen.verification import VaspNebConfig, vasp_neb_makers
 
-    config = VaspNebConfig(n_images=N_IMAGES, hubbard_u=HUBBARD_U)
+    config = VaspNebConfig(n_images=N_IMAGES, hubbard_u=HUBBARD_U, vtst=True)
     relax, images_maker = vasp_neb_makers(config)
     if dest.exists():
         shutil.rmtree(dest)

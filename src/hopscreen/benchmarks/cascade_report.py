@@ -5,18 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hopscreen.benchmarks.cascade import DEFAULT_RULE
-
-
-def _ci(m: dict[str, Any] | None, digits: int = 3) -> str:
-    if m is None or m.get("value") is None:
-        return "–"
-    return f"{m['value']:.{digits}f} ({m['ci_low']:.{digits}f}–{m['ci_high']:.{digits}f})"
-
-
-def _delta(d: dict[str, Any] | None) -> str:
-    if d is None or d.get("value") is None:
-        return "–"
-    return f"{d['value']:+.3f} ({d['ci_low']:+.3f}…{d['ci_high']:+.3f})"
+from hopscreen.benchmarks.recipes import format_ci, format_delta
 
 
 def _num(value: float | None, fmt: str = ".3f") -> str:
@@ -44,10 +33,10 @@ def _table(rows: list[dict[str, Any]], timing: dict[str, float]) -> list[str]:
         out.append(
             f"| {r['rule']} | {r['n_routed']} ({100 * r['share_routed']:.0f} %) "
             f"| {_num(r.get('routed_mae_tier1_ev'))} | {_num(r.get('routed_mae_tier2_ev'))} "
-            f"| {_delta(r.get('routed_tier2_minus_tier1'))} "
-            f"| {_delta(r.get('routed_tier2_minus_tier1_hosts'))} "
-            f"| {_ci(r['mae_ev'])} | {_delta(r['vs_tier1'])} | {_ci(r['r2'], 2)} "
-            f"| {_ci(r['spread_ratio'], 2)} | {_ci(r['accuracy_0.65'])} "
+            f"| {format_delta(r.get('routed_tier2_minus_tier1'))} "
+            f"| {format_delta(r.get('routed_tier2_minus_tier1_hosts'))} "
+            f"| {format_ci(r['mae_ev'])} | {format_delta(r['vs_tier1'])} | {format_ci(r['r2'], 2)} "
+            f"| {format_ci(r['spread_ratio'], 2)} | {format_ci(r['accuracy_0.65'])} "
             f"| {_cost_ms(r, timing)} |"
         )
     return out
@@ -67,7 +56,7 @@ def verdict(results: dict[str, Any]) -> tuple[bool, str]:
     share = 100 * row["share_routed"]
     said = (
         f"On the {row['n_routed']} hops ({share:.0f} %) the default rule sends to tier 2 in "
-        f"host CV, tier 2 changes the MAE by {_delta(d)} eV (host-resampled 95 % CI)"
+        f"host CV, tier 2 changes the MAE by {format_delta(d)} eV (host-resampled 95 % CI)"
     )
     if better:
         return True, f"{said}: significantly better. The cascade pays on routed hops."

@@ -362,13 +362,15 @@ def run_recipes(
     }
 
 
-def _ci(m: dict[str, Any] | None, digits: int = 3) -> str:
+def format_ci(m: dict[str, Any] | None, digits: int = 3) -> str:
+    """``value (low–high)`` of a metric with its CI (– when missing)."""
     if m is None or m.get("value") is None:
         return "–"
     return f"{m['value']:.{digits}f} ({m['ci_low']:.{digits}f}–{m['ci_high']:.{digits}f})"
 
 
-def _delta(d: dict[str, Any] | None) -> str:
+def format_delta(d: dict[str, Any] | None) -> str:
+    """``+value (+low…+high)`` of a paired difference with its CI (– when missing)."""
     if d is None or d.get("value") is None:
         return "–"
     return f"{d['value']:+.3f} ({d['ci_low']:+.3f}…{d['ci_high']:+.3f})"
@@ -406,12 +408,21 @@ def render_recipes(results: dict[str, Any], machine: str, note: str | None = Non
     for row in results["recipes"]:
         h, c, t = row["host_cv"], row["chemsys_cv"], row["test"]
         delta = row.get("vs_first", {}).get("host_cv")
-        out.append(
-            f"| `{row['name']}` | {_ci(h['mae_ev'])} | {_delta(delta)} | {_ci(h['r2'], 2)} "
-            f"| {_ci(h['spread_ratio'], 2)} | {_ci(h['mae_high_ev'])} | {_ci(h['mae_long_ev'])} "
-            f"| {_ci(c['mae_ev'])} | {_ci(c['r2'], 2)} | {_ci(t['mae_ev'])} | {_ci(t['r2'], 2)} "
-            f"| {_ms(row['seconds_per_hop'])} |"
-        )
+        cells = [
+            f"`{row['name']}`",
+            format_ci(h["mae_ev"]),
+            format_delta(delta),
+            format_ci(h["r2"], 2),
+            format_ci(h["spread_ratio"], 2),
+            format_ci(h["mae_high_ev"]),
+            format_ci(h["mae_long_ev"]),
+            format_ci(c["mae_ev"]),
+            format_ci(c["r2"], 2),
+            format_ci(t["mae_ev"]),
+            format_ci(t["r2"], 2),
+            _ms(row["seconds_per_hop"]),
+        ]
+        out.append("| " + " | ".join(cells) + " |")
     ablations = [r for r in results["recipes"] if r.get("vs_full")]
     if ablations:
         out += [
@@ -421,8 +432,8 @@ def render_recipes(results: dict[str, Any], machine: str, note: str | None = Non
             "",
         ]
         out += [
-            f"- `{r['name']}`: {_delta(r['vs_full']['host_cv'])} eV (chemistry CV "
-            f"{_delta(r['vs_full']['chemsys_cv'])})."
+            f"- `{r['name']}`: {format_delta(r['vs_full']['host_cv'])} eV (chemistry CV "
+            f"{format_delta(r['vs_full']['chemsys_cv'])})."
             for r in ablations
         ]
     first = results["recipes"][0]["host_cv"]

@@ -1,5 +1,8 @@
 """Candidates stage of hopscreen: host structures from files, the Materials Project or a demo set.
 
+Materials Project candidates are fetched now (:func:`fetch_mp_candidates`) or saved once where
+the network is and read offline later (:func:`save_mp_candidates`, :func:`read_candidates_file`).
+
 Every source returns a :class:`~hopscreen.schemas.candidate.CandidateBatch`: valid
 :class:`~hopscreen.schemas.candidate.CandidateDoc` s plus one
 :class:`~hopscreen.schemas.candidate.CandidateFailure` per rejected input, with its reason.
@@ -9,7 +12,13 @@ which the hops stage applies again to whatever it is given.
 
 from hopscreen.candidates.demo import DemoEntry, list_demo, load_demo_candidates
 from hopscreen.candidates.local import load_local_candidates, read_structures
-from hopscreen.candidates.mp import MPKeyError, MPQueryError, fetch_mp_candidates
+from hopscreen.candidates.mp import MPKeyError, MPQuery, MPQueryError, fetch_mp_candidates
+from hopscreen.candidates.saved import (
+    CandidateFileError,
+    SavedCandidates,
+    read_candidates_file,
+    save_mp_candidates,
+)
 from hopscreen.candidates.validate import (
     InputLimits,
     InvalidInputError,
@@ -20,11 +29,14 @@ from hopscreen.candidates.validate import (
 )
 
 __all__ = [
+    "CandidateFileError",
     "DemoEntry",
     "InputLimits",
     "InvalidInputError",
     "MPKeyError",
+    "MPQuery",
     "MPQueryError",
+    "SavedCandidates",
     "StructureProblem",
     "check_working_ion",
     "fetch_mp_candidates",
@@ -32,6 +44,8 @@ __all__ = [
     "list_demo",
     "load_demo_candidates",
     "load_local_candidates",
+    "read_candidates_file",
     "read_structures",
+    "save_mp_candidates",
     "validate_structure",
 ]

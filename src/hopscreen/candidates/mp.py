@@ -2,20 +2,31 @@
 
 This is the only module of hopscreen that imports ``mp_api``, and only inside functions.
 
-Two endpoints:
+Every filter of an :class:`MPQuery` is sent to the server (names as in mp-api 0.46.5):
 
 ``electrodes``
-    ``mpr.materials.insertion_electrodes.search(working_ion=..., elements=...,
-    stability_discharge=(0, e_hull))``. An ``InsertionElectrodeDoc`` holds the ion-free
-    ``host_structure`` and the id of its fully discharged material (``id_discharge``); hops
-    need the working ion, so the candidate is the *discharged* structure, fetched from the
-    summary endpoint by ``material_ids``. Electrode data (voltage, capacity, battery
-    formula, ``id_charge``) go into ``mp_fields``.
+    ``mpr.materials.insertion_electrodes.search(working_ion=ion, elements=framework,
+    num_elements=(n, n), stability_discharge=(0, e_hull), average_voltage=(lo, hi))``, one
+    search per chemical system. That endpoint has no ``chemsys`` or ``deprecated`` filter:
+    its ``elements`` / ``num_elements`` are those of the ion-free framework, so the framework
+    elements of a system with their exact count select that system. An
+    ``InsertionElectrodeDoc`` holds the ion-free ``host_structure`` and the id of its fully
+    discharged material (``id_discharge``); hops need the working ion, so the candidate is
+    the *discharged* structure, fetched by ``material_ids`` from the summary endpoint with
+    ``deprecated=False`` (an electrode whose discharged material is deprecated is dropped).
+    Electrode data (voltage, capacity, battery formula, ``id_charge``) go into ``mp_fields``.
 ``summary``
-    ``mpr.materials.summary.search(elements=[ion, ...] or chemsys=...,
-    energy_above_hull=(0, e_hull), is_stable=...)``.
+    ``mpr.materials.summary.search(chemsys=[...] or elements=[ion, ...], deprecated=False,
+    energy_above_hull=(0, e_hull), is_stable=...)``. Summary documents have no voltage, so
+    a voltage window needs ``source="electrodes"``.
 
-The API key comes from the ``api_key`` argument or the ``MP_API_KEY`` environment variable.
+What stays client-side: the discharged structure must have exactly the elements of one of
+the requested systems (a guard; the server already selects them) and every structure passes
+the input gate.
+
+The API key comes from the ``api_key`` argument, else the ``mp_api_key`` site setting
+(``HOPSCREEN_MP_API_KEY``, else the ``MP_API_KEY`` environment variable, else the settings
+file; see :mod:`hopscreen.settings`).
 It is never written into documents, logs or error messages: errors from the client are
 re-raised as :class:`MPQueryError` with the key masked.
 """
@@ -23,40 +34,25 @@ re-raised as :class:`MPQueryError` with the key masked.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
 from typing import Any, Literal
 
 from pymatgen.core import Structure
 
 from hopscreen.candidates.local import candidates_from_structures
-from hopscreen.candidates.validate import check_working_ion
+from hopscreen.candidates.mp_query import (
+    SUMMARY_FIELDS,
+    MPQuery,
+    MPSource,
+    electrode_search_kwargs,
+    summary_search_kwargs,
+)
 from hopscreen.schemas.candidate import CandidateBatch, MPFields
+from hopscreen.settings import load_settings
 
 logger = logging.getLogger(__name__)
-
-MPSource = Literal["electrodes", "summary", "both"]
-
-SUMMARY_FIELDS = [
-    "material_id",
-    "structure",
-    "formula_pretty",
-    "energy_above_hull",
-    "is_stable",
-    "formation_energy_per_atom",
-    "band_gap",
-    "theoretical",
-]
-ELECTRODE_FIELDS = [
-    "id_discharge",
-    "id_charge",
-    "working_ion",
-    "battery_formula",
-    "average_voltage",
-    "capacity_grav",
-    "max_delta_volume",
-    "stability_discharge",
-]
 
 
 class MPKeyError(RuntimeError):
@@ -65,6 +61,22 @@ class MPKeyError(RuntimeError):
 
 class MPQueryError(RuntimeError):
     """The Materials Project query failed (message free of the API key)."""
+
+
+@dataclass(frozen=True)
+class MPResult:
+    """Candidates of one query and the MP database version that answered it."""
+
+    batch: CandidateBatch
+    database_version: str | None
+
+
+def mp_api_version() -> str | None:
+    """Installed mp-api version (read from its metadata, mp_api is not imported)."""
+    try:
+        return metadata.version("mp-api")
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def _mask(text: str, key: str) -> str:
@@ -92,13 +104,6 @@ def _as_str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _chunking(limit: int | None) -> dict[str, int]:
-    if limit is None:
-        return {}
-    chunk = max(1, min(limit, 1000))
-    return {"chunk_size": chunk, "num_chunks": -(-limit // chunk)}
-
-
 def _structure(value: Any) -> Structure:
     if isinstance(value, Structure):
         return value
@@ -117,97 +122,106 @@ def _summary_fields(doc: Any, endpoint: Literal["electrodes", "summary"]) -> MPF
     )
 
 
-def _elements_match(structure: Structure, chemsys: list[set[str]] | None) -> bool:
-    if chemsys is None:
+def _elements_match(structure: Structure, chemsys: list[str]) -> bool:
+    if not chemsys:
         return True
     have = {el.symbol for el in structure.composition.elements}
-    return any(have == wanted for wanted in chemsys)
+    return any(have == set(system.split("-")) for system in chemsys)
 
 
-def _to_batch(
-    rows: list[tuple[Any, MPFields]], ion: str, chemsys_elements: list[set[str]] | None
-) -> CandidateBatch:
+def _to_batch(rows: list[tuple[Any, MPFields]], query: MPQuery) -> CandidateBatch:
     named = []
     extra: dict[str, MPFields] = {}
     for doc, fields in rows:
         structure = _structure(_get(doc, "structure"))
-        if not _elements_match(structure, chemsys_elements):
+        if not _elements_match(structure, query.chemsys):
             continue
         named.append((fields.material_id, fields.material_id, structure))
         extra[fields.material_id] = fields
-    batch = candidates_from_structures(named, ion, source="mp")
+    batch = candidates_from_structures(named, query.working_ion, source="mp")
     batch.candidates = [
         c.model_copy(update={"mp_fields": extra[c.source_ref]}) for c in batch.candidates
     ]
     return batch
 
 
-def _search_summary(
-    mpr: Any,
-    ion: str,
-    *,
-    chemsys: str | list[str] | None,
-    elements: list[str] | None,
-    max_e_hull: float,
-    stable_only: bool,
-    limit: int | None,
-) -> list[Any]:
-    kwargs: dict[str, Any] = {
-        "energy_above_hull": (0.0, max_e_hull),
-        "fields": SUMMARY_FIELDS,
-        **_chunking(limit),
-    }
-    if chemsys is not None:
-        kwargs["chemsys"] = chemsys
-    else:
-        kwargs["elements"] = sorted({ion, *(elements or [])})
-    if stable_only:
-        kwargs["is_stable"] = True
-    return list(mpr.materials.summary.search(**kwargs))
+def _search_summary(mpr: Any, query: MPQuery) -> list[tuple[Any, MPFields]]:
+    docs = mpr.materials.summary.search(**summary_search_kwargs(query))
+    return [(doc, _summary_fields(doc, "summary")) for doc in docs]
 
 
-def _search_electrodes(
-    mpr: Any,
-    ion: str,
-    *,
-    elements: list[str] | None,
-    max_e_hull: float,
-    limit: int | None,
-) -> list[tuple[Any, MPFields]]:
-    kwargs: dict[str, Any] = {
-        "working_ion": ion,
-        "stability_discharge": (0.0, max_e_hull),
-        "fields": ELECTRODE_FIELDS,
-        **_chunking(limit),
-    }
-    framework = sorted(set(elements or []) - {ion})
-    if framework:
-        kwargs["elements"] = framework
-    electrodes = list(mpr.materials.insertion_electrodes.search(**kwargs))
+def _electrode_fields(doc: Any, electrode: Any) -> MPFields:
+    return _summary_fields(doc, "electrodes").model_copy(
+        update={
+            "battery_formula": _as_str(_get(electrode, "battery_formula")),
+            "average_voltage_v": _as_float(_get(electrode, "average_voltage")),
+            "capacity_grav_mah_per_g": _as_float(_get(electrode, "capacity_grav")),
+            "max_delta_volume_percent": _as_float(_get(electrode, "max_delta_volume")),
+            "id_charge": _as_str(_get(electrode, "id_charge")),
+        }
+    )
+
+
+def _search_electrodes(mpr: Any, query: MPQuery) -> list[tuple[Any, MPFields]]:
     by_id: dict[str, Any] = {}
-    for electrode in electrodes:
-        mid = _as_str(_get(electrode, "id_discharge"))
-        if mid is not None and mid not in by_id:
-            by_id[mid] = electrode
+    for kwargs in electrode_search_kwargs(query):
+        for electrode in mpr.materials.insertion_electrodes.search(**kwargs):
+            mid = _as_str(_get(electrode, "id_discharge"))
+            if mid is not None and mid not in by_id:
+                by_id[mid] = electrode
     if not by_id:
         return []
-    docs = mpr.materials.summary.search(material_ids=sorted(by_id), fields=SUMMARY_FIELDS)
+    docs = mpr.materials.summary.search(
+        material_ids=sorted(by_id), deprecated=False, fields=SUMMARY_FIELDS
+    )
     rows = []
     for doc in docs:
         electrode = by_id.get(str(_get(doc, "material_id")))
-        if electrode is None:
-            continue
-        fields = _summary_fields(doc, "electrodes").model_copy(
-            update={
-                "battery_formula": _as_str(_get(electrode, "battery_formula")),
-                "average_voltage_v": _as_float(_get(electrode, "average_voltage")),
-                "capacity_grav_mah_per_g": _as_float(_get(electrode, "capacity_grav")),
-                "max_delta_volume_percent": _as_float(_get(electrode, "max_delta_volume")),
-                "id_charge": _as_str(_get(electrode, "id_charge")),
-            }
-        )
-        rows.append((doc, fields))
+        if electrode is not None:
+            rows.append((doc, _electrode_fields(doc, electrode)))
     return rows
+
+
+def fetch_mp(
+    query: MPQuery,
+    *,
+    api_key: str | None = None,
+    rester_factory: Callable[[str], Any] | None = None,
+) -> MPResult:
+    """Run ``query`` against the Materials Project.
+
+    Parameters
+    ----------
+    query : MPQuery
+        What to fetch; every filter is sent to the server (see the module docstring).
+    api_key : str, optional
+        MP API key; defaults to the ``mp_api_key`` setting (``HOPSCREEN_MP_API_KEY``,
+        ``MP_API_KEY`` or the settings file).
+    rester_factory : callable, optional
+        ``factory(api_key)`` returning an ``MPRester``-like context manager (tests inject a
+        fake here); defaults to ``mp_api.client.MPRester``.
+
+    Returns
+    -------
+    MPResult
+        Candidates with ``source="mp"``, ``source_ref`` the material id and ``mp_fields``,
+        and the database version the client reported (None if it reported none).
+
+    Raises
+    ------
+    MPKeyError
+        When no API key is given and none is configured.
+    MPQueryError
+        When the client fails (network, bad key, bad query); the key is masked.
+
+    """
+    key = _resolve_api_key(api_key)
+    rows, version = _query_mp(rester_factory or _default_rester_factory, key, query)
+    unique = _unique_by_material(rows)
+    if query.limit is not None:
+        unique = unique[: query.limit * (2 if query.source == "both" else 1)]
+    logger.info("Materials Project returned %d structures for %s", len(unique), query.working_ion)
+    return MPResult(batch=_to_batch(unique, query), database_version=version)
 
 
 def fetch_mp_candidates(
@@ -218,37 +232,42 @@ def fetch_mp_candidates(
     source: MPSource = "electrodes",
     max_energy_above_hull_ev: float = 0.05,
     stable_only: bool = False,
+    voltage_min_v: float | None = None,
+    voltage_max_v: float | None = None,
     api_key: str | None = None,
     limit: int | None = None,
     rester_factory: Callable[[str], Any] | None = None,
 ) -> CandidateBatch:
     """Fetch host structures containing ``working_ion`` from the Materials Project.
 
+    The keyword form of :func:`fetch_mp` (the arguments are the fields of :class:`MPQuery`).
+
     Parameters
     ----------
     working_ion : str
         Element symbol of the migrating ion.
     chemsys : str or list of str, optional
-        Chemical system(s) such as ``"Li-Fe-P-O"``; candidates must have exactly these
-        elements (the working ion is added if missing). Passed to the summary search;
-        applied to the electrodes results after fetching.
+        Chemical system(s) such as ``"Li-Fe-P-O"``; candidates have exactly these elements
+        (the working ion is added if missing). Sent to both endpoints.
     elements : list of str, optional
-        Elements that must be present (besides the working ion).
+        Elements that must be present (besides the working ion); not with ``chemsys``.
     source : {"electrodes", "summary", "both"}
-        Endpoint(s) to query (see the module docstring). With "both", a material found by
-        both is kept once, with its electrode data.
+        Endpoint(s) to query. With "both", a material found by both is kept once, with its
+        electrode data.
     max_energy_above_hull_ev : float
         Upper bound of the energy above hull, eV/atom (of the discharged material for
         electrodes).
     stable_only : bool
         Keep only materials on the hull (overrides ``max_energy_above_hull_ev``).
+    voltage_min_v, voltage_max_v : float, optional
+        Average-voltage window of the electrodes, V (``source="electrodes"`` only).
     api_key : str, optional
-        MP API key; defaults to the ``MP_API_KEY`` environment variable.
+        MP API key; defaults to the ``mp_api_key`` setting (``HOPSCREEN_MP_API_KEY``,
+        ``MP_API_KEY`` or the settings file).
     limit : int, optional
-        Most documents to request per endpoint.
+        Most documents to request per search.
     rester_factory : callable, optional
-        ``factory(api_key)`` returning an ``MPRester``-like context manager (tests inject a
-        fake here); defaults to ``mp_api.client.MPRester``.
+        See :func:`fetch_mp`.
 
     Returns
     -------
@@ -257,88 +276,59 @@ def fetch_mp_candidates(
 
     Raises
     ------
-    MPKeyError
-        When no API key is given and ``MP_API_KEY`` is not set.
-    MPQueryError
-        When the client fails (network, bad key, bad query); the key is masked.
+    ValueError
+        When the query is invalid (unknown element, chemsys with elements, empty window).
+    MPKeyError, MPQueryError
+        See :func:`fetch_mp`.
 
     """
-    ion = check_working_ion(working_ion)
-    if source not in ("electrodes", "summary", "both"):
-        raise ValueError(f"source must be 'electrodes', 'summary' or 'both', not {source!r}")
-    key = _resolve_api_key(api_key)
-    max_e_hull = 0.0 if stable_only else float(max_energy_above_hull_ev)
-    chemsys_elements = _chemsys_element_sets(chemsys, ion)
-    rows = _query_mp(
-        rester_factory or _default_rester_factory,
-        key,
-        ion,
+    query = MPQuery(
+        working_ion=working_ion,
+        chemsys=[chemsys] if isinstance(chemsys, str) else list(chemsys or []),
+        elements=list(elements or []),
         source=source,
-        chemsys=chemsys,
-        elements=elements,
-        max_e_hull=max_e_hull,
+        max_energy_above_hull_ev=max_energy_above_hull_ev,
         stable_only=stable_only,
+        voltage_min_v=voltage_min_v,
+        voltage_max_v=voltage_max_v,
         limit=limit,
     )
-    unique = _unique_by_material(rows)
-    if limit is not None:
-        unique = unique[: limit * (2 if source == "both" else 1)]
-    logger.info("Materials Project returned %d structures for %s", len(unique), ion)
-    return _to_batch(unique, ion, chemsys_elements)
+    return fetch_mp(query, api_key=api_key, rester_factory=rester_factory).batch
 
 
 def _resolve_api_key(api_key: str | None) -> str:
-    """``api_key`` if given, else ``$MP_API_KEY``; :class:`MPKeyError` when neither is set."""
-    key = api_key if api_key is not None else os.environ.get("MP_API_KEY")
-    if not key:
+    """``api_key`` if given, else the ``mp_api_key`` setting; :class:`MPKeyError` if neither.
+
+    The setting comes from ``HOPSCREEN_MP_API_KEY``, else ``MP_API_KEY``, else the settings
+    file (:mod:`hopscreen.settings`).
+    """
+    if api_key is None:
+        secret = load_settings().mp_api_key
+        api_key = secret.get_secret_value() if secret is not None else None
+    if not api_key:
         raise MPKeyError(
-            "no Materials Project API key: pass api_key or set the MP_API_KEY environment "
-            "variable (get a key at https://next-gen.materialsproject.org/api)"
+            "no Materials Project API key: pass api_key, set the MP_API_KEY environment "
+            "variable or put mp_api_key in the hopscreen settings file (get a key at "
+            "https://next-gen.materialsproject.org/api)"
         )
-    return key
-
-
-def _chemsys_element_sets(chemsys: str | list[str] | None, ion: str) -> list[set[str]] | None:
-    """Element set of each chemical system, working ion included (None: no restriction)."""
-    if chemsys is None:
-        return None
-    systems = [chemsys] if isinstance(chemsys, str) else list(chemsys)
-    return [{check_working_ion(e) for e in system.split("-")} | {ion} for system in systems]
+    return api_key
 
 
 def _query_mp(
-    factory: Callable[[str], Any],
-    key: str,
-    ion: str,
-    *,
-    source: MPSource,
-    chemsys: str | list[str] | None,
-    elements: list[str] | None,
-    max_e_hull: float,
-    stable_only: bool,
-    limit: int | None,
-) -> list[tuple[Any, MPFields]]:
-    """Run the searches of ``source`` in one client session; errors come back key-free."""
+    factory: Callable[[str], Any], key: str, query: MPQuery
+) -> tuple[list[tuple[Any, MPFields]], str | None]:
+    """Rows of the searches of ``query`` in one client session, and the database version.
+
+    Errors come back free of the key.
+    """
     rows: list[tuple[Any, MPFields]] = []
     try:
         with factory(key) as mpr:
-            if source in ("electrodes", "both"):
-                rows.extend(
-                    _search_electrodes(
-                        mpr, ion, elements=elements, max_e_hull=max_e_hull, limit=limit
-                    )
-                )
-            if source in ("summary", "both"):
-                docs = _search_summary(
-                    mpr,
-                    ion,
-                    chemsys=chemsys,
-                    elements=elements,
-                    max_e_hull=max_e_hull,
-                    stable_only=stable_only,
-                    limit=limit,
-                )
-                rows.extend((doc, _summary_fields(doc, "summary")) for doc in docs)
+            if query.source in ("electrodes", "both"):
+                rows.extend(_search_electrodes(mpr, query))
+            if query.source in ("summary", "both"):
+                rows.extend(_search_summary(mpr, query))
+            version = _as_str(getattr(mpr, "db_version", None))
     except ImportError as exc:
         raise ImportError(
             "fetching from the Materials Project needs mp-api: pip install 'hopscreen[mp]'"
@@ -348,7 +338,7 @@ def _query_mp(
         raise MPQueryError(
             f"Materials Project query failed: {type(exc).__name__}: {_mask(str(exc), key)}"
         ) from None
-    return rows
+    return rows, version
 
 
 def _unique_by_material(rows: list[tuple[Any, MPFields]]) -> list[tuple[Any, MPFields]]:

@@ -48,7 +48,8 @@ def download(
         Path | None,
         typer.Option(
             "--dest",
-            help="Data directory (default: $HOPSCREEN_DATA_DIR, else the user cache).",
+            help="Data directory (default: $HOPSCREEN_DATA_DIR or the settings file's data_dir, "
+            "else the user cache).",
         ),
     ] = None,
     dataset: Annotated[
@@ -113,7 +114,8 @@ def info(
         Path | None,
         typer.Option(
             "--data-dir",
-            help="Data directory (default: $HOPSCREEN_DATA_DIR, else the user cache).",
+            help="Data directory (default: $HOPSCREEN_DATA_DIR or the settings file's data_dir, "
+            "else the user cache).",
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,

@@ -16,6 +16,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from hopscreen.cli.options import MODEL_HELP
 from hopscreen.data.paths import HopscreenDataError
 from hopscreen.evaluation.evaluate import evaluate_model
 from hopscreen.evaluation.results import write_result_files
@@ -220,9 +221,7 @@ def evaluate(
         str | None,
         typer.Option(
             "--model",
-            help="Model folder or shipped model name: physics-bvse-chgnet-gbr (default), "
-            "chgnet-gbr, model3-default "
-            "(ALIGNN).",
+            help=MODEL_HELP,
         ),
     ] = None,
     split: Annotated[
@@ -236,7 +235,9 @@ def evaluate(
     data_dir: Annotated[
         Path | None,
         typer.Option(
-            "--data-dir", help="Data directory (default: $HOPSCREEN_DATA_DIR, else the user cache)."
+            "--data-dir",
+            help="Data directory (default: $HOPSCREEN_DATA_DIR or the settings file's data_dir, "
+            "else the user cache).",
         ),
     ] = None,
     device: Annotated[

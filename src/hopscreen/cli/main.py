@@ -21,7 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# (module, attribute, name): sub-apps are typer.Typer groups, commands are plain functions.
+# (module, attribute): sub-apps are typer.Typer groups, commands are plain functions.
 _GROUPS: list[tuple[str, str]] = [
     ("hopscreen.cli.data", "data"),
     ("hopscreen.cli.train", "train"),
@@ -30,6 +30,7 @@ _GROUPS: list[tuple[str, str]] = [
 ]
 _COMMANDS: list[tuple[str, str]] = [
     ("hopscreen.cli.hops", "hops"),
+    ("hopscreen.cli.neb_inputs", "neb_inputs"),
     ("hopscreen.cli.candidates", "candidates"),
     ("hopscreen.cli.screen", "screen"),
     ("hopscreen.cli.report", "report"),
@@ -46,7 +47,9 @@ def _register() -> None:
     for module_name, name in _GROUPS:
         app.add_typer(importlib.import_module(module_name).app, name=name)
     for module_name, name in _COMMANDS:
-        app.command(name=name)(getattr(importlib.import_module(module_name), name))
+        # the command is the function's name with dashes: neb_inputs -> neb-inputs
+        command = getattr(importlib.import_module(module_name), name)
+        app.command(name=name.replace("_", "-"))(command)
 
 
 _register()

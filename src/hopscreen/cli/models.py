@@ -18,7 +18,11 @@ app = typer.Typer(
 
 RegistryOption = Annotated[
     Path | None,
-    typer.Option("--registry", help="Registry folder (default: the per-user data folder)."),
+    typer.Option(
+        "--registry",
+        help="Registry folder (default: $HOPSCREEN_REGISTRY_DIR or the settings file's "
+        "registry_dir, else the per-user data folder).",
+    ),
 ]
 
 

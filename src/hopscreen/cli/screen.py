@@ -4,7 +4,8 @@ Only parses options, builds a :class:`hopscreen.workflow.campaign.CampaignConfig
 :func:`hopscreen.workflow.campaign.build_round` /
 :func:`~hopscreen.workflow.campaign.run_round_locally` /
 :func:`~hopscreen.workflow.campaign.submit_to_launchpad`.
-Exit codes: 0 success, 1 bad options or configuration, 2 the round did not finish or did
+Exit codes: 0 success, 1 bad options or configuration (a candidates file that cannot be read,
+a Materials Project query that cannot run), 2 the round did not finish or did
 not do its work (a stage's job failed, or no candidate was valid; what finished is stored).
 """
 
@@ -14,6 +15,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -21,9 +23,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hopscreen.candidates import CandidateFileError, MPKeyError, MPQueryError
 from hopscreen.cli.chatter import LOG_NAME, chatter_to_log
+from hopscreen.cli.ranking import print_predicted_ranking
 from hopscreen.screening.collect import round_problems
+from hopscreen.settings import SettingsError, load_settings
 from hopscreen.store.errors import ResultsStoreError
+from hopscreen.store.job_store import JobStoreFileError, load_job_store
 from hopscreen.workflow.campaign import (
     CampaignConfig,
     CampaignConfigError,
@@ -33,6 +39,23 @@ from hopscreen.workflow.campaign import (
     run_round_locally,
     submit_to_launchpad,
 )
+
+MP_CHEMSYS_HELP = (
+    "Materials Project chemical system, e.g. Li-Fe-P-O. Queried on this machine (also with "
+    "--fireworks: workers never call MP) and saved under RESULTS/candidates/, reused while "
+    "that file exists; needs MP_API_KEY."
+)
+
+
+JobStoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--job-store",
+        help="jobflow.yaml-style file whose JOB_STORE (e.g. a MongoStore) receives every "
+        "document of the round instead of the results folder's embedded store (default: "
+        "the job_store setting, HOPSCREEN_JOB_STORE; see launch_configs/README.md).",
+    ),
+]
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -93,17 +116,27 @@ def make_config(
 
 
 class _StatusHandler(logging.Handler):
-    """Shows jobflow's "Starting job" messages in a rich status line."""
+    """Shows jobflow's "Starting job" messages in a rich status line.
 
-    def __init__(self, status: Any) -> None:
+    When the verification job starts, ``on_verify`` runs once (it prints the predicted
+    ranking) and the time is kept, so that verification can be timed on its own.
+    """
+
+    def __init__(self, status: Any, on_verify: Callable[[], object] | None = None) -> None:
         super().__init__(level=logging.INFO)
         self.status = status
         self.started = time.perf_counter()
+        self.verify_started: float | None = None
+        self.on_verify = on_verify
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
         if message.startswith("Starting job"):
             name = message.split(" - ", 1)[-1].split(" (")[0]
+            if name.startswith("verify") and self.verify_started is None:
+                self.verify_started = time.perf_counter()
+                if self.on_verify is not None:
+                    self.on_verify()
             elapsed = time.perf_counter() - self.started
             self.status.update(f"[bold]running[/bold] {name}  ({elapsed:.0f} s so far)")
 
@@ -158,7 +191,7 @@ def screen(
     demo: Annotated[bool, typer.Option("--demo", help="Screen the bundled demo hosts.")] = False,
     mp_chemsys: Annotated[
         list[str] | None,
-        typer.Option("--mp-chemsys", help="Materials Project chemical system, e.g. Li-Fe-P-O."),
+        typer.Option("--mp-chemsys", help=MP_CHEMSYS_HELP),
     ] = None,
     ion: Annotated[
         str | None, typer.Option("--ion", help="Working ion (demo: each host's own if unset).")
@@ -199,6 +232,7 @@ def screen(
             "(default: published DFT GGA and GGA+U only; others are excluded and counted).",
         ),
     ] = None,
+    job_store: JobStoreOption = None,
 ) -> None:
     """Screen hosts for migration barriers: predict, select, verify and store one round.
 
@@ -224,7 +258,7 @@ def screen(
         )
     except CampaignConfigError as exc:
         raise _fail(str(exc)) from exc
-    _run_campaign(campaign, fireworks=fireworks)
+    _run_campaign(campaign, fireworks=fireworks, job_store=_job_store_file(job_store))
 
 
 def _writable(path: Path) -> bool:
@@ -248,16 +282,32 @@ def check_results_dir(path: Path) -> None:
         raise _fail(f"the results folder {path} is not writable (permission denied)", code=2)
 
 
-def _run_campaign(campaign: CampaignConfig, *, fireworks: bool) -> None:
+def _job_store_file(explicit: Path | None) -> Path | None:
+    """``--job-store``, else the ``job_store`` setting; checked now (exit 1 when unusable)."""
+    try:
+        found = explicit if explicit is not None else load_settings().job_store
+        if found is not None:
+            load_job_store(found)
+    except (SettingsError, JobStoreFileError) as exc:
+        raise _fail(str(exc)) from None
+    return found
+
+
+def _run_campaign(
+    campaign: CampaignConfig, *, fireworks: bool, job_store: Path | None = None
+) -> None:
     """Build the round; submit it to FireWorks, or run it here and print its summary."""
     console = Console(file=sys.stdout)  # stdout is the log file while the round runs
     results_dir = Path(campaign.results_dir)
     check_results_dir(results_dir)
-    flow = build_round(campaign)
+    try:
+        flow = build_round(campaign)  # a Materials Project source is fetched here, not on workers
+    except (CampaignConfigError, CandidateFileError, MPKeyError, MPQueryError) as exc:
+        raise _fail(str(exc)) from None
     if fireworks:
         try:
-            ids = submit_to_launchpad(flow, results_dir)
-        except LaunchPadError as exc:
+            ids = submit_to_launchpad(flow, results_dir, job_store=job_store)
+        except (LaunchPadError, JobStoreFileError) as exc:
             raise _fail(str(exc), code=2) from None
         console.print(f"Added a workflow of {len(ids)} Fireworks to the LaunchPad: {ids}")
         return
@@ -266,12 +316,16 @@ def _run_campaign(campaign: CampaignConfig, *, fireworks: bool) -> None:
         if caps:
             console.print(f"[yellow]uMLIP verification is capped:[/yellow] {caps}")
     start = time.perf_counter()
-    summary = _run_with_status(console, flow, results_dir)
-    table = Table(title=f"Screening round ({time.perf_counter() - start:.0f} s)")
+    summary, verify_started = _run_with_status(console, flow, results_dir, job_store)
+    end = time.perf_counter()
+    table = Table(title=f"Screening round ({end - start:.0f} s)")
     table.add_column("quantity")
     table.add_column("value", justify="right")
     for name, value in summary_rows(summary):
         table.add_row(name, value)
+    if verify_started is not None:
+        table.add_row("time to the predicted ranking", f"{verify_started - start:.0f} s")
+        table.add_row(f"verification ({campaign.verifier})", f"{end - verify_started:.0f} s")
     console.print(table)
     _echo_rejected(summary)
     problems = round_problems(summary)
@@ -291,19 +345,26 @@ def _echo_rejected(summary: Any) -> None:
         typer.echo(f"rejected: … and {more} more (the failures collection has them all)", err=True)
 
 
-def _run_with_status(console: Console, flow: Any, results_dir: Path) -> Any:
-    """Run the round locally, showing the running job in a status line; its summary."""
+def _run_with_status(
+    console: Console, flow: Any, results_dir: Path, job_store: Path | None = None
+) -> tuple[Any, float | None]:
+    """Run the round locally; the summary and when verification started (None: never).
+
+    The running job shows in a status line; the predicted ranking is printed when
+    verification starts.
+    """
     logger = logging.getLogger("jobflow")
     with (
         chatter_to_log(results_dir / LOG_NAME),
         console.status("starting the round") as status,
     ):
-        handler = _StatusHandler(status)
+        handler = _StatusHandler(status, lambda: print_predicted_ranking(console, results_dir))
         logger.addHandler(handler)
         old_level = logger.level
         logger.setLevel(logging.INFO)
         try:
-            return run_round_locally(flow, results_dir)
+            summary = run_round_locally(flow, results_dir, job_store=job_store)
+            return summary, handler.verify_started
         except (RuntimeError, ResultsStoreError, PermissionError) as exc:
             raise _fail(str(exc), code=2) from exc
         finally:

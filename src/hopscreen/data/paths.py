@@ -1,16 +1,18 @@
 """Where the published datasets live, and the errors raised when they are missing or damaged.
 
 The data directory is resolved, in order of precedence, from an explicit argument, the
-``HOPSCREEN_DATA_DIR`` environment variable, and the user cache directory
+``data_dir`` site setting (the ``HOPSCREEN_DATA_DIR`` environment variable, else the settings
+file: :mod:`hopscreen.settings`), and the user cache directory
 (``platformdirs.user_cache_dir("hopscreen")/data``). Nothing is created or read at import time.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from platformdirs import user_cache_dir
+
+from hopscreen.settings import load_settings
 
 ENV_VAR = "HOPSCREEN_DATA_DIR"
 DOWNLOAD_COMMAND = "hopscreen data download"
@@ -81,13 +83,12 @@ def resolve_data_dir(explicit: Path | str | None = None) -> Path:
     Returns
     -------
     pathlib.Path
-        ``explicit`` if given, else ``$HOPSCREEN_DATA_DIR`` if set and non-empty, else
-        :func:`user_cache_data_dir`. ``~`` is expanded; the directory may not exist.
+        ``explicit`` if given, else the ``data_dir`` setting (``$HOPSCREEN_DATA_DIR`` if set
+        and non-empty, else the settings file's), else :func:`user_cache_data_dir`. ``~`` is
+        expanded; the directory may not exist.
 
     """
     if explicit is not None and str(explicit) != "":
         return Path(explicit).expanduser()
-    env = os.environ.get(ENV_VAR, "").strip()
-    if env:
-        return Path(env).expanduser()
-    return user_cache_data_dir()
+    configured = load_settings().data_dir
+    return configured if configured is not None else user_cache_data_dir()

@@ -30,6 +30,7 @@ from hopscreen.models.bundle import ModelLoadError, sha256_file
 from hopscreen.models.kinds import AnyCard, member_files, read_card, verify_model
 from hopscreen.models.shipped import default_model_dir, resolve_model_dir
 from hopscreen.schemas.training import ModelVersionDoc
+from hopscreen.settings import load_settings
 
 INDEX_NAME = "index.json"
 INDEX_FORMAT = 1
@@ -40,7 +41,15 @@ class UnknownModelError(LookupError):
 
 
 def default_registry_root() -> Path:
-    """The per-user registry folder: ``platformdirs.user_data_dir("hopscreen")/models``."""
+    """The registry folder: the ``registry_dir`` site setting, else the per-user folder.
+
+    The setting is ``$HOPSCREEN_REGISTRY_DIR`` or the settings file's (see
+    :mod:`hopscreen.settings`); the per-user folder is
+    ``platformdirs.user_data_dir("hopscreen")/models``.
+    """
+    configured = load_settings().registry_dir
+    if configured is not None:
+        return configured
     return Path(platformdirs.user_data_dir("hopscreen")) / "models"
 
 

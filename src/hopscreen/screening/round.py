@@ -14,6 +14,7 @@ from hopscreen.candidates import (
     fetch_mp_candidates,
     load_demo_candidates,
     load_local_candidates,
+    read_candidates_file,
 )
 from hopscreen.hops import HopOptions, HopsResult, enumerate_hops, hops_for_structure
 from hopscreen.hops.hop import Hop
@@ -44,6 +45,7 @@ def load_candidates(
     mp_chemsys: Sequence[str] = (),
     working_ion: str | None = None,
     limits: InputLimits | None = None,
+    candidates_files: Sequence[str] = (),
 ) -> CandidateBatch:
     """Load candidates from every requested source into one de-duplicated batch.
 
@@ -60,11 +62,19 @@ def load_candidates(
         Element of the migrating ion; required for ``files`` and ``mp_chemsys``.
     limits
         Caps of the input gate for the local files (None: the defaults).
+    candidates_files
+        Saved candidates files (``hopscreen candidates --mp … --save``), read offline; with
+        ``working_ion`` set, each must hold that ion's candidates.
 
     Returns
     -------
     CandidateBatch
         Candidates and failures of all sources; repeated structures become ``duplicate``.
+
+    Raises
+    ------
+    hopscreen.candidates.CandidateFileError
+        When a candidates file is missing, damaged or holds another ion.
 
     """
     if (files or mp_chemsys) and working_ion is None:
@@ -74,8 +84,10 @@ def load_candidates(
         batch.extend(load_demo_candidates(working_ion))
     if files:
         batch.extend(load_local_candidates(list(files), working_ion, limits=limits))
-    for chemsys in mp_chemsys:
-        batch.extend(fetch_mp_candidates(working_ion, chemsys=chemsys))
+    for path in candidates_files:
+        batch.extend(read_candidates_file(path, working_ion=working_ion).batch)
+    if mp_chemsys:
+        batch.extend(fetch_mp_candidates(working_ion, chemsys=list(mp_chemsys)))
     return batch
 
 
@@ -180,14 +192,20 @@ def find_hop(candidate: CandidateDoc, hop_id: str, hop_options: HopOptions | Non
 
 
 def failed_verification(
-    hop_id: str, candidate_id: str | None, reason: str, tier: Literal["umlip", "vasp"] = "umlip"
+    hop_id: str,
+    candidate_id: str | None,
+    reason: str,
+    tier: Literal["umlip", "vasp"] = "umlip",
+    level: LevelOfTheory | None = None,
 ) -> VerificationDoc:
-    """A ``status="failed"`` verification document for a hop that could not be verified."""
-    level = (
-        LevelOfTheory(method="CI-NEB", code="CHGNet")
-        if tier == "umlip"
-        else LevelOfTheory(method="CI-NEB", code="VASP")
-    )
+    """A ``status="failed"`` verification document for a hop that could not be verified.
+
+    ``level`` is the level of theory the verification would have had; None when it is not
+    known (a job that never returned): then the tier's generic CI-NEB level.
+    """
+    if level is None:
+        code: Literal["CHGNet", "VASP"] = "CHGNet" if tier == "umlip" else "VASP"
+        level = LevelOfTheory(method="CI-NEB", code=code)
     return VerificationDoc(
         verification_id=verification_id(hop_id, level),
         hop_id=hop_id,

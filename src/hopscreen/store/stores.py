@@ -4,7 +4,9 @@ Embedded default: montydb with sqlite storage in a results folder (database ``ho
 collection per document kind, next to the collections of the jobflow ``JobStore``
 (``jobflow_outputs`` and ``jobflow_data``) when the flows run with :func:`jobflow_store`.
 Beyond one machine the same collections live in MongoDB, configured with a dict of
-``maggma.stores.MongoStore`` arguments (never credentials in code: read them from a file).
+``maggma.stores.MongoStore`` arguments (never credentials in code: read them from a file), or
+in the job store of a jobflow.yaml-style file that a results folder is bound to
+(:mod:`hopscreen.store.job_store`): both functions here follow that binding.
 """
 
 from __future__ import annotations
@@ -13,6 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hopscreen.store.folder import DATABASE_NAME, check_results_folder
+from hopscreen.store.job_store import (
+    bind_job_store,
+    describe_store,
+    linked_job_store_file,
+    load_job_store,
+    results_stores_like,
+)
 from hopscreen.store.results import COLLECTIONS, ResultsStore
 
 if TYPE_CHECKING:
@@ -121,7 +130,10 @@ def open_results_store(
         (:func:`~hopscreen.store.folder.check_results_folder`), nothing is written into it (a
         read-only store is read through a private copy of each collection), and writes raise
         :class:`~hopscreen.store.errors.StorePermissionError`. Implies ``create=False``; no
-        effect with ``mongo``.
+        effect with ``mongo`` or a bound folder.
+
+    A folder bound to a job store file (:func:`~hopscreen.store.job_store.bind_job_store`)
+    opens that job store's results collections instead of an embedded store.
 
     Returns
     -------
@@ -138,6 +150,8 @@ def open_results_store(
         With ``read_only``, if the store's files are damaged.
     ValueError
         If neither or both of ``results_dir`` and ``mongo`` are given.
+    JobStoreFileError
+        If the folder is bound to a job store file that is missing or unusable.
 
     """
     _check_backend(results_dir, mongo)
@@ -148,6 +162,11 @@ def open_results_store(
         location = mongo.get("uri") or f"mongodb://{mongo.get('host', 'localhost')}"
         return ResultsStore(stores, location=str(location))
     path = Path(results_dir).expanduser()  # type: ignore[arg-type]
+    linked = linked_job_store_file(path)
+    if linked is not None:
+        docs_store = load_job_store(linked).docs_store
+        location = f"{describe_store(docs_store)} (job store of {path})"
+        return ResultsStore(results_stores_like(docs_store), location=location)
     if read_only:
         check_results_folder(path)
     elif not path.is_dir():
@@ -168,7 +187,8 @@ def jobflow_store(
 
     The job outputs go to ``jobflow_outputs`` and large data (``additional_stores`` name
     ``"data"``) to ``jobflow_data``, in the same MontyDB folder (or MongoDB database) as the
-    results store. The store is on disk, so it also works for FireWorks workers.
+    results store. The store is on disk, so it also works for FireWorks workers. A folder
+    bound to a job store file gives that file's job store.
 
     Parameters
     ----------
@@ -192,7 +212,39 @@ def jobflow_store(
         data = mongo_store(mongo, JOBFLOW_DATA_COLLECTION, "blob_uuid")
     else:
         path = Path(results_dir).expanduser()  # type: ignore[arg-type]
+        linked = linked_job_store_file(path)
+        if linked is not None:
+            return load_job_store(linked)
         path.mkdir(parents=True, exist_ok=True)
         docs = monty_store(path, JOBFLOW_DOCS_COLLECTION, "uuid")
         data = monty_store(path, JOBFLOW_DATA_COLLECTION, "blob_uuid")
     return JobStore(docs, additional_stores={"data": data})
+
+
+def round_job_store(results_dir: str | Path, job_store_file: str | Path | None = None) -> JobStore:
+    """The job store a round on ``results_dir`` writes to.
+
+    Parameters
+    ----------
+    results_dir : str or Path
+        Results folder of the round.
+    job_store_file : str or Path, optional
+        A jobflow.yaml-style job store file: the folder is bound to it
+        (:func:`~hopscreen.store.job_store.bind_job_store`), so that the round's job documents
+        and results collections all go to that store. None: :func:`jobflow_store` (the
+        folder's embedded MontyStore, or the job store it is already bound to).
+
+    Returns
+    -------
+    jobflow.JobStore
+        Not yet connected.
+
+    Raises
+    ------
+    JobStoreFileError
+        If the file is not a usable job store, or the folder already holds an embedded store.
+
+    """
+    if job_store_file is not None:
+        return bind_job_store(results_dir, job_store_file)
+    return jobflow_store(results_dir)

@@ -30,11 +30,11 @@ import numpy as np
 from pydantic import Field
 from pymatgen.core import Structure
 
-from hopscreen.hops.band import build_band, endpoints_from_band
 from hopscreen.hops.hop import Hop
-from hopscreen.hops.supercell import SupercellOptions, supercell_endpoints
+from hopscreen.hops.supercell import SupercellOptions
 from hopscreen.schemas.base import Config
 from hopscreen.schemas.verification import LevelOfTheory, VerificationDoc
+from hopscreen.verification.endpoints import ordered_endpoints
 from hopscreen.verification.result import barrier_from_energies, verification_id
 
 if TYPE_CHECKING:
@@ -257,8 +257,9 @@ def run_umlip_neb(
     Parameters
     ----------
     initial, final : pymatgen.core.Structure
-        Endpoints on the same lattice, listing the same species in the same order (for
-        vacancy-mode supercell endpoints use :func:`verify_hop`, which reorders them).
+        Endpoints on the same lattice, listing the same atoms in the same order (for an
+        enumerated hop use :func:`verify_hop`, which builds them with
+        :func:`hopscreen.verification.endpoints.ordered_endpoints`).
     hop_id : str
         Id of the hop.
     candidate_id : str, optional
@@ -316,23 +317,10 @@ def run_umlip_neb(
 def hop_endpoints(hop: Hop, options: SupercellOptions) -> tuple[Structure, Structure]:
     """Vacancy-mode supercell endpoints of ``hop`` in a common atom order.
 
-    Parameters
-    ----------
-    hop : Hop
-        The hop.
-    options : SupercellOptions
-        Supercell size.
-
-    Returns
-    -------
-    tuple of pymatgen.core.Structure
-        ``(initial, final)``, migrating ion first, then the host atoms in the same order.
-
+    The same as :func:`hopscreen.verification.endpoints.ordered_endpoints` (kept under this
+    name for existing callers).
     """
-    ends = supercell_endpoints(hop, options)
-    band = build_band(ends.initial, ends.final, hop.working_ion)
-    initial, final = endpoints_from_band(band)  # hopscreen.schemas.structure.Crystal
-    return initial.to_structure(), final.to_structure()
+    return ordered_endpoints(hop, options)
 
 
 def verify_hop(
@@ -357,7 +345,7 @@ def verify_hop(
     """
     config = config or UmlipNebConfig()
     try:
-        initial, final = hop_endpoints(hop, config.supercell)
+        initial, final = ordered_endpoints(hop, config.supercell)
     except Exception as exc:
         level = LevelOfTheory(method="CI-NEB" if config.climbing_image else "NEB", code="CHGNet")
         try:

@@ -6,6 +6,7 @@ Example ``campaign.yaml``::
       demo: false
       files: ["structures/*.cif"]
       mp_chemsys: ["Li-Fe-P-O"]
+      candidates_file: null  # or a saved MP query: hopscreen candidates --mp … --save DIR
     ion: Li
     results_dir: results/lfpo
     model: null              # shipped default; or a folder / shipped model name
@@ -25,6 +26,12 @@ Each section is the options object of its stage, passed unchanged to the library
 :class:`~hopscreen.verification.vasp.VaspNebConfig`, ``finetune``
 :class:`~hopscreen.screening.finetune.FinetuneSettings` (plus ``enabled``).
 Unknown keys are rejected with the list of allowed ones, so a typo never passes silently.
+
+Materials Project sources never make a compute node call MP unless ``mp_on_worker: true``:
+:func:`build_round` runs the ``mp_chemsys`` query on the machine that builds the round (the
+login node for FireWorks), saves it as a candidates file under ``<results_dir>/candidates/``
+(reused while it exists) and gives the candidates job that file to read.
+
 The functions here build the round's Flow and run it locally or submit it to FireWorks; the
 scripts in ``flows/`` and the ``hopscreen screen`` command only call them.
 """
@@ -32,6 +39,7 @@ scripts in ``flows/`` and the ``hopscreen screen`` command only call them.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -39,6 +47,7 @@ import yaml
 from jobflow import Flow, run_locally
 from pydantic import Field, ValidationError
 
+from hopscreen.candidates import MPQuery, read_candidates_file, save_mp_candidates
 from hopscreen.hops import HopOptions
 from hopscreen.inference.config import PredictionConfig
 from hopscreen.registry import ModelRegistry
@@ -46,7 +55,8 @@ from hopscreen.schemas.base import Config
 from hopscreen.schemas.round import JobError, RoundSummary
 from hopscreen.screening.finetune import FinetuneSettings
 from hopscreen.selection import SelectionConfig
-from hopscreen.store import jobflow_store
+from hopscreen.settings import load_settings
+from hopscreen.store import round_job_store
 from hopscreen.store.killed_runs import mark_local_run, prune_killed_runs
 from hopscreen.verification.umlip import UmlipNebConfig
 from hopscreen.verification.vasp import VaspNebConfig
@@ -77,6 +87,17 @@ class SourcesConfig(Config):
     files: list[str] = Field(default_factory=list, description="Structure files or globs.")
     mp_chemsys: list[str] = Field(
         default_factory=list, description="Materials Project chemical systems, e.g. Li-Fe-P-O."
+    )
+    candidates_file: str | None = Field(
+        None,
+        description="Saved candidates file (hopscreen candidates --mp … --save DIR), read "
+        "offline by the candidates job.",
+    )
+    mp_on_worker: bool = Field(
+        False,
+        description="Query mp_chemsys in the candidates job, on whichever worker runs it (it "
+        "needs internet and MP_API_KEY there); false: query when the round is built and save "
+        "the result under <results_dir>/candidates/.",
     )
 
 
@@ -125,8 +146,10 @@ class CampaignConfig(Config):
     def check_sources(self) -> None:
         """Raise :class:`CampaignConfigError` if nothing is to be screened or the ion is missing."""
         src = self.sources
-        if not (src.demo or src.files or src.mp_chemsys):
-            raise CampaignConfigError("no candidate source: use demo, files or mp_chemsys")
+        if not (src.demo or src.files or src.mp_chemsys or src.candidates_file):
+            raise CampaignConfigError(
+                "no candidate source: use demo, files, mp_chemsys or candidates_file"
+            )
         if (src.files or src.mp_chemsys) and not self.ion:
             raise CampaignConfigError("files and mp_chemsys sources need a working ion (ion:)")
 
@@ -243,18 +266,66 @@ def build_round(config: CampaignConfig) -> Flow:
     model = round_model(config)
     if model != config.model:
         config = config.model_copy(update={"model": model})
+    candidates_files, mp_chemsys = candidate_sources(config)
     maker = to_finetune_maker(config) if config.finetune.enabled else config.to_maker()
     return maker.make(
         str(Path(config.results_dir).resolve()),
         demo=src.demo,
         files=list(src.files),
-        mp_chemsys=list(src.mp_chemsys),
+        mp_chemsys=mp_chemsys,
         working_ion=config.ion,
+        candidates_files=candidates_files,
     )
 
 
-def run_round_locally(flow: Flow, results_dir: str | Path, *, log: bool = False) -> RoundSummary:
-    """Run a round with ``jobflow.run_locally`` on the on-disk job store of ``results_dir``.
+def candidate_sources(
+    config: CampaignConfig, *, rester_factory: Callable[[str], Any] | None = None
+) -> tuple[list[str], list[str]]:
+    """(candidates files, MP chemical systems) the round's candidates job gets.
+
+    ``sources.candidates_file`` is checked now (readable, intact, the campaign's ion) and
+    passed as an absolute path. ``sources.mp_chemsys`` is queried here, on the machine that
+    builds the round, and saved under ``<results_dir>/candidates/`` (an existing file of the
+    same query is reused), unless ``sources.mp_on_worker``: then the job queries it.
+
+    Raises
+    ------
+    CampaignConfigError
+        An ``mp_chemsys`` entry that is not a chemical system.
+    hopscreen.candidates.CandidateFileError
+        The candidates file is missing, damaged or holds another ion.
+    hopscreen.candidates.MPKeyError, hopscreen.candidates.MPQueryError
+        The Materials Project query cannot run.
+
+    """
+    src = config.sources
+    files = []
+    if src.candidates_file:
+        path = Path(src.candidates_file).resolve()
+        read_candidates_file(path, working_ion=config.ion)
+        files.append(str(path))
+    if not src.mp_chemsys or src.mp_on_worker:
+        return files, list(src.mp_chemsys)
+    try:
+        query = MPQuery(working_ion=str(config.ion), chemsys=list(src.mp_chemsys))
+    except ValidationError as exc:
+        raise CampaignConfigError(f"sources.mp_chemsys: {exc.errors()[0]['msg']}") from None
+    where = Path(config.results_dir).resolve() / "candidates"
+    saved = save_mp_candidates(query, where, rester_factory=rester_factory)
+    logging.getLogger(__name__).info(
+        "%s Materials Project candidates: %s", "reused" if saved.reused else "saved", saved.path
+    )
+    return [*files, str(saved.path)], []
+
+
+def run_round_locally(
+    flow: Flow, results_dir: str | Path, *, log: bool = False, job_store: str | Path | None = None
+) -> RoundSummary:
+    """Run a round with ``jobflow.run_locally`` on the job store of ``results_dir``.
+
+    That is the folder's embedded MontyStore, unless a job store file is given (``job_store``,
+    else the ``job_store`` site setting): then the folder is bound to it and every document
+    goes there (:func:`hopscreen.store.round_job_store`).
 
     Jobs that raise do not stop the round (the collector still writes what finished); their
     exceptions are returned in the summary's ``job_errors``, whatever ``log`` says. The job
@@ -273,12 +344,13 @@ def run_round_locally(flow: Flow, results_dir: str | Path, *, log: bool = False)
 
     """
     Path(results_dir).mkdir(parents=True, exist_ok=True)
+    store = round_job_store(results_dir, _job_store_file(job_store))
     pruned = prune_killed_runs(results_dir)
     if pruned:
         logging.getLogger(__name__).info("deleted %d job documents of killed rounds", pruned)
     marker = mark_local_run(results_dir, flow.uuid)
     with _JobErrorLog() as errors:
-        responses = run_locally(flow, store=jobflow_store(results_dir), log=log)
+        responses = run_locally(flow, store=store, log=log)
     marker.unlink(missing_ok=True)  # not reached when the run is killed
     final = responses.get(flow.output.uuid)
     if not final:
@@ -320,11 +392,18 @@ class _JobErrorLog(logging.Handler):
             self.found.append(JobError(job_name=name, error=lines[-1] if lines else "unknown"))
 
 
-def submit_to_launchpad(flow: Flow, results_dir: str | Path, launchpad: Any = None) -> list[int]:
+def submit_to_launchpad(
+    flow: Flow,
+    results_dir: str | Path,
+    launchpad: Any = None,
+    *,
+    job_store: str | Path | None = None,
+) -> list[int]:
     """Add a round to a FireWorks LaunchPad; workers write to the job store of ``results_dir``.
 
-    The job store travels inside each Firework (serialised), so ``results_dir`` must be on a
-    file system the workers see; ``launchpad`` defaults to ``LaunchPad.auto_load()``.
+    The job store (chosen as in :func:`run_round_locally`) travels inside each Firework
+    (serialised), and the jobs open the results store of ``results_dir``, so that folder must
+    be on a file system the workers see; ``launchpad`` defaults to ``LaunchPad.auto_load()``.
 
     Returns
     -------
@@ -344,7 +423,8 @@ def submit_to_launchpad(flow: Flow, results_dir: str | Path, launchpad: Any = No
     from pymongo.errors import PyMongoError
 
     Path(results_dir).mkdir(parents=True, exist_ok=True)
-    workflow = flow_to_workflow(flow, store=jobflow_store(results_dir))
+    store = round_job_store(results_dir, _job_store_file(job_store))
+    workflow = flow_to_workflow(flow, store=store)
     try:
         if launchpad is None:
             # optional dependency (engine extra): fireworks
@@ -361,3 +441,8 @@ def submit_to_launchpad(flow: Flow, results_dir: str | Path, launchpad: Any = No
             "--fireworks"
         ) from exc
     return sorted(int(v) for v in mapping.values())
+
+
+def _job_store_file(explicit: str | Path | None) -> Path | None:
+    """The job store file of a round: ``explicit``, else the ``job_store`` site setting."""
+    return Path(explicit) if explicit is not None else load_settings().job_store

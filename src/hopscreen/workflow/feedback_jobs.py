@@ -52,7 +52,7 @@ def finetune_on_feedback_job(
         return FinetuneResult(status="failed", reason=f"{type(exc).__name__}: {exc}")
 
 
-@job(output_schema=PredictionsOutput)
+@job(output_schema=PredictionsOutput, data=["predictions", "failures"])
 def repredict_unverified_job(
     results_dir: str,
     finetune: FinetuneResult | None,

@@ -16,6 +16,11 @@ and is a deterministic function of (host structure, hop options, hop_id). The pr
 verification jobs rebuild the bands/endpoints they need from the candidate documents with
 :func:`hopscreen.hops.hops_for_structure`, keeping only the requested ``hop_id`` s.
 
+The list fields of the outputs that grow with the round (candidates, hops, networks,
+predictions, failures, verifications) go to the job store's ``data`` additional store
+(jobflow's ``@job(data=...)``): the job document keeps a small blob reference, so thousands of
+hosts never make a job document exceed MongoDB's 16 MB; references resolve them transparently.
+
 Jobs never raise for a bad input item: failures become documents (``CandidateFailure``,
 ``HopFailure``, a ``VerificationDoc`` with ``status="failed"``) so that the collector always runs.
 """
@@ -28,7 +33,7 @@ from typing import Any, Literal
 from jobflow import CURRENT_JOB, Flow, OnMissing, Response, job
 
 from hopscreen.candidates import InputLimits
-from hopscreen.hops import HopOptions, supercell_endpoints
+from hopscreen.hops import HopOptions
 from hopscreen.inference.config import PredictionConfig
 from hopscreen.schemas.candidate import CandidateDoc
 from hopscreen.schemas.hop import HopDoc, HostNetworkDoc
@@ -48,6 +53,7 @@ from hopscreen.screening.round import (
     as_candidate,
     eligible_predictions,
     enumerate_round_hops,
+    failed_verification,
     find_hop,
     gather_verification_docs,
     hop_batches,
@@ -59,7 +65,13 @@ from hopscreen.screening.round import (
 from hopscreen.screening.verdicts import round_verdicts
 from hopscreen.selection import SelectionConfig, select_hops
 from hopscreen.selection.verdict import VerdictConfig
-from hopscreen.verification import VaspNebConfig, make_vasp_neb_flow, parse_vasp_neb_output
+from hopscreen.verification import (
+    VaspNebConfig,
+    make_vasp_neb_flow,
+    ordered_endpoints,
+    parse_vasp_neb_output,
+    vasp_level_of_theory,
+)
 from hopscreen.verification.umlip import UmlipNebConfig
 
 VerifierTier = Literal["umlip", "vasp", "none"]
@@ -68,7 +80,7 @@ VerifierTier = Literal["umlip", "vasp", "none"]
 # ---------------------------------------------------------------------------------------------
 # Jobs
 # ---------------------------------------------------------------------------------------------
-@job(output_schema=CandidatesOutput)
+@job(output_schema=CandidatesOutput, data=["candidates", "failures"])
 def fetch_candidates(
     demo: bool = False,
     files: list[str] | None = None,
@@ -76,10 +88,13 @@ def fetch_candidates(
     working_ion: str | None = None,
     limits: InputLimits | None = None,
     results_dir: str | None = None,
+    candidates_files: list[str] | None = None,
 ) -> CandidatesOutput:
     """Job: load the candidate hosts of a round (see :func:`load_candidates`).
 
-    With ``results_dir`` the candidates and rejects are written to its store at once.
+    ``candidates_files`` are saved Materials Project queries, read offline; only a non-empty
+    ``mp_chemsys`` makes this job call the Materials Project. With ``results_dir`` the
+    candidates and rejects are written to its store at once.
     """
     batch = load_candidates(
         demo=demo,
@@ -87,6 +102,7 @@ def fetch_candidates(
         mp_chemsys=mp_chemsys or (),
         working_ion=working_ion,
         limits=limits,
+        candidates_files=candidates_files or (),
     )
     if results_dir is not None:
         write_stage(results_dir, "candidates", batch.candidates)
@@ -94,7 +110,7 @@ def fetch_candidates(
     return CandidatesOutput(candidates=batch.candidates, failures=batch.failures)
 
 
-@job(output_schema=HopsOutput)
+@job(output_schema=HopsOutput, data=["hops", "networks", "failures"])
 def enumerate_hops_job(
     candidates: list[CandidateDoc],
     hop_options: HopOptions | None = None,
@@ -111,7 +127,7 @@ def enumerate_hops_job(
     return out
 
 
-@job(output_schema=PredictionsOutput)
+@job(output_schema=PredictionsOutput, data=["predictions", "failures"])
 def predict_barriers(
     hops: list[HopDoc],
     candidates: list[CandidateDoc],
@@ -191,7 +207,7 @@ def split_prediction(
     return Response(replace=Flow([*new_jobs, merge], output=None, name="prediction batches"))
 
 
-@job(output_schema=PredictionsOutput)
+@job(output_schema=PredictionsOutput, data=["predictions", "failures"])
 def merge_predictions(parts: list[Any], batch_hops: list[list[Any]]) -> PredictionsOutput:
     """Job: concatenate the outputs of the prediction batches, in batch order.
 
@@ -220,13 +236,16 @@ def select_for_verification(
     """
     config = selection or SelectionConfig()
     pool = eligible_predictions(predictions, candidates, config.max_host_sites)
+    verdict_config = VerdictConfig(threshold_ev=config.threshold_ev)
     verdicts = []
     if config.strategy == "verdicts":
-        verdicts, _ = round_verdicts(
-            networks or [], pool, VerdictConfig(threshold_ev=config.threshold_ev)
-        )
+        verdicts, _ = round_verdicts(networks or [], pool, verdict_config)
     selection = select_hops(pool, config, verdicts)
     if results_dir is not None:
+        # every host's verdict is in the store before verification starts, so the ranking can
+        # be read (hopscreen screen prints it, query --per-host shows it) while NEBs run
+        ranked, _ = round_verdicts(networks or [], predictions, verdict_config)
+        write_stage(results_dir, "verdicts", ranked)
         write_stage(results_dir, "selections", [selection])
     return selection
 
@@ -253,7 +272,7 @@ def verify_hop_job(
     )
 
 
-@job(output_schema=VerificationsOutput)
+@job(output_schema=VerificationsOutput, data="verifications")
 def gather_verifications(
     results: list[Any],
     hop_ids: list[str],
@@ -268,7 +287,7 @@ def gather_verifications(
     return gather_verification_docs(results, hop_ids, candidate_ids, tier)
 
 
-@job(output_schema=VerificationsOutput)
+@job(output_schema=VerificationsOutput, data="verifications")
 def verify_selected(
     selection: SelectionDoc | None,
     hops: list[HopDoc],
@@ -312,7 +331,15 @@ def verify_selected(
             jobs.append(new)
             outputs.append(new.output)
         else:
-            new_flow = vasp_verification_flow(hop, host, hop_options=hop_options, vasp=vasp)
+            try:
+                new_flow = vasp_verification_flow(hop, host, hop_options=hop_options, vasp=vasp)
+            except Exception as exc:  # e.g. a supercell too small for the hop: record, go on
+                reason = f"VASP NEB inputs: {type(exc).__name__}: {exc}"
+                level = vasp_level_of_theory(vasp or VaspNebConfig(), host.get_structure())
+                outputs.append(
+                    failed_verification(hop.hop_id, host.candidate_id, reason, "vasp", level)
+                )
+                continue
             jobs.append(new_flow)
             outputs.append(new_flow.output)
     gather = gather_verifications(outputs, hop_ids, cids, tier=tier)
@@ -336,12 +363,17 @@ def vasp_verification_flow(
     hop_options: HopOptions | None = None,
     vasp: VaspNebConfig | None = None,
 ) -> Flow:
-    """The DFT NEB flow of one hop (atomate2 VASP; runs on a DFT worker)."""
+    """The DFT NEB flow of one hop (atomate2 VASP; runs on a DFT worker).
+
+    The endpoints are those of every verification tier
+    (:func:`hopscreen.verification.ordered_endpoints`: only the migrating ion differs), in
+    the supercell of ``hop_options.supercell``.
+    """
     found = find_hop(candidate, hop.hop_id, hop_options)
-    ends = supercell_endpoints(found, (hop_options or HopOptions()).supercell)
+    initial, final = ordered_endpoints(found, (hop_options or HopOptions()).supercell)
     return vasp_neb_verification_flow(
-        ends.initial,
-        ends.final,
+        initial,
+        final,
         hop_id=hop.hop_id,
         candidate_id=candidate.candidate_id,
         vasp=vasp,
@@ -361,12 +393,13 @@ def vasp_neb_verification_flow(
     Parameters
     ----------
     initial, final : pymatgen.core.Structure
-        Supercell endpoints, migrating ion first (see
-        :func:`hopscreen.verification.make_vasp_neb_flow`).
+        Supercell endpoints in one atom order, migrating ion first (see
+        :func:`hopscreen.verification.ordered_endpoints`).
     hop_id, candidate_id
         Ids recorded in the verification document.
     vasp
-        The VASP NEB settings (None: the defaults).
+        The VASP NEB settings (None: the defaults); ``hubbard_u="mp"`` is resolved on
+        ``initial`` so that the parser records the U applied.
 
     Returns
     -------
@@ -375,7 +408,7 @@ def vasp_neb_verification_flow(
         when a VASP job failed, since the parser runs on missing references too).
 
     """
-    config = vasp or VaspNebConfig()
+    config = (vasp or VaspNebConfig()).for_structure(initial)  # the U applied, recorded
     neb = make_vasp_neb_flow(initial, final, hop_id=hop_id, config=config)
     parse = parse_vasp_neb_job(neb.output, hop_id, candidate_id=candidate_id, vasp=config)
     parse.name = f"parse VASP NEB {hop_id[:8]}"

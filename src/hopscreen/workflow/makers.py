@@ -64,6 +64,7 @@ class CandidatesMaker(Maker):
         mp_chemsys: list[str] | None = None,
         working_ion: str | None = None,
         results_dir: str | None = None,
+        candidates_files: list[str] | None = None,
     ) -> Job:
         """The candidates job for these sources (see ``screening.round.load_candidates``).
 
@@ -76,6 +77,7 @@ class CandidatesMaker(Maker):
             working_ion=working_ion,
             limits=self.limits,
             results_dir=results_dir,
+            candidates_files=candidates_files or [],
         )
         new.name = self.name
         return new
@@ -179,7 +181,7 @@ class SelectMaker(Maker):
             predictions,
             selection=self.config,
             candidates=candidates if self.config.max_host_sites is not None else None,
-            networks=networks if self.config.strategy == "verdicts" else None,
+            networks=networks,  # every host's verdict is written before verification
             results_dir=results_dir,
         )
         new.name = self.name
@@ -263,6 +265,7 @@ class ScreenRoundMaker(Maker):
         files: list[str] | None = None,
         mp_chemsys: list[str] | None = None,
         working_ion: str | None = None,
+        candidates_files: list[str] | None = None,
     ) -> Flow:
         """The round as a Flow whose output is the :class:`~hopscreen.schemas.round.RoundSummary`.
 
@@ -271,7 +274,7 @@ class ScreenRoundMaker(Maker):
         results_dir
             Results folder (the results store) the collector writes into; it must be visible
             to the worker that runs the collector.
-        demo, files, mp_chemsys, working_ion
+        demo, files, mp_chemsys, working_ion, candidates_files
             Candidate sources (see :func:`hopscreen.screening.round.load_candidates`).
         """
         where = str(results_dir)
@@ -281,6 +284,7 @@ class ScreenRoundMaker(Maker):
             mp_chemsys=mp_chemsys,
             working_ion=working_ion,
             results_dir=where,
+            candidates_files=candidates_files,
         )
         hop_options = self.hops.options
         hops = self.hops.make(cands.output.candidates, results_dir=where)
