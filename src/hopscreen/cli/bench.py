@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from hopscreen.benchmarks.bench import render_markdown, run_benchmarks
+from hopscreen.benchmarks.campaign import SECTION as CAMPAIGN_SECTION
+from hopscreen.benchmarks.campaign import bench_campaign
+from hopscreen.benchmarks.campaign_report import campaign_markdown
+from hopscreen.benchmarks.cascade import SECTION as CASCADE_SECTION
+from hopscreen.benchmarks.cascade import run_cascade
+from hopscreen.benchmarks.cascade_report import render_cascade
 from hopscreen.benchmarks.models import SECTION, render_shipped_models, run_shipped_models
 from hopscreen.benchmarks.recipes import SECTION as RECIPES_SECTION
 from hopscreen.benchmarks.recipes import render_recipes, run_recipes
@@ -19,7 +27,7 @@ from hopscreen.benchmarks.verdicts import run_demo_verdicts, verdicts_markdown
 from hopscreen.data.paths import HopscreenDataError
 from hopscreen.models.bundle import load_card
 from hopscreen.models.hop_features import default_feature_cache
-from hopscreen.models.shipped import alignn_model_dir
+from hopscreen.models.shipped import DEFAULT_MODEL, alignn_model_dir
 
 OnlyModels = Annotated[
     bool,
@@ -59,6 +67,80 @@ OnlyVerdicts = Annotated[
     ),
 ]
 
+OnlyCascade = Annotated[
+    bool,
+    typer.Option(
+        help="Only (re)write the cascade section: the fast physics-bvse-gbr (tier 1) and "
+        "physics-bvse-chgnet-gbr (tier 2) on the same host-grouped CV folds, every routing "
+        "rule's share of hops sent to tier 2, both tiers' MAE on those hops, the cascade's "
+        "accuracy, and each tier's cost per hop (about 15 min on 2 cores, hop vectors cached "
+        "per user); the rest of the file is kept."
+    ),
+]
+
+Campaign = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="Only (re)write the campaign section: screen the first N Li hosts (≥ 3 elements, "
+        "near-duplicates and E_m-dataset formulas left out, fixed order by structure key) of "
+        "the pre-training corpus in one round without verification, then run the same round "
+        "again at once; records hosts, hops, failures by reason, seconds per stage, hops/s, "
+        "the tier-2 share, peak memory and the re-run's time (each round in a fresh process; "
+        "a progress line per job, so it can run in the background with its output sent to a "
+        "file; about a minute per host on 2 cores).",
+    ),
+]
+CampaignModel = Annotated[
+    str,
+    typer.Option(help="Campaign section: model folder or shipped model name of the round."),
+]
+CampaignResults = Annotated[
+    Path | None,
+    typer.Option(
+        "--results",
+        help="Campaign section: keep the round's results folder here (a new or empty folder) "
+        "for inspection, e.g. with `hopscreen status`; default: a temporary folder, removed.",
+    ),
+]
+
+
+def _write_campaign(
+    out: Path,
+    n_hosts: int,
+    options: dict[str, Any],
+    json_out: Path | None,
+    console: Console,
+    note: str | None,
+) -> None:
+    """Run the campaign benchmark and write its section (exit 2 on bad input or data)."""
+    stamp = "[bold]bench:[/bold] {time} {msg}"
+    figures = _campaign_or_exit(
+        console,
+        n_hosts=n_hosts,
+        progress=lambda msg: console.print(
+            stamp.format(time=time.strftime("%H:%M:%S"), msg=escape(msg)), soft_wrap=True
+        ),
+        **options,
+    )
+    command = f"hopscreen bench --campaign {n_hosts}"
+    if options["model"] != DEFAULT_MODEL:
+        command += f" --campaign-model {options['model']}"
+    markdown = campaign_markdown(figures, machine_line(), note, command=command)
+    _write_section(out, CAMPAIGN_SECTION, markdown, figures, json_out, console)
+
+
+def _campaign_or_exit(console: Console, **kwargs: Any) -> Any:
+    """:func:`bench_campaign`; missing data or a used results folder exit 2, a failed round 1."""
+    try:
+        return bench_campaign(**kwargs)
+    except (HopscreenDataError, ValueError) as exc:
+        console.print(f"[red]Error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    except RuntimeError as exc:
+        console.print(f"[red]Error:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+
 
 def _or_exit(console: Console, fn: Any, **kwargs: Any) -> Any:
     """``fn(**kwargs)``; missing or damaged data ends the command with exit 2."""
@@ -84,6 +166,21 @@ def _write_recipes(
         raise typer.Exit(2) from None
     markdown = render_recipes(recipes, machine_line(), note)
     _write_section(out, RECIPES_SECTION, markdown, recipes, json_out, console)
+
+
+def _write_cascade(
+    out: Path, data_dir: Path | None, json_out: Path | None, console: Console, note: str | None
+) -> None:
+    """Run the cascade benchmark and write its section (exit 2 on missing data)."""
+    run = _or_exit(
+        console,
+        run_cascade,
+        data_dir=data_dir,
+        cache_dir=default_feature_cache(),
+        progress=lambda msg: console.print(f"[bold]bench:[/bold] {msg}"),
+    )
+    markdown = render_cascade(run, machine_line(), note)
+    _write_section(out, CASCADE_SECTION, markdown, run, json_out, console)
 
 
 def _write_section(
@@ -124,6 +221,10 @@ def bench(
     throughput_hops: ThroughputHops = 1000,
     only_recipes: OnlyRecipes = False,
     only_verdicts: OnlyVerdicts = False,
+    only_cascade: OnlyCascade = False,
+    campaign: Campaign = None,
+    campaign_model: CampaignModel = DEFAULT_MODEL,
+    campaign_results: CampaignResults = None,
 ) -> None:
     """Run the benchmarks on this machine and write BENCHMARKS.md (takes tens of minutes).
 
@@ -136,6 +237,13 @@ def bench(
 
     if only_recipes:
         _write_recipes(out, data_dir, json_out, console, note)
+        return
+    if only_cascade:
+        _write_cascade(out, data_dir, json_out, console, note)
+        return
+    if campaign is not None:
+        options = {"model": campaign_model, "results_dir": campaign_results, "data_dir": data_dir}
+        _write_campaign(out, campaign, options, json_out, console, note)
         return
     if only_verdicts:
         run = run_demo_verdicts(progress=progress)
@@ -168,7 +276,18 @@ def bench(
     )
     if note:
         results["note"] = note
+    _write_all(out, results, models, models_md, json_out, console)
 
+
+def _write_all(
+    out: Path,
+    results: dict[str, Any],
+    models: dict[str, Any],
+    models_md: str,
+    json_out: Path | None,
+    console: Console,
+) -> None:
+    """Rewrite ``out`` with every section of a full run, keeping the named sections."""
     kept = "".join("\n" + block for block in sections(out).values())
     out.write_text(render_markdown(results, load_card(alignn_model_dir())) + kept)
     update_section(out, SECTION, models_md)

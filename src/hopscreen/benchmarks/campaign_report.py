@@ -1,0 +1,209 @@
+"""The ``campaign`` section of BENCHMARKS.md, from the figures of :func:`bench_campaign`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hopscreen.benchmarks.campaign import NO_REASON, STAGES
+
+TARGET_HOPS_PER_S = 20.0
+STRETCH_HOPS_PER_S = 50.0
+TARGET_RSS_MIB = 4096.0
+TARGET_RERUN_FRACTION = 0.05
+EXTRAPOLATE_TO_HOSTS = 2000
+
+
+def _tier2_line(summary: dict[str, Any]) -> str:
+    """The tier-2 share from the summary's cascade record, or that there is no cascade."""
+    cascade = summary.get("cascade")
+    if isinstance(cascade, dict) and cascade.get("share_tier2") is not None:
+        return (
+            f"Tier-2 share: {100 * cascade['share_tier2']:.1f} % of hops "
+            f"({cascade.get('n_tier2', '?')} of {cascade.get('n_hops', '?')}; rule "
+            f"`{cascade.get('rule', '?')}`)."
+        )
+    return (
+        f"Tier-2 share: no cascade: every hop by `{summary.get('model_version')}` "
+        "(the round summary has no cascade record)."
+    )
+
+
+def _yes(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def _peak_rss(run: dict[str, Any]) -> float:
+    return max(run["peak_rss_mib"], run.get("children_peak_rss_mib") or 0.0)
+
+
+def _hops_per_s(run: dict[str, Any]) -> float:
+    hops = run["summary"]["n_hops"]
+    return hops / run["seconds"] if run["seconds"] > 0 else 0.0
+
+
+def _run_table(first: dict[str, Any], rerun: dict[str, Any], writes: dict[str, int]) -> list[str]:
+    """First run beside the immediate re-run."""
+
+    def row(label: str, a: str, b: str) -> str:
+        return f"| {label} | {a} | {b} |"
+
+    return [
+        "| | first run | immediate re-run |",
+        "|---|---|---|",
+        row("round seconds (flow built → summary)", f"{first['seconds']:.1f}",
+            f"{rerun['seconds']:.1f} ({100 * rerun['seconds'] / first['seconds']:.1f} %)"),
+        row("process seconds (Python start and imports included)",
+            f"{first.get('process_seconds', first['seconds']):.1f}",
+            f"{rerun.get('process_seconds', rerun['seconds']):.1f}"),
+        row("hops/s end to end", f"{_hops_per_s(first):.2f}", f"{_hops_per_s(rerun):.2f}"),
+        row("peak RSS of the round process, MiB", f"{_peak_rss(first):.0f}",
+            f"{_peak_rss(rerun):.0f}"),
+        row("jobs run", str(first["jobs"]), str(rerun["jobs"])),
+        row("predictions in the store", str(writes["before"]), str(writes["after"])),
+        row("predictions written by this run", str(first["summary"]["n_predictions"]),
+            f"{writes['new']} new, {writes['restamped']} stored ones re-stamped"),
+    ]  # fmt: skip
+
+
+def _stage_table(first: dict[str, Any], rerun: dict[str, Any]) -> list[str]:
+    """Seconds per stage of both runs, in round order."""
+    order = [*dict.fromkeys(stage for _, stage in STAGES), "other jobs", "outside jobs"]
+    a, b = first["stage_seconds"], rerun["stage_seconds"]
+    lines = ["| stage | first run s | share | re-run s |", "|---|---|---|---|"]
+    for stage in order:
+        if stage in a or stage in b:
+            lines.append(
+                f"| {stage} | {a.get(stage, 0.0):.1f} | "
+                f"{100 * a.get(stage, 0.0) / first['seconds']:.0f} % | {b.get(stage, 0.0):.1f} |"
+            )
+    return lines
+
+
+def _hosts_lines(figures: dict[str, Any]) -> list[str]:
+    """What became of the hosts and their hops, and the failures by reason."""
+    s, p = figures["first"]["summary"], figures["progress"]
+    accepted = s["n_candidates"]
+    with_hops = accepted - p["hosts_failed_hops"]
+    lines = [
+        f"Hosts: {figures['n_hosts']} files → {accepted} accepted, "
+        f"{s['n_candidate_failures']} rejected by the input gate; {with_hops} with hops, "
+        f"{p['hosts_failed_hops']} whose hop enumeration failed. Hops: {s['n_hops']} "
+        f"({s['n_hops'] / max(with_hops, 1):.1f} per host with hops); predictions "
+        f"{s['n_predictions']}, prediction failures {p['prediction_failures']}.",
+        "",
+    ]
+    failures = figures["failures_by_reason"]
+    if failures:
+        lines += ["| failure (stage: reason) | count |", "|---|---|"]
+        lines += [f"| {reason} | {n} |" for reason, n in failures.items()]
+    else:
+        lines.append("No failures.")
+    return [*lines, ""]
+
+
+def _checks(figures: dict[str, Any]) -> list[str]:
+    """The issue's done-when conditions, each with its measured value."""
+    first, rerun, writes = figures["first"], figures["rerun"], figures["rerun_predictions"]
+    s = first["summary"]
+    rate, peak = _hops_per_s(first), max(_peak_rss(first), _peak_rss(rerun))
+    fraction = rerun["seconds"] / first["seconds"]
+    unexplained = sum(
+        n for reason, n in figures["failures_by_reason"].items() if reason.endswith(NO_REASON)
+    )
+    crashed = [*s.get("failed_stages", []), *(e["job_name"] for e in s.get("job_errors", []))]
+    return [
+        f"- ≥ {TARGET_HOPS_PER_S:.0f} hops/s end to end (stretch {STRETCH_HOPS_PER_S:.0f}): "
+        f"{_yes(rate >= TARGET_HOPS_PER_S)} ({rate:.2f}).",
+        f"- peak RSS < {TARGET_RSS_MIB / 1024:.0f} GiB: {_yes(peak < TARGET_RSS_MIB)} "
+        f"({peak:.0f} MiB).",
+        f"- every failing host has a reason: {_yes(unexplained == 0)}; none crashes the round: "
+        f"{_yes(not crashed)}{' (' + ', '.join(crashed) + ')' if crashed else ''}.",
+        f"- immediate re-run ≤ {100 * TARGET_RERUN_FRACTION:.0f} % of the first run: "
+        f"{_yes(fraction <= TARGET_RERUN_FRACTION)} ({100 * fraction:.1f} %); writes no new "
+        f"prediction: {_yes(writes['new'] == 0)} ({writes['new']} new, {writes['restamped']} "
+        "re-stamped).",
+        "",
+    ]
+
+
+def _extrapolation(figures: dict[str, Any]) -> list[str]:
+    """Seconds per host and per hop, and a linear estimate for the issue's campaign size."""
+    first = figures["first"]
+    n, hops = figures["n_hosts"], first["summary"]["n_hops"]
+    per_host = first["seconds"] / max(n, 1)
+    per_hop = first["seconds"] / max(hops, 1)
+    return [
+        f"Rates of the first run: {per_host:.2f} s per host, {per_hop:.2f} s per hop; a linear "
+        f"extrapolation to {EXTRAPOLATE_TO_HOSTS:,} hosts gives "
+        f"{per_host * EXTRAPOLATE_TO_HOSTS / 3600:.1f} h (an estimate, not a measurement: "
+        "larger campaigns draw other cells and amortise model loading).",
+        "",
+    ]
+
+
+def campaign_markdown(
+    figures: dict[str, Any], machine_line: str, note: str | None = None, command: str = ""
+) -> str:
+    """The ``campaign`` section of BENCHMARKS.md.
+
+    Parameters
+    ----------
+    figures
+        What :func:`hopscreen.benchmarks.campaign.bench_campaign` returned.
+    machine_line
+        :func:`hopscreen.benchmarks.sections.machine_line` of this machine.
+    note
+        Conditions of the run noted by the person who ran it.
+    command
+        The command that produced the figures (shown as written).
+
+    Returns
+    -------
+    str
+        Markdown, ending in a newline.
+    """
+    first, rerun = figures["first"], figures["rerun"]
+    m = figures["machine"]
+    after = figures.get("load_average_after")
+    out = [
+        f"## Campaign: {figures['n_hosts']} Li hosts of the pre-training corpus, one round "
+        "without verification",
+        "",
+        f"{machine_line} Load average (1 min) {m['load_average_at_start']:.2f} at the start, "
+        f"{'n/a' if after is None else f'{after:.2f}'} at the end.",
+    ]
+    if note:
+        out += ["", f"Conditions noted by the person who ran it: {note}"]
+    counts = figures.get("corpus_counts")
+    order = f"Hosts: the first {figures['n_hosts']} of {figures['order']}."
+    if counts:
+        order += (
+            f" Of {counts['corpus_entries']:,} corpus entries, {counts['with_ion']:,} hold Li "
+            f"and ≥ 3 elements; {counts['near_duplicates_dropped']} near-duplicates and "
+            f"{counts['leakage_excluded']} E_m-host formulas are left out: "
+            f"{counts['hosts']:,} hosts in the order."
+        )
+    out += [
+        "",
+        f"Written by `{command or 'hopscreen bench --campaign N'}`. {order}",
+        "",
+        f"Model `{first['summary'].get('model_version')}` (asked for `{figures['model']}`), "
+        f"verifier none, torch {first['torch_threads']} threads. Each round runs in a fresh "
+        "Python process (`hopscreen.benchmarks.campaign.run_round_isolated`) on the same "
+        "fresh results folder; round seconds run from building the flow to the summary; "
+        "seconds per stage are the spans between jobflow's `Starting job` and `Finished job` "
+        "log records of each job (jobs run one after the other), summed per stage.",
+        "",
+        *_run_table(first, rerun, figures["rerun_predictions"]),
+        "",
+        *_hosts_lines(figures),
+        *_stage_table(first, rerun),
+        "",
+        _tier2_line(first["summary"]),
+        "",
+        *_extrapolation(figures),
+        "Done-when of the campaign benchmark on this run:",
+        "",
+        *_checks(figures),
+    ]
+    return "\n".join(out).rstrip() + "\n"
