@@ -35,17 +35,17 @@ def tiny(tmp_path_factory) -> str:
 
 def test_screen_then_report(tiny, tmp_path):
     results = tmp_path / "res"
-    out = runner.invoke(
+    out = runner.invoke(  # a verifying round (budget 0: no NEB) ranks hosts before verifying
         app,
         ["screen", "--demo", "--ion", "Na", "--results", str(results)]
-        + ["--verifier", "none", "--model", tiny],
+        + ["--verifier", "umlip", "--budget", "0", "--model", tiny],
     )
     assert out.exit_code == 0, out.output
     assert "candidates" in out.output and "predicted good" in out.output
     # the predicted ranking comes before the round's summary, verification timed on its own
     ranking = out.output.index("Lowest predicted barriers")
     assert out.output.index("Hosts by p_good") < ranking < out.output.index("Screening round")
-    assert "time to the predicted ranking" in out.output and "verification (none)" in out.output
+    assert "time to the predicted ranking" in out.output and "verification (umlip)" in out.output
     assert "Library messages and warnings" in out.output and (results / "hopscreen.log").is_file()
     html = tmp_path / "r.html"
     out = runner.invoke(app, ["report", "--results", str(results), "--out", str(html)])

@@ -150,16 +150,26 @@ def _dimension_oracle(network: MigrationNetwork) -> Callable[[frozenset[str]], i
 def _first_groups(
     groups: Sequence[frozenset[str]], dimension_of: Callable[[frozenset[str]], int]
 ) -> dict[int, int | None]:
-    """Index of the first group whose addition makes the network span each dimension."""
+    """Index of the first group whose addition makes the network span each dimension.
+
+    The scan stops as soon as the growing network spans as many dimensions as the whole
+    network does (switching classes on never lowers the dimension, and the whole network is
+    the same set of classes for every draw, so its dimension is computed once).
+    """
     first: dict[int, int | None] = dict.fromkeys(DIMENSIONS)
+    if not groups:
+        return first
+    top = dimension_of(frozenset().union(*groups))
     active: frozenset[str] = frozenset()
     for index, group in enumerate(groups):
+        if top == 0:
+            break
         active = active | group
         reached = dimension_of(active)
         for dim in DIMENSIONS:
             if dim <= reached and first[dim] is None:
                 first[dim] = index
-        if reached == DIMENSIONS[-1]:
+        if reached >= top:
             break
     return first
 

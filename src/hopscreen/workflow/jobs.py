@@ -241,10 +241,10 @@ def select_for_verification(
     if config.strategy == "verdicts":
         verdicts, _ = round_verdicts(networks or [], pool, verdict_config)
     selection = select_hops(pool, config, verdicts)
-    if results_dir is not None:
+    if results_dir is not None and networks:
         # every host's verdict is in the store before verification starts, so the ranking can
         # be read (hopscreen screen prints it, query --per-host shows it) while NEBs run
-        ranked, _ = round_verdicts(networks or [], predictions, verdict_config)
+        ranked, _ = round_verdicts(networks, predictions, verdict_config)
         write_stage(results_dir, "verdicts", ranked)
         write_stage(results_dir, "selections", [selection])
     return selection

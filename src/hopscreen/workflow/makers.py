@@ -291,10 +291,14 @@ class ScreenRoundMaker(Maker):
         preds = self.predict.make(
             hops.output.hops, cands.output.candidates, hop_options, results_dir=where
         )
+        # the hosts' verdicts are computed at selection (and written, so that the ranking can
+        # be shown while NEBs run) only when they are needed there: a round that verifies, or
+        # the verdicts strategy; the collector computes them for every round
+        early = self.verify.tier != "none" or self.select.config.strategy == "verdicts"
         sel = self.select.make(
             preds.output.predictions,
             cands.output.candidates,
-            hops.output.networks,
+            hops.output.networks if early else None,
             results_dir=where,
         )
         ver = self.verify.make(
