@@ -45,7 +45,7 @@ _Recipe = Annotated[
     str,
     typer.Option(
         help="alignn-fast: a small ALIGNN ensemble fine-tuned (warm start) each round; "
-        "shipped: the shipped default recipe (CHGNet + physics/BVSE hop vector, tree ensemble) "
+        "shipped: the shipped default recipe (physics/BVSE hop vector, tree ensemble) "
         "refitted from scratch and conformally calibrated on the revealed hops each round."
     ),
 ]
