@@ -61,6 +61,12 @@ class HostVerdictDoc(Document):
     p_good_2d: float = Field(ge=0, le=1, description="P(2D percolation barrier < threshold).")
     p_good_3d: float = Field(ge=0, le=1, description="P(3D percolation barrier < threshold).")
     n_draws: int = Field(ge=1, description="Joint draws of the hop barriers.")
+    inputs_sha256: str | None = Field(
+        None,
+        description="sha256 of what the verdict was computed from (the host's network, its "
+        "predictions, the verdict settings): a re-run with the same inputs reuses the stored "
+        "verdict (None in documents written before it).",
+    )
     seed: int = Field(description="Seed of the draws.")
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from hopscreen.schemas.base import Document
 from hopscreen.schemas.prediction import PredictionDoc
+from hopscreen.schemas.verdict import HostVerdictDoc
 from hopscreen.schemas.verification import VerificationDoc
 from hopscreen.store import open_results_store
 from hopscreen.store.query import USABLE_STATUSES
@@ -53,3 +54,17 @@ def stored_verification(results_dir: str | Path, verification_id: str) -> Verifi
         )
     usable = [v for v in found if v.status in USABLE_STATUSES and v.barrier_ev is not None]
     return usable[0] if usable else None
+
+
+def stored_verdicts(results_dir: str | Path, model_version: str) -> dict[str, HostVerdictDoc]:
+    """Verdicts from ``model_version``'s predictions already in the store, by host.
+
+    Keyed by ``candidate_id`` (by name for hosts without one), for
+    :func:`hopscreen.screening.verdicts.round_verdicts` to reuse those whose inputs match.
+    A folder without a store yet gives an empty dict.
+    """
+    if not Path(results_dir).is_dir():
+        return {}
+    with open_results_store(results_dir) as store:
+        found = store.read_docs("verdicts", HostVerdictDoc, {"model_version": model_version})
+    return {v.candidate_id or v.candidate_name: v for v in found}

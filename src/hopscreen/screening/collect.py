@@ -16,6 +16,7 @@ from hopscreen.schemas.round import (
 )
 from hopscreen.schemas.selection import SelectionDoc
 from hopscreen.schemas.verdict import HostVerdictDoc
+from hopscreen.screening.checkpoint import stored_verdicts
 from hopscreen.screening.verdicts import round_verdicts
 from hopscreen.selection import SelectionConfig, select_hops
 from hopscreen.selection.verdict import VerdictConfig
@@ -130,8 +131,11 @@ def collect_round_docs(
     preds = predictions or PredictionsOutput(model_version="none")
     sel = selection or select_hops([], SelectionConfig(threshold_ev=threshold_ev, budget=0))
     verifs = verifications or VerificationsOutput()
-    verdicts, _ = round_verdicts(
-        hop_out.networks, preds.predictions, VerdictConfig(threshold_ev=threshold_ev)
+    verdicts, _ = round_verdicts(  # a host whose inputs are unchanged keeps its stored verdict
+        hop_out.networks,
+        preds.predictions,
+        VerdictConfig(threshold_ev=threshold_ev),
+        stored=stored_verdicts(results_dir, preds.model_version),
     )
     written = write_round(results_dir, cands, hop_out, preds, selection, verifs, verdicts)
     return summarise_round(

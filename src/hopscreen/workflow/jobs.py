@@ -47,7 +47,7 @@ from hopscreen.schemas.round import (
 )
 from hopscreen.schemas.selection import SelectionDoc
 from hopscreen.schemas.verification import VerificationDoc
-from hopscreen.screening.checkpoint import write_stage
+from hopscreen.screening.checkpoint import stored_verdicts, write_stage
 from hopscreen.screening.collect import collect_round_docs
 from hopscreen.screening.round import (
     as_candidate,
@@ -244,7 +244,9 @@ def select_for_verification(
     if results_dir is not None and networks:
         # every host's verdict is in the store before verification starts, so the ranking can
         # be read (hopscreen screen prints it, query --per-host shows it) while NEBs run
-        ranked, _ = round_verdicts(networks, predictions, verdict_config)
+        versions = {p.model_version for p in predictions}
+        stored = stored_verdicts(results_dir, versions.pop()) if len(versions) == 1 else {}
+        ranked, _ = round_verdicts(networks, predictions, verdict_config, stored=stored)
         write_stage(results_dir, "verdicts", ranked)
         write_stage(results_dir, "selections", [selection])
     return selection
