@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import torch
 
@@ -45,6 +45,7 @@ from hopscreen.models.shipped import DEFAULT_MODEL
 from hopscreen.store import open_results_store
 from hopscreen.store.progress import read_progress
 from hopscreen.workflow.campaign import CampaignConfig, build_round, run_round_locally
+from hopscreen.workflow.log_tap import LoggerTap
 
 SECTION = "campaign"
 """Name of the BENCHMARKS.md section this benchmark owns."""
@@ -78,7 +79,7 @@ def stage_of(job_name: str) -> str:
 _JOB_LINE = re.compile(r"^(?P<what>Starting|Finished) job - (?P<name>.*) \([0-9a-f-]+(, \d+)?\)$")
 
 
-class JobClock(logging.Handler):
+class JobClock(LoggerTap):
     """Times the jobs of a local round from jobflow's ``Starting``/``Finished job`` records.
 
     Parameters
@@ -87,27 +88,17 @@ class JobClock(logging.Handler):
         Called with one line per finished job (name, seconds, time since the clock started).
     """
 
-    _LOGGER = "jobflow.core.job"
+    logger_name = "jobflow.core.job"
 
     def __init__(self, progress: Progress | None = None) -> None:
-        super().__init__(level=logging.INFO)
+        super().__init__()
         self.events: list[tuple[float, str, str]] = []
         self.progress = progress
         self.started = time.time()
-        self._old_level = logging.NOTSET
 
-    def __enter__(self) -> JobClock:
-        logger = logging.getLogger(self._LOGGER)
-        self._old_level = logger.level
-        logger.setLevel(logging.INFO)
-        logger.addHandler(self)
+    def __enter__(self) -> Self:
         self.started = time.time()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        logger = logging.getLogger(self._LOGGER)
-        logger.removeHandler(self)
-        logger.setLevel(self._old_level)
+        return super().__enter__()
 
     def emit(self, record: logging.LogRecord) -> None:
         """Keep the time, kind and job name of a ``Starting``/``Finished job`` record."""

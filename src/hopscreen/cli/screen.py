@@ -16,6 +16,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -39,6 +40,7 @@ from hopscreen.workflow.campaign import (
     run_round_locally,
     submit_to_launchpad,
 )
+from hopscreen.workflow.log_tap import LoggerTap
 
 MP_CHEMSYS_HELP = (
     "Materials Project chemical system, e.g. Li-Fe-P-O. Queried on this machine (also with "
@@ -115,7 +117,7 @@ def make_config(
     return config
 
 
-class _StatusHandler(logging.Handler):
+class _StatusHandler(LoggerTap):
     """Shows jobflow's "Starting job" messages in a rich status line.
 
     When the verification job starts, ``on_verify`` runs once (it prints the predicted
@@ -123,7 +125,7 @@ class _StatusHandler(logging.Handler):
     """
 
     def __init__(self, status: Any, on_verify: Callable[[], object] | None = None) -> None:
-        super().__init__(level=logging.INFO)
+        super().__init__()
         self.status = status
         self.started = time.perf_counter()
         self.verify_started: float | None = None
@@ -353,20 +355,14 @@ def _run_with_status(
     The running job shows in a status line; the predicted ranking is printed when
     verification starts.
     """
-    logger = logging.getLogger("jobflow")
+    ranking = partial(print_predicted_ranking, console, results_dir)
     with (
         chatter_to_log(results_dir / LOG_NAME),
         console.status("starting the round") as status,
+        _StatusHandler(status, ranking) as handler,
     ):
-        handler = _StatusHandler(status, lambda: print_predicted_ranking(console, results_dir))
-        logger.addHandler(handler)
-        old_level = logger.level
-        logger.setLevel(logging.INFO)
         try:
             summary = run_round_locally(flow, results_dir, job_store=job_store)
-            return summary, handler.verify_started
         except (RuntimeError, ResultsStoreError, PermissionError) as exc:
             raise _fail(str(exc), code=2) from exc
-        finally:
-            logger.removeHandler(handler)
-            logger.setLevel(old_level)
+        return summary, handler.verify_started

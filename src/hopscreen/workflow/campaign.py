@@ -60,6 +60,7 @@ from hopscreen.store import round_job_store
 from hopscreen.store.killed_runs import mark_local_run, prune_killed_runs
 from hopscreen.verification.umlip import UmlipNebConfig
 from hopscreen.verification.vasp import VaspNebConfig
+from hopscreen.workflow.log_tap import LoggerTap
 from hopscreen.workflow.makers import (
     CandidatesMaker,
     FinetuneMaker,
@@ -361,28 +362,14 @@ def run_round_locally(
     return summary.model_copy(update={"job_errors": [*summary.job_errors, *errors.found]})
 
 
-class _JobErrorLog(logging.Handler):
+class _JobErrorLog(LoggerTap):
     """Collects the exceptions jobflow's local manager logs for jobs that raise."""
 
-    _LOGGER = "jobflow.managers.local"
+    logger_name = "jobflow.managers.local"
 
     def __init__(self) -> None:
-        super().__init__(level=logging.INFO)
+        super().__init__()
         self.found: list[JobError] = []
-        self._old_level = logging.NOTSET
-
-    def __enter__(self) -> _JobErrorLog:
-        logger = logging.getLogger(self._LOGGER)
-        self._old_level = logger.level
-        if not logger.isEnabledFor(logging.INFO):
-            logger.setLevel(logging.INFO)
-        logger.addHandler(self)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        logger = logging.getLogger(self._LOGGER)
-        logger.removeHandler(self)
-        logger.setLevel(self._old_level)
 
     def emit(self, record: logging.LogRecord) -> None:
         """Keep ``<job> failed with exception:`` records as a :class:`JobError`."""
