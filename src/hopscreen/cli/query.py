@@ -31,7 +31,8 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-def _cell(value: object, digits: int = 3) -> str:
+def cell_text(value: object, digits: int = 3) -> str:
+    """A table cell: ``-`` for a missing value, floats to ``digits`` decimals, yes/no."""
     if value is None or value is pd.NA:
         return "-"
     if isinstance(value, float):
@@ -60,18 +61,18 @@ def _print_table(frame: pd.DataFrame) -> None:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for row in frame.astype(object).itertuples(index=False):
         table.add_row(
-            _cell(row.candidate_name),
-            _cell(row.formula),
-            _cell(row.working_ion),
-            _cell(row.hop_id)[:12],
-            _cell(row.length_angstrom, 2),
-            _cell(row.barrier_ev),
-            _cell(row.sigma_ev),
-            _cell(row.interval_90_ev),
-            _cell(row.model_version),
-            _cell(row.verified_barrier_ev),
-            _cell(row.verification_method),
-            _cell(row.converged),
+            cell_text(row.candidate_name),
+            cell_text(row.formula),
+            cell_text(row.working_ion),
+            cell_text(row.hop_id)[:12],
+            cell_text(row.length_angstrom, 2),
+            cell_text(row.barrier_ev),
+            cell_text(row.sigma_ev),
+            cell_text(row.interval_90_ev),
+            cell_text(row.model_version),
+            cell_text(row.verified_barrier_ev),
+            cell_text(row.verification_method),
+            cell_text(row.converged),
         )
     _print(table)
 
@@ -86,7 +87,7 @@ def _print(table: Table) -> None:
 def _print_hosts(frame: pd.DataFrame) -> None:
     threshold = frame["threshold_ev"].iloc[0] if len(frame) else float("nan")
     title = f"{len(frame)} hosts, most likely good conductor first (good: E_perc,1D < "
-    table = Table(title=title + f"{_cell(threshold, 2)} eV)", title_justify="left")
+    table = Table(title=title + f"{cell_text(threshold, 2)} eV)", title_justify="left")
     for name, justify in [
         ("host", "left"),
         ("formula", "left"),
@@ -103,23 +104,25 @@ def _print_hosts(frame: pd.DataFrame) -> None:
     ]:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for row in frame.astype(object).itertuples(index=False):
-        spread = f"{_cell(row.percolation_1d_q05_ev, 2)}–{_cell(row.percolation_1d_q95_ev, 2)}"
+        spread = (
+            f"{cell_text(row.percolation_1d_q05_ev, 2)}–{cell_text(row.percolation_1d_q95_ev, 2)}"
+        )
         hops = f"{row.n_hops}" + (
             f" ({row.n_unpredicted} unpredicted)" if row.n_unpredicted else ""
         )
         table.add_row(
-            _cell(row.candidate_name),
-            _cell(row.formula),
-            _cell(row.working_ion),
-            _cell(row.p_good, 2),
-            _cell(row.percolation_1d_ev),
+            cell_text(row.candidate_name),
+            cell_text(row.formula),
+            cell_text(row.working_ion),
+            cell_text(row.p_good, 2),
+            cell_text(row.percolation_1d_ev),
             spread,
-            _cell(row.bottleneck_1d_hop_id)[:12],
-            _cell(row.percolation_2d_ev),
-            _cell(row.percolation_3d_ev),
-            _cell(row.max_dimension),
+            cell_text(row.bottleneck_1d_hop_id)[:12],
+            cell_text(row.percolation_2d_ev),
+            cell_text(row.percolation_3d_ev),
+            cell_text(row.max_dimension),
             hops,
-            _cell(row.model_version),
+            cell_text(row.model_version),
         )
     _print(table)
 

@@ -8,21 +8,15 @@ follows when the round ends.
 from __future__ import annotations
 
 import logging
-import math
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from hopscreen.cli.query import cell_text
 from hopscreen.store import ResultsStoreError, query_hosts, query_results
 
 log = logging.getLogger(__name__)
-
-
-def _ev(value: object) -> str:
-    if isinstance(value, float) and not math.isnan(value):
-        return f"{value:.2f}"
-    return "-"
 
 
 def _hosts_table(results_dir: Path, top: int) -> Table | None:
@@ -36,10 +30,10 @@ def _hosts_table(results_dir: Path, top: int) -> Table | None:
         table.add_row(
             str(row.candidate_name),
             str(row.formula),
-            _ev(row.p_good),
-            _ev(row.percolation_1d_ev),
-            _ev(row.percolation_2d_ev),
-            _ev(row.percolation_3d_ev),
+            cell_text(row.p_good, 2),
+            cell_text(row.percolation_1d_ev, 2),
+            cell_text(row.percolation_2d_ev, 2),
+            cell_text(row.percolation_3d_ev, 2),
         )
     return table
 
@@ -55,9 +49,9 @@ def _hops_table(results_dir: Path, top: int) -> Table | None:
         table.add_row(
             str(row.candidate_name),
             str(row.hop_id)[:12],
-            _ev(row.length_angstrom),
-            _ev(row.barrier_ev),
-            _ev(row.interval_90_ev),
+            cell_text(row.length_angstrom, 2),
+            cell_text(row.barrier_ev, 2),
+            cell_text(row.interval_90_ev, 2),
         )
     return table
 
