@@ -108,6 +108,9 @@ class ReadOnlyMontyStore(MontyStore):
             shutil.rmtree(self._snapshot, ignore_errors=True)
             self._snapshot = None
 
+    read_only = True
+    """Writers check this before taking any path around :meth:`update`."""
+
     def update(self, docs: Any, key: Any = None) -> None:
         """Refuse: the store was opened read-only."""
         raise StorePermissionError(

@@ -11,9 +11,10 @@ written as their JSON dump plus three bookkeeping fields:
 * ``last_updated``: the UTC time of the write (maggma's convention), used to pick the latest.
 
 Writes are upserts on the key field, so re-running a round updates documents instead of
-duplicating them. A collection that cannot be read (a damaged SQLite file, undecodable BSON, a
-document that no longer validates) raises :class:`~hopscreen.store.errors.CorruptStoreError`,
-one line naming the store and the collection.
+duplicating them; a document stored with the same content is not written again. A collection
+that cannot be read (a damaged SQLite file, undecodable BSON, a document that no longer
+validates) raises :class:`~hopscreen.store.errors.CorruptStoreError`, one line naming the store
+and the collection.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from hopscreen.store.bulk import insert_new, keep_matching, plan_write, split_large_in
 from hopscreen.store.errors import CorruptStoreError, ResultsStoreError, StorePermissionError
 
 if TYPE_CHECKING:
@@ -272,19 +274,29 @@ class ResultsStore:
         collection : str
             Collection name (see :data:`COLLECTIONS`).
         docs : sequence of pydantic.BaseModel
-            Documents to write; a document whose key is already stored replaces it.
+            Documents to write; a document whose key is already stored with other content
+            replaces it, one stored with the same content is left as it is (its
+            ``last_updated`` unchanged). New documents of an embedded store go in with one
+            bulk insert (:mod:`hopscreen.store.bulk`).
 
         Returns
         -------
         int
-            Number of documents written.
+            Number of documents given (new, changed and unchanged).
 
         """
         store, spec = self._store(collection)
         now = datetime.now(UTC)
         records = [to_record(doc, spec, now=now) for doc in docs]
-        if records:
-            store.update(records, key=spec.key_field)
+        if not records:
+            return 0
+        if getattr(store, "read_only", False):
+            store.update(records, key=spec.key_field)  # raises: opened read-only
+        with self._reading(collection):
+            plan = plan_write(store, spec.key_field, records)
+        insert_new(store, spec.key_field, plan.new)
+        if plan.changed:
+            store.update(plan.changed, key=spec.key_field)
         return len(records)
 
     def read(
@@ -320,8 +332,9 @@ class ResultsStore:
 
         """
         store, _ = self._store(collection)
+        rest, post = split_large_in(criteria)
         with self._reading(collection):
-            records = list(store.query(criteria=criteria or {}, sort=sort))
+            records = keep_matching(store.query(criteria=rest, sort=sort), post)
         return [{k: v for k, v in record.items() if k != "_id"} for record in records]
 
     def read_docs(
