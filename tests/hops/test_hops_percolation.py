@@ -176,3 +176,87 @@ def test_bad_samples_raise():
         percolation_barrier_samples(CUBIC, {**good, "z": np.array([0.1, np.nan])})
     empty = percolation_barrier_samples(network(2, []), {"other": np.zeros(4)})
     assert all(np.isnan(a).all() and a.shape == (4,) for a in empty.values())
+
+
+def _random_network(rng: np.random.Generator) -> MigrationNetwork:
+    n_sites = int(rng.integers(1, 6))
+    edges = [
+        edge(
+            int(rng.integers(n_sites)),
+            int(rng.integers(n_sites)),
+            tuple(int(i) for i in rng.integers(-1, 2, 3)),
+            f"c{int(rng.integers(6))}",
+        )
+        for _ in range(int(rng.integers(1, 13)))
+    ]
+    return network(n_sites, edges)
+
+
+def _prefix_scan(net: MigrationNetwork, values: dict[str, float]) -> dict[int, float]:
+    """Barriers of one draw by walking the whole switched-on network after every tie group."""
+    ordered = sorted(net.hop_ids, key=lambda h: (values[h], h))
+    result = dict.fromkeys((1, 2, 3), math.nan)
+    for end in range(1, len(ordered) + 1):
+        if end < len(ordered) and values[ordered[end]] == values[ordered[end - 1]]:
+            continue  # a tie group is switched on as a whole
+        on = set(ordered[:end])
+        reached = network_dimension(net.n_sites, [e for e in net.edges if e.hop_id in on])
+        for dim in (1, 2, 3):
+            if reached >= dim and math.isnan(result[dim]):
+                result[dim] = values[ordered[end - 1]]
+    return result
+
+
+def test_samples_match_a_brute_force_scan_on_random_networks():
+    rng = np.random.default_rng(7)
+    n_draws, dimensions_seen = 25, set()
+    for case in range(40):
+        net = _random_network(rng)
+        dimensions_seen.add(network_dimension(net.n_sites, net.edges))
+        if case % 2:
+            samples = {h: rng.normal(0.5, 0.3, n_draws) for h in net.hop_ids}
+        else:  # coarse values: ties are common
+            samples = {h: rng.integers(0, 4, n_draws) * 0.25 for h in net.hop_ids}
+        got = percolation_barrier_samples(net, samples)
+        for draw in range(n_draws):
+            values = {h: float(samples[h][draw]) for h in net.hop_ids}
+            expected = _prefix_scan(net, values)
+            exact = percolation_barriers(net, values)
+            for dim in (1, 2, 3):
+                assert got[dim][draw] == pytest.approx(expected[dim], nan_ok=True)
+                barrier = exact[dim].barrier_ev
+                assert (math.nan if barrier is None else barrier) == pytest.approx(
+                    expected[dim], nan_ok=True
+                )
+    assert dimensions_seen == {0, 1, 2, 3}  # the random networks exercise every dimension
+
+
+@pytest.mark.parametrize("bond", [edge(0, 1, ORIGIN, "c"), edge(1, 0, ORIGIN, "c")])
+def test_joining_two_periodic_trees_pools_their_translations(bond):
+    # site 0 runs along x (a), site 1 spans the yz plane (b, d); bond c joins them
+    net = network(2, [edge(0, 0, X, "a"), edge(1, 1, Y, "b"), edge(1, 1, Z, "d"), bond])
+    samples = {
+        "a": np.array([0.1, 0.1]),
+        "b": np.array([0.2, 0.2]),
+        "d": np.array([0.3, 0.4]),
+        "c": np.array([0.4, 0.3]),
+    }
+    result = percolation_barrier_samples(net, samples)
+    # draw 0: a chain, then the yz layer (2D at d), then the bond makes it 3D
+    # draw 1: the bond joins the x chain to the y chain (2D at c), then d makes it 3D
+    assert result[1].tolist() == [0.1, 0.1]
+    assert result[2].tolist() == [0.3, 0.3]
+    assert result[3].tolist() == [0.4, 0.4]
+
+
+def test_draws_split_over_several_forests_give_the_same_barriers(monkeypatch, layered):
+    net = migration_network(layered, "Li")
+    rng = np.random.default_rng(5)
+    samples = {h: rng.normal(0.5, 0.2, 50) for h in net.hop_ids}
+    whole = percolation_barrier_samples(net, samples)
+    # seven draws per forest: eight forests, the last one with a single draw
+    monkeypatch.setattr(percolation, "_FOREST_CELLS", 7 * max(net.n_sites, len(net.edges)))
+    split = percolation_barrier_samples(net, samples)
+    for dim in (1, 2, 3):
+        np.testing.assert_array_equal(split[dim], whole[dim])
+    assert not np.isnan(whole[1]).all()

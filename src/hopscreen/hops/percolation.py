@@ -8,6 +8,13 @@ site getting a lattice offset; an edge whose ends' offsets disagree with its own
 closes a cycle of the infinite crystal through that translation. The component's dimension
 is the rank of those translations (0 for a finite cluster, 3 for a network filling space).
 
+The percolation barriers switch hop classes on in barrier order. Rather than walking the
+network again after each class, the edges are added one at a time to a union-find forest
+that keeps lattice offsets and cycle translations
+(:class:`~hopscreen.hops.periodic_forest.PeriodicForest`): one pass over the edges gives
+the dimension after every class, and the many draws of :func:`percolation_barrier_samples`
+go through their forests side by side, a few numpy operations per edge for all draws.
+
 Pure graph code: the network's edges need ``u``, ``v``, ``image`` and ``hop_id`` attributes
 (:class:`~hopscreen.hops.network.NetworkEdge`); numpy only.
 """
@@ -21,6 +28,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from hopscreen.hops.periodic_forest import PeriodicForest
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
 
@@ -30,6 +39,9 @@ if TYPE_CHECKING:
 DIMENSIONS: tuple[int, ...] = (1, 2, 3)
 
 _EdgeArrays = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+#: Draws times sites (or edges, if more) handled at once: bounds the memory of many draws.
+_FOREST_CELLS = 1 << 19
 
 
 @dataclass(frozen=True)
@@ -129,12 +141,88 @@ def network_dimension(n_sites: int, edges: Iterable[NetworkEdge]) -> int:
     return _dimension(n_sites, *_edge_arrays(n_sites, edges))
 
 
+def _class_edges(network: MigrationNetwork) -> tuple[_EdgeArrays, np.ndarray]:
+    """Edge arrays of the network's classes and each edge's class (index in ``hop_ids``)."""
+    column = {hop_id: index for index, hop_id in enumerate(network.hop_ids)}
+    kept = [e for e in network.edges if e.hop_id in column]
+    edge_class = np.array([column[e.hop_id] for e in kept], dtype=np.int64)
+    return _edge_arrays(network.n_sites, kept), edge_class
+
+
+def _edge_sequences(edge_class: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each draw's edges in its class order: edge index and class position, (n_draws, m)."""
+    n_draws, n_classes = order.shape
+    by_class = np.argsort(edge_class, kind="stable")
+    counts = np.bincount(edge_class, minlength=n_classes)
+    starts = np.cumsum(counts) - counts
+    runs = counts[order].ravel()
+    run_start = np.repeat(np.cumsum(runs) - runs, runs)
+    within = np.arange(len(run_start)) - run_start
+    edge = by_class[np.repeat(starts[order.ravel()], runs) + within]
+    position = np.repeat(np.tile(np.arange(n_classes), n_draws), runs)
+    return edge.reshape(n_draws, -1), position.reshape(n_draws, -1)
+
+
+def _first_positions_of(
+    n_sites: int, edges: _EdgeArrays, edge_class: np.ndarray, order: np.ndarray, top: int
+) -> np.ndarray:
+    """:func:`_first_positions` for draws that fit in one forest."""
+    u, v, image = edges
+    sequence, class_position = _edge_sequences(edge_class, order)
+    forest = PeriodicForest.of_sites(len(order), n_sites)
+    reached = np.zeros(len(order), dtype=np.int64)
+    first = np.full((len(order), len(DIMENSIONS)), -1, dtype=np.int64)
+    wanted = np.array(DIMENSIONS)
+    live = np.flatnonzero(reached < top)
+    for step in range(sequence.shape[1]):
+        if not live.size:
+            break
+        edge = sequence[live, step]
+        reached[live] = np.maximum(reached[live], forest.join(live, u[edge], v[edge], image[edge]))
+        new = (reached[live, None] >= wanted) & (first[live] < 0)
+        first[live] = np.where(new, class_position[live, step, None], first[live])
+        live = live[reached[live] < top]
+    return first
+
+
+def _first_positions(network: MigrationNetwork, order: np.ndarray) -> np.ndarray:
+    """Where each draw's network first spans 1, 2 and 3 dimensions.
+
+    Parameters
+    ----------
+    network : MigrationNetwork
+        The periodic network; its classes are the columns of ``order``.
+    order : numpy.ndarray
+        (n_draws, n_classes) the classes of each draw in the order they are switched on.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n_draws, 3) position in ``order`` of the class whose edges first make the switched-on
+        network span 1, 2 and 3 dimensions; -1 where it never does.
+
+    """
+    edges, edge_class = _class_edges(network)
+    top = _dimension(network.n_sites, *edges)
+    first = np.full((len(order), len(DIMENSIONS)), -1, dtype=np.int64)
+    if top == 0:
+        return first
+    chunk = max(1, _FOREST_CELLS // max(network.n_sites, len(edge_class)))
+    for start in range(0, len(order), chunk):
+        part = order[start : start + chunk]
+        first[start : start + chunk] = _first_positions_of(
+            network.n_sites, edges, edge_class, part, top
+        )
+    return first
+
+
 def _dimension_oracle(network: MigrationNetwork) -> Callable[[frozenset[str]], int]:
     """``network_dimension`` of the sub-network of a set of hop classes, memoised."""
-    by_class: dict[str, _EdgeArrays] = {
-        hop_id: _edge_arrays(network.n_sites, [e for e in network.edges if e.hop_id == hop_id])
-        for hop_id in network.hop_ids
-    }
+    grouped: dict[str, list[NetworkEdge]] = {hop_id: [] for hop_id in network.hop_ids}
+    for e in network.edges:
+        if e.hop_id in grouped:
+            grouped[e.hop_id].append(e)
+    by_class = {h: _edge_arrays(network.n_sites, edges) for h, edges in grouped.items()}
 
     @cache
     def dimension_of(hop_ids: frozenset[str]) -> int:
@@ -147,33 +235,6 @@ def _dimension_oracle(network: MigrationNetwork) -> Callable[[frozenset[str]], i
     return dimension_of
 
 
-def _first_groups(
-    groups: Sequence[frozenset[str]], dimension_of: Callable[[frozenset[str]], int]
-) -> dict[int, int | None]:
-    """Index of the first group whose addition makes the network span each dimension.
-
-    The scan stops as soon as the growing network spans as many dimensions as the whole
-    network does (switching classes on never lowers the dimension, and the whole network is
-    the same set of classes for every draw, so its dimension is computed once).
-    """
-    first: dict[int, int | None] = dict.fromkeys(DIMENSIONS)
-    if not groups:
-        return first
-    top = dimension_of(frozenset().union(*groups))
-    active: frozenset[str] = frozenset()
-    for index, group in enumerate(groups):
-        if top == 0:
-            break
-        active = active | group
-        reached = dimension_of(active)
-        for dim in DIMENSIONS:
-            if dim <= reached and first[dim] is None:
-                first[dim] = index
-        if reached >= top:
-            break
-    return first
-
-
 def _bottleneck(
     groups: Sequence[frozenset[str]],
     index: int,
@@ -184,8 +245,10 @@ def _bottleneck(
 
     When no single tied class does, the whole tie is needed and the first id is returned.
     """
-    below = frozenset().union(*groups[:index])
     tied = sorted(groups[index])
+    if len(tied) == 1:
+        return tied[0]
+    below = frozenset().union(*groups[:index])
     for hop_id in tied:
         if dimension_of(below | {hop_id}) >= dim:
             return hop_id
@@ -254,13 +317,18 @@ def percolation_barriers(
     _missing(network, barrier_by_hop_id)
     barriers = {h: _check_barrier(h, barrier_by_hop_id[h]) for h in network.hop_ids}
     groups = _tie_groups(barriers)
+    group_of = {hop_id: index for index, group in enumerate(groups) for hop_id in group}
+    ordered = [hop_id for group in groups for hop_id in sorted(group)]
+    column = {hop_id: index for index, hop_id in enumerate(network.hop_ids)}
+    order = np.array([[column[hop_id] for hop_id in ordered]], dtype=np.int64)
     dimension_of = _dimension_oracle(network)
     result = {}
-    for dim, index in _first_groups(groups, dimension_of).items():
-        if index is None:
+    first = _first_positions(network, order)[0].tolist()
+    for dim, position in zip(DIMENSIONS, first, strict=True):
+        if position < 0:
             result[dim] = Percolation(dimension=dim, barrier_ev=None, bottleneck_hop_id=None)
             continue
-        hop_id = _bottleneck(groups, index, dim, dimension_of)
+        hop_id = _bottleneck(groups, group_of[ordered[position]], dim, dimension_of)
         result[dim] = Percolation(
             dimension=dim, barrier_ev=barriers[hop_id], bottleneck_hop_id=hop_id
         )
@@ -291,9 +359,11 @@ def percolation_barrier_samples(
 ) -> dict[int, np.ndarray]:
     """:func:`percolation_barriers`' barriers for many draws of the class barriers at once.
 
-    The outcome of a draw depends only on the order of its class barriers (and their ties),
-    so each distinct order is solved once and the network's dimension is memoised per set
-    of switched-on classes; a draw then costs a sort.
+    Each draw switches its classes on in the order of its barriers; all draws are added to
+    union-find forests side by side, edge position by edge position, and a draw stops once
+    it spans as many dimensions as the whole network. A draw's barrier in dimension ``d`` is
+    the barrier of the class whose edges first make it span ``d`` dimensions (classes of
+    equal barrier give the same value in whatever order they come).
 
     Parameters
     ----------
@@ -322,35 +392,16 @@ def percolation_barrier_samples(
         return {dim: np.full(n_draws, np.nan) for dim in DIMENSIONS}
     order = np.argsort(values, axis=1, kind="stable")
     ordered = np.take_along_axis(values, order, axis=1)
-    ties = (ordered[:, 1:] == ordered[:, :-1]).astype(order.dtype)
-    keys, inverse = np.unique(np.concatenate([order, ties], axis=1), axis=0, return_inverse=True)
-    dimension_of = _dimension_oracle(network)
-    position = np.full((len(keys), len(DIMENSIONS)), -1, dtype=np.int64)
-    for row, key in enumerate(keys):
-        groups, starts = _groups_of_order(network.hop_ids, key[:n_classes], key[n_classes:])
-        for col, index in enumerate(_first_groups(groups, dimension_of).values()):
-            if index is not None:
-                position[row, col] = starts[index]
-    position = position[inverse.reshape(-1)]
+    # the first position of each run of equal values (its value stands for the whole run)
+    starts = np.ones((n_draws, n_classes), dtype=bool)
+    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    run_start = np.maximum.accumulate(np.where(starts, np.arange(n_classes), 0), axis=1)
+    first = _first_positions(network, order)
+    rows = np.arange(n_draws)
     result = {}
     for col, dim in enumerate(DIMENSIONS):
+        hit = first[:, col] >= 0
         barrier = np.full(n_draws, np.nan)
-        hit = position[:, col] >= 0
-        barrier[hit] = ordered[np.flatnonzero(hit), position[hit, col]]
+        barrier[hit] = ordered[rows[hit], run_start[rows[hit], first[hit, col]]]
         result[dim] = barrier
     return result
-
-
-def _groups_of_order(
-    hop_ids: Sequence[str], order: np.ndarray, tied_to_previous: np.ndarray
-) -> tuple[list[frozenset[str]], list[int]]:
-    """Tie groups of one sorted draw, and the sorted position where each group starts."""
-    groups: list[frozenset[str]] = []
-    starts: list[int] = []
-    for position, column in enumerate(order.tolist()):
-        if position > 0 and tied_to_previous[position - 1]:
-            groups[-1] = groups[-1] | {hop_ids[column]}
-        else:
-            groups.append(frozenset({hop_ids[column]}))
-            starts.append(position)
-    return groups, starts
