@@ -133,3 +133,46 @@ def test_rebuilt_bands_match_published(data_dir):
     assert len(relaxed_separately) == 10
     assert set(other_lattice) <= set(relaxed_separately)
     assert sorted(set(relaxed_separately) - set(other_lattice)) == ["LiMn2O4"]
+
+
+def test_band_from_hop_is_the_band_of_pymatgens_endpoints_bit_for_bit(olivine, layered):
+    """The array supercell path gives exactly the band of the pymatgen structures."""
+    for host in (olivine, layered):
+        for hop in enumerate_hops(host, "Li"):
+            ends = supercell_endpoints(hop)
+            expected = build_band(ends.initial, ends.final, "Li")
+            band = band_from_hop(hop)
+            assert band.fingerprint() == expected.fingerprint()
+            assert np.array_equal(band.numbers, expected.numbers)
+            assert np.array_equal(band.lattice, expected.lattice)
+            assert np.array_equal(band.frac_coords, expected.frac_coords)
+
+
+def _quadratic_argmax(a: np.ndarray, b: np.ndarray, lattice: np.ndarray) -> int:
+    delta = a[:, None, :] - b[None, :, :]
+    delta -= np.round(delta)
+    return int(np.argmax(np.linalg.norm(delta @ lattice, axis=-1).min(axis=1)))
+
+
+def test_farthest_point_search_equals_the_quadratic_argmax():
+    """Shared points are skipped; ties, all-shared sets, images and NaN as numpy.argmax."""
+    from hopscreen.hops.band import _farthest_from
+
+    rng = np.random.default_rng(3)
+    lattice = np.array([[6.0, 0.0, 0.0], [1.5, 7.0, 0.0], [0.5, -1.0, 9.0]])
+    points = rng.random((12, 3))
+    cases = {
+        "one moved": (points, np.vstack([points[:5], rng.random((1, 3)), points[6:]])),
+        "all shared": (points, points[::-1]),
+        "shared up to a lattice vector": (points, points + [1.0, 0.0, -2.0]),
+        "two moved": (points, np.vstack([rng.random((2, 3)), points[2:]])),
+        "tied copies": (np.vstack([points, points[:1]]), points[1:]),
+        "nothing shared": (points, rng.random((12, 3))),
+        "nan": (np.vstack([points[:3], [[np.nan, 0.0, 0.0]], points[4:]]), points),
+    }
+    winners = set()
+    for name, (a, b) in cases.items():
+        expected = _quadratic_argmax(a, b, lattice)
+        assert _farthest_from(a, b, lattice) == expected, name
+        winners.add(expected)
+    assert len(winners) > 2  # the cases do not all pick the same index

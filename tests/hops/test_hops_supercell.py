@@ -47,33 +47,13 @@ def test_options_forbid_unknown_fields():
         SupercellOptions(min_length=12.0)
 
 
-@pytest.mark.parametrize("limits", [(80, 240, 10.0), (10, 40, 5.0), (1, 60, 6.0)], ids=str)
-def test_supercell_search_gives_pymatgen_diffusions_matrix(olivine, layered, limits):
-    """The jumping search returns exactly get_sc_fromstruct's matrix."""
-    from pymatgen.analysis.diffusion.utils.supercells import get_sc_fromstruct
-
-    from hopscreen.hops.supercell import near_cubic_supercell
-
-    for structure in (olivine, layered):
-        ours = np.array(near_cubic_supercell(structure, *limits))
-        assert np.array_equal(ours, np.array(get_sc_fromstruct(structure, *limits)))
-
-
-def test_supercell_search_raises_max_atoms_like_pymatgen_diffusion(layered):
-    """No cell of at most 40 atoms fits: max_atoms is raised until one does (72 atoms)."""
-    from hopscreen.hops.supercell import _cubic_supercell_matrix, near_cubic_supercell
-
-    assert _cubic_supercell_matrix(layered, 10, 40, 5.0) is None
-    matrix = near_cubic_supercell(layered, 10, 40, 5.0)
-    assert round(abs(np.linalg.det(matrix))) * len(layered) == 72
-
-
 def test_vacancy_endpoints_equal_pymatgen_diffusions(olivine, layered):
     """Site for site (order, species, positions, properties) the structures of
     get_start_end_structures(vac_mode=True), for every hop of two hosts."""
     from pymatgen.analysis.diffusion.utils.supercells import get_start_end_structures
 
-    from hopscreen.hops.supercell import near_cubic_supercell, vacancy_endpoints
+    from hopscreen.hops.supercell import vacancy_endpoints
+    from hopscreen.hops.tiling import near_cubic_supercell
 
     n_checked = 0
     for host in (olivine, layered):
@@ -92,3 +72,81 @@ def test_vacancy_endpoints_equal_pymatgen_diffusions(olivine, layered):
             assert len(ours[0]) == len(ours[2]) - 1 == len(ours[1])
             n_checked += 1
     assert n_checked >= 3
+
+
+def test_vacancy_endpoint_crystals_are_get_sc_structures_bit_for_bit(olivine, layered):
+    """Every hop of three hosts: the array endpoints are pymatgen-analysis-diffusion's,
+    site for site and bit for bit (its get_start_end_structures with the same matrix)."""
+    from low_symmetry_structures import li2mno3
+    from pymatgen.analysis.diffusion.utils.supercells import get_start_end_structures
+
+    from hopscreen.hops.tiling import near_cubic_supercell
+    from hopscreen.schemas.structure import Crystal
+
+    n_checked = 0
+    for host in (olivine, layered, li2mno3()):
+        for hop in enumerate_hops(host, "Li"):
+            mh = hop.migration_hop
+            migrating, others = mh._split_migrating_and_other_sites(True)
+            base = type(host).from_sites(others + migrating)
+            matrix = near_cubic_supercell(base, 10, 40, 5.0)
+            theirs = get_start_end_structures(mh.isite, mh.esite, base, matrix, vac_mode=True)
+            ours = mh.vacancy_endpoint_crystals(10, 40, 5.0)
+            for a, b in zip(ours, theirs, strict=True):
+                b = Crystal.from_structure(b)
+                assert np.array_equal(a.numbers, b.numbers)
+                assert np.array_equal(a.lattice, b.lattice)
+                assert np.array_equal(a.frac_coords, b.frac_coords)
+            n_checked += 1
+    assert n_checked >= 5
+
+
+def test_endpoint_crystals_equal_supercell_endpoints(olivine):
+    from hopscreen.hops.supercell import supercell_endpoint_crystals
+    from hopscreen.schemas.structure import Crystal
+
+    for hop in enumerate_hops(olivine, "Li"):
+        arrays = supercell_endpoint_crystals(hop)
+        structures = supercell_endpoints(hop)
+        for name in ("base", "initial", "final"):
+            a, b = getattr(arrays, name), Crystal.from_structure(getattr(structures, name))
+            assert np.array_equal(a.numbers, b.numbers)
+            assert np.array_equal(a.frac_coords, b.frac_coords)
+            assert np.array_equal(a.lattice, b.lattice)
+
+
+def test_matrix_is_searched_once_per_host(layered, monkeypatch):
+    """The hops of one host share the supercell search and the tiled supercell."""
+    import hopscreen.hops.supercell as supercell
+    from hopscreen.hops.supercell import supercell_endpoint_crystals
+
+    searches = []
+    real = supercell.near_cubic_supercell
+    monkeypatch.setattr(
+        supercell, "near_cubic_supercell", lambda *a: searches.append(a) or real(*a)
+    )
+    hops = enumerate_hops(layered, "Li")
+    assert len(hops) >= 2
+    for hop in hops:
+        supercell_endpoint_crystals(hop)
+    assert len(searches) == 1
+
+
+def test_endpoint_crystal_counts_are_checked(olivine):
+    from hopscreen.hops.supercell import (
+        EndpointCrystals,
+        check_endpoint_crystals,
+        supercell_endpoint_crystals,
+    )
+    from hopscreen.schemas.structure import Crystal
+
+    ends = supercell_endpoint_crystals(enumerate_hops(olivine, "Li")[0])
+    check_endpoint_crystals(ends, "Li")
+    with pytest.raises(SupercellError, match="initial endpoint has 168 atoms"):
+        check_endpoint_crystals(EndpointCrystals(ends.base, ends.base, ends.final), "Li")
+    numbers = ends.final.numbers.copy()
+    fe = int(np.flatnonzero(numbers == 26)[0])
+    numbers[fe] = 25  # one Fe becomes Mn: same counts, different composition
+    wrong = Crystal(ends.final.lattice, ends.final.frac_coords, numbers)
+    with pytest.raises(SupercellError, match="final endpoint composition"):
+        check_endpoint_crystals(EndpointCrystals(ends.base, ends.initial, wrong), "Li")

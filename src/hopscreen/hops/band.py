@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pymatgen.core import Element, Structure
 
-from hopscreen.hops.supercell import SupercellOptions, supercell_endpoints
+from hopscreen.hops.supercell import SupercellOptions, supercell_endpoint_crystals
 from hopscreen.schemas.structure import N_ION_COPIES, Crystal
 
 if TYPE_CHECKING:
@@ -45,6 +45,25 @@ def _nearest_distances(frac_a: np.ndarray, frac_b: np.ndarray, lattice: np.ndarr
     delta = _min_image_frac(frac_a[:, None, :] - frac_b[None, :, :])
     dist = np.linalg.norm(delta @ lattice, axis=-1)
     return dist.min(axis=1)
+
+
+def _farthest_from(frac_a: np.ndarray, frac_b: np.ndarray, lattice: np.ndarray) -> int:
+    """``argmax`` of :func:`_nearest_distances` (a, b), computed for the points a and b don't share.
+
+    A point of a that is also (bit for bit) a point of b is at distance exactly 0 from b, the
+    smallest possible: only the other points can hold the maximum, and the first index is
+    returned on ties, as by :func:`numpy.argmax`. The endpoints of a vacancy-mode supercell
+    share all their ions but one, which makes the search linear instead of quadratic.
+    """
+    if not (np.isfinite(frac_a).all() and np.isfinite(frac_b).all()):
+        return int(np.argmax(_nearest_distances(frac_a, frac_b, lattice)))
+    shared = set(map(tuple, frac_b.tolist()))
+    others = np.array([i for i, row in enumerate(frac_a.tolist()) if tuple(row) not in shared])
+    if len(others) == 0:
+        return 0
+    distances = _nearest_distances(frac_a[others], frac_b, lattice)
+    best = int(np.argmax(distances))
+    return int(others[best]) if distances[best] > 0 else 0
 
 
 def find_moving_ion(initial: Crystal, final: Crystal, working_ion: str) -> tuple[int, int]:
@@ -80,10 +99,12 @@ def find_moving_ion(initial: Crystal, final: Crystal, working_ion: str) -> tuple
             f"initial has {len(ion_i)} {working_ion} and final {len(ion_f)}: "
             "need the same, non-zero number"
         )
+    frac_i, frac_f = initial.frac_coords[ion_i], final.frac_coords[ion_f]
     lattice = initial.lattice
-    d_i = _nearest_distances(initial.frac_coords[ion_i], final.frac_coords[ion_f], lattice)
-    d_f = _nearest_distances(final.frac_coords[ion_f], initial.frac_coords[ion_i], lattice)
-    return int(ion_i[np.argmax(d_i)]), int(ion_f[np.argmax(d_f)])
+    return (
+        int(ion_i[_farthest_from(frac_i, frac_f, lattice)]),
+        int(ion_f[_farthest_from(frac_f, frac_i, lattice)]),
+    )
 
 
 def build_band(
@@ -164,7 +185,7 @@ def band_from_hop(
         If the straight minimum-image line is not the hop (supercell too small for it).
 
     """
-    endpoints = supercell_endpoints(hop, options)
+    endpoints = supercell_endpoint_crystals(hop, options)
     band = build_band(endpoints.initial, endpoints.final, hop.working_ion)
     travelled = float(np.linalg.norm((band.frac_coords[4] - band.frac_coords[0]) @ band.lattice))
     if abs(travelled - hop.length_angstrom) > length_tol_angstrom:
