@@ -5,8 +5,11 @@ Coulomb repulsion from the like-charged framework ions) and its parameter tables
 the maintained ``bvlain`` library (A. Dembitskiy, MIT licence; Lain._get_params and
 ``bvlain.potentials.BVSEPotential``). bvlain evaluates the energy on a grid over the whole
 cell; a hop needs it only in a tube around the path, so the points here are a local grid and
-the sum over framework atoms is done with a periodic neighbour search. The parameters, the
-removal of every working-ion atom from the framework and the two pair terms are bvlain's.
+the sum runs over the framework atoms (and periodic images) within ``r_cut_angstrom``. On the
+tube grid a squared distance is an axial plus an in-plane part, so the distances come from
+broadcasting, species by species; bvlain looks its parameters up by element and charge, so
+they are looked up once per species (and cached across the hops of a host). The parameters,
+the removal of every working-ion atom from the framework and the two pair terms are bvlain's.
 
 Oxidation states are assigned on the complete endpoint (host + migrating ion) by the rules
 of :func:`hopscreen.features.charges.nominal_charges`, before any ion is removed, so a
@@ -16,8 +19,9 @@ The path is not the straight line: on the grid (spacing ``resolution_angstrom``)
 cylinder of radius ``tube_radius_angstrom`` around the endpoint-to-endpoint segment, the
 minimax path (the route whose highest point is lowest) is found exactly by bisection over
 the energies with 26-connected component labelling, then the shortest route staying within
-``route_slack_ev`` of that level gives the profile. Each endpoint site is the grid minimum within
-``site_radius_angstrom`` of the band's end copies.
+``route_slack_ev`` of that level gives the profile (:mod:`hopscreen.features.grid_path`).
+Each endpoint site is the grid minimum within ``site_radius_angstrom`` of the band's end
+copies.
 
 Descriptors (NaN when bvlain has no parameters for the ion/anion pair, or unphysical
 ones (a negative Morse alpha); then ``bvse_ok`` = 0)
@@ -49,18 +53,16 @@ import contextlib
 import math
 import os
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
-from scipy import ndimage
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from hopscreen.features.charges import ion_charge, nominal_charges
 from hopscreen.features.ewald import image_shifts
-from hopscreen.schemas.structure import N_ION_COPIES, Z_TO_SYMBOL, Crystal
+from hopscreen.features.grid_path import lowest_voxel, minimax_level, shortest_route
+from hopscreen.schemas.structure import N_ION_COPIES, SYMBOL_TO_Z, Z_TO_SYMBOL, Crystal
 
 BVSE_NAMES: tuple[str, ...] = (
     "bvse_barrier_ev",
@@ -111,10 +113,9 @@ class BvseError(ValueError):
 
 
 @dataclass(frozen=True)
-class _Field:
-    """Framework atoms (with periodic images near the hop) and their pair parameters."""
+class _Species:
+    """bvlain's pair parameters of the working ion with each framework species, (k,) arrays."""
 
-    positions: np.ndarray
     r_min: np.ndarray
     alpha: np.ndarray
     d0: np.ndarray
@@ -126,6 +127,30 @@ class _Field:
     n_ion: float
 
 
+@dataclass(frozen=True)
+class _Field:
+    """Framework atoms (with periodic images near the hop): positions and species index."""
+
+    positions: np.ndarray
+    species: np.ndarray
+    params: _Species
+
+
+@dataclass(frozen=True)
+class _Tube:
+    """The grid around one hop: an orthonormal frame and the axial and radial grid lines.
+
+    The point (i, j, k) is ``start + axial[i] u + radial[j] e1 + radial[k] e2``.
+    """
+
+    start: np.ndarray
+    frame: np.ndarray
+    axial: np.ndarray
+    radial: np.ndarray
+    points: np.ndarray
+    inside: np.ndarray
+
+
 @cache
 def _potentials() -> Any:
     from bvlain.potentials import BVSEPotential  # imported on first use (pulls in ase, pandas)
@@ -133,18 +158,20 @@ def _potentials() -> Any:
     return BVSEPotential
 
 
-def _framework_parameters(band: Crystal, ion: str) -> dict[str, Any]:
-    """Per-atom BVSE parameters (bvlain's) of the framework: the host minus every working ion."""
+@lru_cache(maxsize=1024)
+def _species_parameters(ion: str, species: tuple[tuple[int, float], ...]) -> _Species | str:
+    """Bvlain's parameters of ``ion`` with each (Z, charge) framework species, or why none.
+
+    bvlain's ``Lain._get_params`` looks each atom up by its element and charge alone, so one
+    atom per species gives the same values as the whole cell; hops of one host share them.
+    """
     from ase import Atoms  # imported on first use (comes with bvlain)
     from bvlain import Lain  # imported on first use (pulls in ase, pandas)
 
-    host_z = band.numbers[N_ION_COPIES:]
-    charges = nominal_charges(host_z, ion).charges
-    atoms = Atoms(
-        numbers=host_z, scaled_positions=band.frac_coords[N_ION_COPIES:], cell=band.lattice
-    )
-    atoms.pbc = True
-    atoms.set_array("oxi_states", np.asarray(charges, dtype=float))
+    if not species:
+        return f"no framework atoms besides {ion}"
+    atoms = Atoms(numbers=[z for z, _ in species], cell=np.eye(3), pbc=True)
+    atoms.set_array("oxi_states", np.array([q for _, q in species], dtype=float))
     lain = Lain(verbose=False)
     lain.atoms_copy = atoms
     lain.cell = atoms.cell
@@ -153,8 +180,8 @@ def _framework_parameters(band: Crystal, ion: str) -> dict[str, Any]:
         # bvlain prints its own "Oops" line before raising; the caller gets a BvseError
         with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
             lain._get_params(mobile_ion=f"{ion}{q}{'+' if q > 0 else '-'}")
-    except KeyError as exc:
-        raise BvseError(f"no BVSE parameters for {ion}{q:+d} with this framework") from exc
+    except KeyError:
+        return f"no BVSE parameters for {ion}{q:+d} with this framework"
     fw = lain.atoms
     counter = fw.get_array("oxi_states") * q < 0
     bad = counter & ~(fw.get_array("alpha") > 0)
@@ -162,40 +189,49 @@ def _framework_parameters(band: Crystal, ion: str) -> dict[str, Any]:
         # bvlain 0.25.1 ships negative Morse alphas for a few pairs (Mg-Se, Mg-Te, Mg-I, Ca-Br,
         # Ca-Te, Ca-I): the energy would grow without bound away from the ion, so none is given.
         el = sorted({Z_TO_SYMBOL[int(z)] for z in fw.numbers[bad]})
-        raise BvseError(f"bvlain's BVSE parameters for {ion}{q:+d} with {el} are unphysical")
-    return {
-        "frac": fw.get_scaled_positions(wrap=False),
-        "r_min": fw.get_array("r_min"),
-        "alpha": fw.get_array("alpha"),
-        "d0": fw.get_array("d0"),
-        "q": fw.get_array("oxi_states"),
-        "r_c": fw.get_array("r_c"),
-        "n": fw.get_array("n").astype(float),
-        "q_ion": float(lain.q_mi),
-        "r_c_ion": float(lain.rc_mi),
-        "n_ion": float(lain.n_mi),
-    }
+        return f"bvlain's BVSE parameters for {ion}{q:+d} with {el} are unphysical"
+    arrays = {k: fw.get_array(k).astype(float) for k in ("r_min", "alpha", "d0", "r_c", "n")}
+    return _Species(
+        **arrays,
+        q=fw.get_array("oxi_states").astype(float),
+        q_ion=float(lain.q_mi),
+        r_c_ion=float(lain.rc_mi),
+        n_ion=float(lain.n_mi),
+    )
+
+
+def _framework(band: Crystal, ion: str) -> tuple[np.ndarray, np.ndarray, _Species]:
+    """Fractional coordinates and species index of the framework (host minus every ion atom).
+
+    Raises
+    ------
+    BvseError
+        bvlain has no (physical) parameters for the ion with one of the species.
+    """
+    host_z = band.numbers[N_ION_COPIES:]
+    charges = nominal_charges(host_z, ion).charges  # on the complete endpoint (see above)
+    keep = host_z != SYMBOL_TO_Z[ion]
+    # a charge is a function of the element in nominal_charges, so elements are the species
+    elements, first, species = np.unique(host_z[keep], return_index=True, return_inverse=True)
+    key = tuple((int(z), float(q)) for z, q in zip(elements, charges[keep][first], strict=True))
+    params = _species_parameters(ion, key)
+    if isinstance(params, str):
+        raise BvseError(params)
+    return band.frac_coords[N_ION_COPIES:][keep], species, params
 
 
 def _near_field(band: Crystal, ion: str, centre: np.ndarray, reach: float) -> _Field:
     """Framework atoms and images within ``reach`` Å of ``centre`` (Cartesian)."""
-    p = _framework_parameters(band, ion)
+    frac, species, params = _framework(band, ion)
     lattice = band.lattice
     centre_frac = np.linalg.solve(lattice.T, centre)
-    d = p["frac"] - centre_frac
+    d = frac - centre_frac
     base = d - np.round(d)
     shifts = image_shifts(lattice, reach).astype(float)
     cart = (base[:, None, :] + shifts[None, :, :]) @ lattice
     keep = np.linalg.norm(cart, axis=-1) <= reach
     atom_idx = np.nonzero(keep)[0]
-    take = {k: np.asarray(p[k])[atom_idx] for k in ("r_min", "alpha", "d0", "q", "r_c", "n")}
-    return _Field(
-        positions=cart[keep] + centre,
-        **take,
-        q_ion=p["q_ion"],
-        r_c_ion=p["r_c_ion"],
-        n_ion=p["n_ion"],
-    )
+    return _Field(positions=cart[keep] + centre, species=species[atom_idx], params=params)
 
 
 def _path_ends(band: Crystal) -> tuple[np.ndarray, np.ndarray]:
@@ -207,8 +243,8 @@ def _path_ends(band: Crystal) -> tuple[np.ndarray, np.ndarray]:
     return start, start + steps.sum(axis=0) @ band.lattice
 
 
-def _tube(start: np.ndarray, end: np.ndarray, s: BvseSettings) -> tuple[np.ndarray, np.ndarray]:
-    """Grid points of the tube: (ns, nr, nr, 3) Cartesian points and the in-cylinder mask."""
+def _tube(start: np.ndarray, end: np.ndarray, s: BvseSettings) -> _Tube:
+    """Grid of the tube: (ns, nr, nr, 3) Cartesian points, the in-cylinder mask, the frame."""
     axis = end - start
     length = float(np.linalg.norm(axis))
     if length < 1e-6:
@@ -226,68 +262,71 @@ def _tube(start: np.ndarray, end: np.ndarray, s: BvseSettings) -> tuple[np.ndarr
     axial = np.arange(-n_lo, n_hi + 1) * h
     a, v, w = np.meshgrid(axial, radial, radial, indexing="ij")
     points = start + a[..., None] * u + v[..., None] * e1 + w[..., None] * e2
-    return points, (v**2 + w**2) <= s.tube_radius_angstrom**2 + 1e-9
+    inside = (v**2 + w**2) <= s.tube_radius_angstrom**2 + 1e-9
+    return _Tube(start, np.stack([u, e1, e2]), axial, radial, points, inside)
+
+
+def _pair_energies(r: np.ndarray, k: int, p: _Species, s: BvseSettings) -> np.ndarray | None:
+    """Pair energy (eV, bvlain's terms) of the ion at distances ``r`` from species ``k`` atoms.
+
+    A counter-ion (charge of opposite sign) gives the Morse term, a like-charged ion the
+    screened Coulomb term, a neutral atom nothing (None).
+    """
+    pot = _potentials()
+    r = np.maximum(r, 1e-3)
+    if p.q[k] * p.q_ion < 0:
+        return pot.Morse(r, p.r_min[k], p.d0[k], p.alpha[k])
+    if p.q[k] * p.q_ion > 0:
+        return pot.Coulomb(r, p.q_ion, p.q[k], p.r_c_ion, p.r_c[k], p.n_ion, p.n[k], f=s.screening)
+    return None
 
 
 def _energies(points: np.ndarray, field: _Field, s: BvseSettings) -> np.ndarray:
-    """BVSE energy (eV) at each point: bvlain's Morse + screened Coulomb pair terms."""
-    pot = _potentials()
+    """BVSE energy (eV) at any points: every atom within ``r_cut_angstrom``, by a k-d tree.
+
+    The reference for :func:`_tube_energies`, which gives the same sums on a tube grid.
+    """
     tree_p, tree_a = cKDTree(points), cKDTree(field.positions)
     pairs = tree_p.sparse_distance_matrix(tree_a, s.r_cut_angstrom, output_type="ndarray")
-    i, j, r = pairs["i"], pairs["j"], np.maximum(pairs["v"], 1e-3)
-    morse = np.nan_to_num(pot.Morse(r, field.r_min[j], field.d0[j], field.alpha[j]), nan=0.0)
-    q = np.where(field.q[j] * field.q_ion > 0, field.q[j], 0.0)
-    coulomb = pot.Coulomb(
-        r, field.q_ion, q, field.r_c_ion, field.r_c[j], field.n_ion, field.n[j], f=s.screening
-    )
-    total = morse + np.nan_to_num(coulomb, nan=0.0)
-    return np.bincount(i, weights=total, minlength=len(points))
+    energy = np.zeros(len(points))
+    sp = field.species[pairs["j"]]
+    for k in range(len(field.params.q)):
+        mine = sp == k
+        e = _pair_energies(pairs["v"][mine], k, field.params, s)
+        if e is not None:
+            energy += np.bincount(pairs["i"][mine], weights=e, minlength=len(points))
+    return energy
 
 
-def _minimax_level(energy: np.ndarray, a: int, b: int) -> float:
-    """Lowest level at which voxels a and b (flat indices) are 26-connected below it."""
-    levels = np.unique(energy[np.isfinite(energy)])
-    lo = int(np.searchsorted(levels, max(energy.flat[a], energy.flat[b])))
-    hi = len(levels) - 1
-    structure = np.ones((3, 3, 3), dtype=bool)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        labels, _ = ndimage.label(energy <= levels[mid], structure=structure)
-        if labels.flat[a] == labels.flat[b]:
-            hi = mid
-        else:
-            lo = mid + 1
-    return float(levels[lo])
+def _tube_energies(tube: _Tube, field: _Field, s: BvseSettings, chunk: int = 16) -> np.ndarray:
+    """BVSE energy (eV) at the in-cylinder points of the tube, in ``points[inside]`` order.
 
-
-def _route(points: np.ndarray, allowed: np.ndarray, a: int, b: int) -> np.ndarray:
-    """Flat indices of the shortest 26-connected route from a to b through allowed voxels."""
-    shape = allowed.shape
-    flat = np.arange(allowed.size).reshape(shape)
-    rows, cols = [], []
-    for off in np.argwhere(np.ones((3, 3, 3))) - 1:
-        if not off.any():
-            continue
-        src = tuple(slice(max(0, -o), shape[k] - max(0, o)) for k, o in enumerate(off))
-        dst = tuple(slice(max(0, o), shape[k] - max(0, -o)) for k, o in enumerate(off))
-        ok = allowed[src] & allowed[dst]
-        rows.append(flat[src][ok])
-        cols.append(flat[dst][ok])
-    r, c = np.concatenate(rows), np.concatenate(cols)
-    pts = points.reshape(-1, 3)
-    graph = coo_matrix((np.linalg.norm(pts[r] - pts[c], axis=1), (r, c)), shape=(flat.size,) * 2)
-    _, pred = dijkstra(graph.tocsr(), indices=a, return_predecessors=True)
-    route = [b]
-    while route[-1] != a:
-        route.append(int(pred[route[-1]]))
-    return np.array(route[::-1])
-
-
-def _site(energy: np.ndarray, points: np.ndarray, at: np.ndarray, radius: float) -> int:
-    """Flat index of the lowest voxel within ``radius`` of ``at``."""
-    near = np.linalg.norm(points - at, axis=-1) <= radius
-    masked = np.where(near & np.isfinite(energy), energy, np.inf)
-    return int(np.argmin(masked))
+    The squared distance from a grid point to an atom is the sum of its axial and in-plane
+    parts in the tube's frame, so it is formed for ``chunk`` atoms of one species at a time
+    by broadcasting, and only the pairs within ``r_cut_angstrom`` get the pair term.
+    """
+    local = (field.positions - tube.start) @ tube.frame.T  # (m, 3): along u, e1, e2
+    v, w = np.meshgrid(tube.radial, tube.radial, indexing="ij")
+    plane = tube.inside[0]
+    v, w = v[plane], w[plane]
+    n_plane = len(v)
+    n_points = len(tube.axial) * n_plane
+    energy = np.zeros(n_points)
+    rc2 = s.r_cut_angstrom**2
+    for k in range(len(field.params.q)):
+        atoms = np.flatnonzero(field.species == k)
+        for lo in range(0, len(atoms), chunk):
+            at = local[atoms[lo : lo + chunk]]
+            d_axial = (tube.axial[None, :] - at[:, :1]) ** 2  # (c, ns)
+            d_plane = (v[None, :] - at[:, 1:2]) ** 2 + (w[None, :] - at[:, 2:3]) ** 2  # (c, np)
+            r2 = (d_axial[:, :, None] + d_plane[:, None, :]).ravel()
+            near = np.flatnonzero(r2 <= rc2)
+            e = _pair_energies(np.sqrt(r2[near]), k, field.params, s)
+            if e is None:
+                break
+            per_atom = np.bincount(near, weights=e, minlength=r2.size)
+            energy += per_atom.reshape(len(at), n_points).sum(axis=0)
+    return energy
 
 
 def bvse_profile(
@@ -319,18 +358,19 @@ def bvse_profile(
     """
     s = settings or BvseSettings()
     start, end = _path_ends(band)
-    points, inside = _tube(start, end, s)
+    tube = _tube(start, end, s)
+    points, inside = tube.points, tube.inside
     centre = (start + end) / 2
     reach = float(np.linalg.norm(points[inside] - centre, axis=-1).max()) + s.r_cut_angstrom
     field = _near_field(band, ion, centre, reach)
     energy = np.full(inside.shape, np.inf)
-    energy[inside] = _energies(points[inside], field, s)
-    a = _site(energy, points, start, s.site_radius_angstrom)
-    b = _site(energy, points, end, s.site_radius_angstrom)
-    level = _minimax_level(energy, a, b)
+    energy[inside] = _tube_energies(tube, field, s)
+    a = lowest_voxel(energy, points, start, s.site_radius_angstrom)
+    b = lowest_voxel(energy, points, end, s.site_radius_angstrom)
+    level = minimax_level(energy, a, b)
     # routes within route_slack_ev of the optimum count as equal, so that of two symmetric
     # detours whose grid energies differ by rounding, the shorter one is taken either way
-    route = _route(points, energy <= level + s.route_slack_ev, a, b)
+    route = shortest_route(points, energy <= level + s.route_slack_ev, a, b)
     pts = points.reshape(-1, 3)[route]
     arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))])
     centre_idx = energy.shape[1] // 2

@@ -64,16 +64,49 @@ def image_displacements(
     return (d[:, :, None, :] + shifts[None, None, :, :]) @ lattice
 
 
-def _reciprocal_vectors(lattice: np.ndarray, kmax: float) -> np.ndarray:
-    """Half of the k-vectors with 0 < |k| <= kmax (one of each ±k pair), 1/Å."""
+def _reciprocal_vectors(lattice: np.ndarray, kmax: float) -> tuple[np.ndarray, np.ndarray]:
+    """Half of the k-vectors with 0 < |k| <= kmax (one of each ±k pair).
+
+    Returns
+    -------
+    m : numpy.ndarray
+        (nk, 3) integer coordinates of the k-vectors in the reciprocal basis.
+    k : numpy.ndarray
+        (nk, 3) Cartesian k-vectors, 1/Å.
+    """
     recip = 2.0 * math.pi * np.linalg.inv(lattice).T
     reach = np.ceil(kmax * np.linalg.norm(lattice, axis=1) / (2.0 * math.pi)).astype(int)
     axes = [np.arange(-r, r + 1) for r in reach]
     m = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
     # keep one of ±m: the first non-zero component positive
     first = np.where(m[:, 0] != 0, m[:, 0], np.where(m[:, 1] != 0, m[:, 1], m[:, 2]))
-    k = m[first > 0] @ recip
-    return k[np.linalg.norm(k, axis=1) <= kmax]
+    m = m[first > 0]
+    k = m @ recip
+    within = np.linalg.norm(k, axis=1) <= kmax
+    return m[within], k[within]
+
+
+def _structure_factor(m: np.ndarray, sources_frac: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Σ_j q_j e^{−ik·r_j} for the k-vectors with reciprocal coordinates ``m`` (nk, 3).
+
+    k·r_j = 2π m·f_j, so e^{−ik·r_j} is a product of one phase per axis: the phases are
+    tabulated per axis (a few complex exponentials per source), multiplied for each
+    (m_0, m_1) pair present, and contracted with the third axis' phases by ``einsum``, not
+    by a matrix product: a multi-threaded BLAS call here costs more in thread start-up and
+    spinning than it saves.
+    """
+    if len(m) == 0:
+        return np.zeros(0, dtype=complex)
+    lo = m.min(axis=0)
+    phases = [
+        np.exp(-2j * math.pi * np.outer(np.arange(lo[a], m[:, a].max() + 1), sources_frac[:, a]))
+        for a in range(3)
+    ]  # (n_a, n_sources) each
+    i = m - lo
+    n1 = len(phases[1])
+    pairs, row = np.unique(i[:, 0] * n1 + i[:, 1], return_inverse=True)
+    plane = phases[0][pairs // n1] * phases[1][pairs % n1] * q  # (n_pairs, n_sources)
+    return np.einsum("aj,bj->ab", plane, phases[2])[row, i[:, 2]]
 
 
 def ewald_potentials(
@@ -120,17 +153,17 @@ def ewald_potentials(
     vec = image_displacements(points_frac, sources_frac, lattice, cutoff)
     d = np.linalg.norm(vec, axis=-1)
     on_site = d < 1e-8
-    safe = np.where(on_site, 1.0, d)
-    kernel = np.where(d <= cutoff, erfc(alpha * safe) / safe, 0.0)
-    kernel = np.where(on_site, -2.0 * alpha / math.sqrt(math.pi), kernel)
+    near = (d <= cutoff) & ~on_site  # erfc only where it counts (~10 % of the images)
+    kernel = np.zeros_like(d)
+    kernel[near] = erfc(alpha * d[near]) / d[near]
+    kernel[on_site] = -2.0 * alpha / math.sqrt(math.pi)
     real = np.einsum("pnm,n->p", kernel, q)
 
-    k = _reciprocal_vectors(lattice, _KMAX_ALPHA * alpha)
+    m, k = _reciprocal_vectors(lattice, _KMAX_ALPHA * alpha)
     k2 = np.einsum("ij,ij->i", k, k)
     weight = 2.0 * np.exp(-k2 / (4.0 * alpha**2)) / k2  # factor 2: the ±k pair
-    src_cart = sources_frac @ lattice
     pts_cart = points_frac @ lattice
-    structure = np.exp(-1j * (src_cart @ k.T)).T @ q  # (nk,) Σ_j q_j e^{-ik·r_j}
+    structure = _structure_factor(m, sources_frac, q)  # (nk,) Σ_j q_j e^{-ik·r_j}
     phase = np.exp(1j * (pts_cart @ k.T))  # (p, nk)
     recip = (4.0 * math.pi / volume) * np.real(phase @ (weight * structure))
 

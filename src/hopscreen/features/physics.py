@@ -6,7 +6,7 @@ The columns are those of :mod:`hopscreen.features.descriptors` and
 Every column means the same thing in every chemistry (distances, electrostatic potentials,
 bond-valence site energies, ion properties), which is what a model needs to rank hosts it
 has never seen. Descriptor columns carry the prefix ``phys_``; the BVSE columns keep their
-``bvse_`` names. Cost: about 0.1 s per hop on one CPU core, no potential to load.
+``bvse_`` names. Cost: about 20 ms per hop on one CPU core, no potential to load.
 """
 
 from __future__ import annotations
