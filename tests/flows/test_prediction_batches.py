@@ -132,3 +132,20 @@ def test_five_hops_batch_two_gives_three_prediction_jobs(tiny_model, tmp_path):
     with open_results_store(folder, create=False) as results:
         batched = {r["hop_id"]: r["barrier_ev"] for r in results.read("predictions")}
     assert batched == pytest.approx(one_job)
+
+
+def test_rerun_with_every_hop_predicted_does_not_split(tiny_model, tmp_path):
+    folder = tmp_path / "rerun"
+    config = five_hop_config(folder, tiny_model, 2)
+    first = run_round_locally(build_round(config), folder)
+    with open_results_store(folder, create=False) as results:
+        stamps = {r["prediction_id"]: r["last_updated"] for r in results.read("predictions")}
+    second = run_round_locally(build_round(config), folder)
+    assert second.n_predictions == first.n_predictions == 5
+    with jobflow_store(folder) as store:
+        names = [d["name"] for d in store.query({}, properties=["name"])]
+    # the first run split into 3 batches; the re-run's job read the 5 stored predictions
+    assert sum(n.startswith("predict batch") for n in names) == 3
+    with open_results_store(folder, create=False) as results:
+        again = {r["prediction_id"]: r["last_updated"] for r in results.read("predictions")}
+    assert again == stamps  # nothing written again

@@ -21,6 +21,7 @@ from tests.fake_mongo import (
 from hopscreen.schemas.base import Document
 from hopscreen.schemas.hop import HopDoc, HostNetworkDoc
 from hopscreen.schemas.round import HopsOutput
+from hopscreen.screening.hop_cache import CACHE_FOLDER
 from hopscreen.store import COLLECTIONS, open_results_store
 from hopscreen.store.folder import SQLITE_HEADER
 from hopscreen.store.job_store import LINK_FILE
@@ -72,8 +73,9 @@ def test_a_round_with_a_mongo_job_store_writes_everything_there(
     summary = run_round_locally(build_round(_config(results, tiny_model)), results)
     assert summary.n_hops == summary.n_predictions == 1 and summary.n_verified == 1
 
-    # nothing of the stores in the results folder: only the link and the run markers' folder
-    files = [p for p in results.rglob("*") if p.is_file()]
+    # nothing of the stores in the results folder: only the link, the run markers' folder and
+    # the hop cache (bands: scratch data, not documents)
+    files = [p for p in results.rglob("*") if p.is_file() and CACHE_FOLDER not in p.parts]
     assert [p.name for p in files] == [LINK_FILE]
     assert not any(p.read_bytes().startswith(SQLITE_HEADER) for p in files)
 
@@ -234,4 +236,5 @@ def test_a_fireworks_round_writes_to_the_configured_job_store(
     db = database(mongo_settings, DATABASE)
     assert db["predictions"].count_documents({}) == 1  # written by the workers' jobs
     assert db["jobflow_outputs"].count_documents({}) >= len(ids)
-    assert [p.name for p in results.rglob("*") if p.is_file()] == [LINK_FILE]
+    kept = [p for p in results.rglob("*") if p.is_file() and CACHE_FOLDER not in p.parts]
+    assert [p.name for p in kept] == [LINK_FILE]

@@ -18,3 +18,11 @@ class PredictionConfig(Config):
         "rebuilt in it); more hops give several jobs; None: one job however many hops.",
     )
     device: str | None = Field(None, description="cpu / cuda; None picks CUDA when available.")
+    workers: int | None = Field(
+        None,
+        ge=1,
+        description="Worker processes predicting a job's hops, each with the model loaded "
+        "once and one torch thread (hopscreen.inference.workers), and enumerating the hosts "
+        "of the hops job; None: one per CPU core (at most 8); 1: in the job's own process. "
+        "Jobs with fewer than 200 hops (16 hosts) run in their own process.",
+    )

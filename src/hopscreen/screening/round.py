@@ -7,6 +7,7 @@ them directly.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 from hopscreen.candidates import (
@@ -16,16 +17,19 @@ from hopscreen.candidates import (
     load_local_candidates,
     read_candidates_file,
 )
-from hopscreen.hops import HopOptions, HopsResult, enumerate_hops, hops_for_structure
+from hopscreen.hops import HopOptions, enumerate_hops
 from hopscreen.hops.hop import Hop
 from hopscreen.inference.config import PredictionConfig
 from hopscreen.inference.hops import predict_hops
 from hopscreen.inference.load import load_model
+from hopscreen.inference.workers import (
+    predict_hops_in_workers,
+    worker_count,
+)
 from hopscreen.schemas.candidate import CandidateBatch, CandidateDoc
 from hopscreen.schemas.hop import HopDoc, HopFailure
 from hopscreen.schemas.prediction import PredictionDoc
 from hopscreen.schemas.round import (
-    HopsOutput,
     PredictionsOutput,
     VerificationsOutput,
     strip_markers,
@@ -33,6 +37,9 @@ from hopscreen.schemas.round import (
 from hopscreen.schemas.structure import Crystal
 from hopscreen.schemas.verification import LevelOfTheory, VerificationDoc
 from hopscreen.screening.checkpoint import stored_predictions, stored_verification, write_stage
+from hopscreen.screening.hops_stage import (
+    rebuild_bands,
+)
 from hopscreen.store.results import ResultsStore
 from hopscreen.verification.result import verification_id
 from hopscreen.verification.umlip import UmlipNebConfig, chgnet_level_of_theory, verify_hop
@@ -91,82 +98,12 @@ def load_candidates(
     return batch
 
 
-def host_hops(candidate: CandidateDoc, options: HopOptions) -> HopsResult:
-    """The hops of one candidate host, with their bands (never raises; see hops_for_structure)."""
-    return hops_for_structure(
-        candidate.get_structure(),
-        candidate.working_ion,
-        candidate.name,
-        candidate_id=candidate.candidate_id,
-        options=options,
-    )
-
-
 def stored_hosts(store: ResultsStore, hops: Sequence[HopDoc]) -> list[CandidateDoc]:
     """The candidate documents of a results store that host ``hops``."""
     ids = sorted({h.candidate_id for h in hops if h.candidate_id})
     if not ids:
         return []
     return store.read_docs("candidates", CandidateDoc, {"candidate_id": {"$in": ids}})
-
-
-def rebuild_bands(
-    hops: Sequence[HopDoc],
-    candidates: Sequence[CandidateDoc],
-    hop_options: HopOptions | None = None,
-) -> tuple[list[HopDoc], list[Crystal], list[HopFailure]]:
-    """Rebuild the Model-3 band of each hop from its host candidate.
-
-    Parameters
-    ----------
-    hops
-        Hop documents; their ``candidate_id`` must be one of ``candidates``.
-    candidates
-        The host documents.
-    hop_options
-        The options the hops were enumerated with (None: the defaults).
-
-    Returns
-    -------
-    tuple
-        (hops kept, their bands in the same order, failures for hops whose band was not
-        rebuilt).
-
-    """
-    options = hop_options or HopOptions()
-    by_candidate: dict[str | None, list[HopDoc]] = {}
-    for hop in hops:
-        by_candidate.setdefault(hop.candidate_id, []).append(hop)
-    hosts = {c.candidate_id: c for c in candidates}
-    kept: list[HopDoc] = []
-    bands: list[Crystal] = []
-    failures: list[HopFailure] = []
-    for cid, wanted in by_candidate.items():
-        host = hosts.get(cid) if cid is not None else None
-        if host is None:
-            failures += [
-                HopFailure(
-                    candidate_name=h.candidate_name, reason="host not found", hop_id=h.hop_id
-                )
-                for h in wanted
-            ]
-            continue
-        result = host_hops(host, options)
-        found = {d.hop_id: b for d, b in zip(result.docs, result.bands, strict=True)}
-        for hop in wanted:
-            band = found.get(hop.hop_id)
-            if band is None:
-                failures.append(
-                    HopFailure(
-                        candidate_name=hop.candidate_name,
-                        reason="band could not be rebuilt (hop not found again)",
-                        hop_id=hop.hop_id,
-                    )
-                )
-                continue
-            kept.append(hop)
-            bands.append(band)
-    return kept, bands, failures
 
 
 def find_hop(candidate: CandidateDoc, hop_id: str, hop_options: HopOptions | None) -> Hop:
@@ -310,35 +247,6 @@ def as_candidate(value: CandidateDoc | dict[str, Any]) -> CandidateDoc:
     return CandidateDoc.model_validate(data)
 
 
-def enumerate_round_hops(
-    candidates: Sequence[CandidateDoc], hop_options: HopOptions | None = None
-) -> HopsOutput:
-    """Enumerate and check the hops of every candidate (bands built to check them, then dropped).
-
-    Parameters
-    ----------
-    candidates
-        The round's hosts.
-    hop_options
-        Hop enumeration options (None: the defaults).
-
-    Returns
-    -------
-    HopsOutput
-        Hop documents of every host, each host's migration network, and the failures (per
-        host or per hop).
-    """
-    options = hop_options or HopOptions()
-    out = HopsOutput()
-    for cand in candidates:
-        result = host_hops(cand, options)
-        out.hops.extend(result.docs)
-        out.failures.extend(result.failures)
-        if result.network is not None and result.docs:
-            out.networks.append(result.network)
-    return out
-
-
 def predict_round_hops(
     hops: Sequence[HopDoc],
     candidates: Sequence[CandidateDoc],
@@ -377,14 +285,44 @@ def predict_round_hops(
     if results_dir is not None:
         reused = stored_predictions(results_dir, [h.hop_id for h in hops], loaded.model_version)
     todo = [h for h in hops if h.hop_id not in reused]
-    kept, bands, failures = rebuild_bands(todo, candidates, hop_options)
-    docs = predict_hops(kept, bands, model=loaded, batch_size=options.batch_size) if kept else []
+    kept, bands, failures = rebuild_bands(todo, candidates, hop_options, results_dir)
+    workers = worker_count(options.workers, len(kept))
+    if workers > 1:
+        docs = predict_hops_in_workers(
+            kept, bands, model=model, device=options.device, workers=workers
+        )
+    elif kept:
+        docs = predict_hops(kept, bands, model=loaded, batch_size=options.batch_size)
+    else:
+        docs = []
     if results_dir is not None:
         write_stage(results_dir, "predictions", docs)
     by_id = {**reused, **{d.hop_id: d for d in docs}}
     ordered = [by_id[h.hop_id] for h in hops if h.hop_id in by_id]
     return PredictionsOutput(
         model_version=loaded.model_version, predictions=ordered, failures=failures
+    )
+
+
+def stored_round_predictions(
+    hops: Sequence[HopDoc],
+    *,
+    model: str | None,
+    options: PredictionConfig | None,
+    results_dir: str | Path,
+) -> PredictionsOutput | None:
+    """All of ``hops``' predictions by ``model`` from the results store, or None if any is missing.
+
+    Lets a prediction job of a re-run end with one read of the store instead of splitting
+    into batches that each read it again.
+    """
+    options = options or PredictionConfig()
+    version = load_model(model, device=options.device).model_version
+    stored = stored_predictions(results_dir, [h.hop_id for h in hops], version)
+    if not hops or any(h.hop_id not in stored for h in hops):
+        return None
+    return PredictionsOutput(
+        model_version=version, predictions=[stored[h.hop_id] for h in hops], failures=[]
     )
 
 

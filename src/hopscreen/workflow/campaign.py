@@ -177,7 +177,7 @@ class CampaignConfig(Config):
         """The :class:`~hopscreen.workflow.makers.ScreenRoundMaker` of this campaign."""
         return ScreenRoundMaker(
             candidates=CandidatesMaker(limits=self.hops.gate_limits()),
-            hops=HopsMaker(options=self.hops),
+            hops=HopsMaker(options=self.hops, workers=self.prediction.workers),
             predict=PredictMaker(
                 model=self.model, options=self.prediction, fworker=self.routing.gpu_worker
             ),

@@ -49,10 +49,10 @@ from hopscreen.schemas.selection import SelectionDoc
 from hopscreen.schemas.verification import VerificationDoc
 from hopscreen.screening.checkpoint import stored_verdicts, write_stage
 from hopscreen.screening.collect import collect_round_docs
+from hopscreen.screening.hops_stage import enumerate_round_hops
 from hopscreen.screening.round import (
     as_candidate,
     eligible_predictions,
-    enumerate_round_hops,
     failed_verification,
     find_hop,
     gather_verification_docs,
@@ -60,6 +60,7 @@ from hopscreen.screening.round import (
     load_candidates,
     merge_prediction_parts,
     predict_round_hops,
+    stored_round_predictions,
     verify_one,
 )
 from hopscreen.screening.verdicts import round_verdicts
@@ -115,12 +116,15 @@ def enumerate_hops_job(
     candidates: list[CandidateDoc],
     hop_options: HopOptions | None = None,
     results_dir: str | None = None,
+    workers: int | None = 1,
 ) -> HopsOutput:
     """Job: enumerate and check the hops of every candidate (see :func:`enumerate_round_hops`).
 
-    With ``results_dir`` the hops and failures are written to its store at once.
+    With ``results_dir`` the hops and failures are written to its store at once, and every
+    host's hops and bands to its hop cache (read back by the prediction jobs and re-runs),
+    the hosts spread over ``workers`` processes (see :func:`enumerate_round_hops`).
     """
-    out = enumerate_round_hops(candidates, hop_options)
+    out = enumerate_round_hops(candidates, hop_options, results_dir, workers)
     if results_dir is not None:
         write_stage(results_dir, "hops", out.hops)
         write_stage(results_dir, "failures", out.failures)
@@ -143,9 +147,14 @@ def predict_barriers(
     ``ceil(len(hops) / hops_per_job)`` prediction jobs and a merger (see
     :func:`split_prediction`); the run-time jobs keep this job's routing (``_fworker``).
     With ``results_dir``, stored predictions of the same model version are reused and new
-    ones written at once (see :func:`predict_round_hops`).
+    ones written at once (see :func:`predict_round_hops`); when every hop has one, the job
+    returns them without splitting (:func:`stored_round_predictions`).
     """
     options = options or PredictionConfig()
+    if results_dir is not None:  # a re-run: every hop already predicted, nothing to split
+        done = stored_round_predictions(hops, model=model, options=options, results_dir=results_dir)
+        if done is not None:
+            return done
     if options.hops_per_job is not None and len(hops) > options.hops_per_job:
         return split_prediction(
             hops,

@@ -91,17 +91,23 @@ class HopsMaker(Maker):
     ----------
     options
         Hop length cut-off, symmetry precision and band supercell size.
+    workers
+        Worker processes over the hosts (None: one per core; 1: in the job's process); the
+        hops are the same in any case.
     """
 
     name: str = "hops"
     options: HopOptions = field(default_factory=HopOptions)
+    workers: int | None = 1
 
     def make(self, candidates: Any, results_dir: str | None = None) -> Job:
         """The hops job over a list of candidate documents (or a reference to one).
 
         With ``results_dir`` the job writes its documents to that results store at once.
         """
-        new = jobs.enumerate_hops_job(candidates, hop_options=self.options, results_dir=results_dir)
+        new = jobs.enumerate_hops_job(
+            candidates, hop_options=self.options, results_dir=results_dir, workers=self.workers
+        )
         new.name = self.name
         return new
 

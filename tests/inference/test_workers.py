@@ -1,0 +1,73 @@
+"""Prediction in worker processes: same documents, same order, as in one process."""
+
+from __future__ import annotations
+
+import pytest
+from tests.model_fixtures import save_tiny_bundle, tiny_band
+
+from hopscreen.inference.hops import predict_hops
+from hopscreen.inference.load import load_model
+from hopscreen.inference.workers import (
+    CHUNKS_PER_WORKER,
+    WORKER_MIN_HOPS,
+    chunk_bounds,
+    predict_hops_in_workers,
+    shutdown_workers,
+    worker_count,
+)
+from hopscreen.schemas.hop import HopDoc
+
+
+def _hop(i: int) -> HopDoc:
+    return HopDoc(
+        hop_id=f"h{i:03d}",
+        candidate_id=f"c{i // 3}",
+        candidate_name=f"host{i // 3}",
+        working_ion="Li",
+        length_angstrom=2.5 + i / 100,
+        isite_frac=[0.0, 0.0, 0.0],
+        esite_frac=[0.5, 0.0, 0.0],
+        multiplicity=1,
+        host_formula="LiO",
+    )
+
+
+def test_chunks_cover_every_index_once_in_order() -> None:
+    for n in (0, 1, 7, 8, 9, 100):
+        for workers in (1, 2, 3):
+            bounds = chunk_bounds(n, workers)
+            flat = [i for a, b in bounds for i in range(a, b)]
+            assert flat == list(range(n))
+            assert len(bounds) <= workers * CHUNKS_PER_WORKER
+
+
+def test_worker_count_rules() -> None:
+    assert worker_count(4, WORKER_MIN_HOPS - 1) == 1
+    assert worker_count(4, WORKER_MIN_HOPS) == 4
+    assert worker_count(1, 10_000) == 1
+    assert 1 <= worker_count(None, 10_000) <= 8
+
+
+def test_workers_give_the_in_process_predictions(tmp_path) -> None:
+    folder = save_tiny_bundle(tmp_path / "tiny")
+    hops = [_hop(i) for i in range(10)]
+    bands = [tiny_band(i) for i in range(10)]
+    here = predict_hops(hops, bands, model=load_model(str(folder), device="cpu"), batch_size=1)
+    try:
+        there = predict_hops_in_workers(hops, bands, model=str(folder), device="cpu", workers=2)
+    finally:
+        shutdown_workers()
+    assert [d.hop_id for d in there] == [h.hop_id for h in hops]
+    for a, b in zip(here, there, strict=True):
+        assert a.model_version == b.model_version
+        assert b.barrier_ev == pytest.approx(a.barrier_ev, abs=1e-5)
+        assert b.sigma_ev == pytest.approx(a.sigma_ev, abs=1e-5)
+
+
+def test_bad_arguments_are_refused() -> None:
+    with pytest.raises(ValueError, match="2 hops but 1 bands"):
+        predict_hops_in_workers(
+            [_hop(0), _hop(1)], [tiny_band(0)], model=None, device=None, workers=2
+        )
+    with pytest.raises(ValueError, match="at least 1"):
+        predict_hops_in_workers([], [], model=None, device=None, workers=0)
