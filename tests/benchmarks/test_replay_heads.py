@@ -74,22 +74,22 @@ def test_tiny_shipped_replay(monkeypatch, tmp_path):
     calibrations: list[list[int]] = []
     seen_docs: list[list] = []
 
-    real_fit, real_calibrate = rh.fit_head, rh.calibrate_head
+    real_fit, real_cv = rh.fit_head, rh.cross_validate_head
 
     def spy_fit(X, y, names, config):
         fits.append((config.seed // 1000, [int(v) for v in X[:, 0]], np.asarray(y)))
         return real_fit(X, y, names, config)
 
-    def spy_calibrate(X, y, names, groups, config, *, k, seed):
+    def spy_cv(X, y, names, groups, config, *, k, seed):
         calibrations.append([int(v) for v in X[:, 0]])
-        return real_calibrate(X, y, names, groups, config, k=k, seed=seed)
+        return real_cv(X, y, names, groups, config, k=k, seed=seed)
 
     def spy_policy(predictions, budget, rng, *, config=None):
         seen_docs.append(list(predictions))
         return policy_greedy_lowest(predictions, budget, rng, config=config)
 
     monkeypatch.setattr(rh, "fit_head", spy_fit)
-    monkeypatch.setattr(rh, "calibrate_head", spy_calibrate)
+    monkeypatch.setattr(rh, "cross_validate_head", spy_cv)
     monkeypatch.setitem(POLICIES, "spy", spy_policy)
     config = ShippedReplayConfig(
         policies=["random", "greedy_lowest", "spy"], seeds=2, batch=4, n_seed=6, head=TINY_HEAD
@@ -203,3 +203,29 @@ def test_shipped_replay_runs_every_policy_by_default():
         "borderline_sigma",
         "mixed",
     ]
+
+
+def test_host_offsets_move_only_hosts_with_labelled_hops():
+    table = synthetic_table()
+    labelled = list(range(24))  # 3 labels per host; host 3's are 5x what the features say
+    y = table.y.copy()
+    y[[i for i in labelled if i % 8 == 3]] *= 5.0
+    shifted = HopTable(**{**table.__dict__, "y": y})
+    plain = ShippedReplayConfig(seeds=1, head=TINY_HEAD)
+    with_offsets = plain.model_copy(update={"host_offsets": True})
+    a = rh._refit(shifted, labelled, plain, 0)
+    b = rh._refit(shifted, labelled, with_offsets, 0)
+    assert a.offsets == {} and b.offsets["host:3"] == max(b.offsets.values()) > 0.2
+    rows = list(range(24, 40))
+    groups = [table.groups[i] for i in rows]
+    before = a.member_barriers(table.X[rows], groups).mean(axis=0)
+    after = b.member_barriers(table.X[rows], groups).mean(axis=0)
+    moved = np.array([g == "host:3" for g in groups])
+    assert np.all(after[moved] > before[moved])  # host 3 predicted higher
+    unmoved = b.member_barriers(table.X[rows]).mean(axis=0)  # without groups: no offsets
+    assert np.allclose(unmoved, before) and not np.allclose(after, before)
+
+
+def test_cli_host_offsets_only_for_the_shipped_recipe(tmp_path):
+    out = runner.invoke(app, ["al", "replay", "--out", str(tmp_path), "--host-offsets"])
+    assert out.exit_code == 2 and "--recipe shipped only" in out.output

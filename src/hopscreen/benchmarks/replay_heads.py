@@ -2,14 +2,15 @@
 
 The same game as :mod:`hopscreen.benchmarks.replay` (pool = the authors' training hops, labels
 hidden until "verified", one verification per revealed label), but the model is the shipped
-default recipe (:data:`hopscreen.models.shipped.DEFAULT_MODEL`, a tree-ensemble head on the
-frozen-CHGNet + physics/BVSE hop vector, :data:`hopscreen.training.chgnet_head.HEAD_RECIPES`)
-instead of a small ALIGNN ensemble. Every round, per seed and policy, the recipe is fitted anew
-on the labelled hops only (:func:`~hopscreen.training.chgnet_head.fit_head`; trees are not
-warm-started) and calibrated on the same labelled hops (:func:`refit_head`): normalised split
-conformal on the out-of-fold residuals of host-grouped k-fold CV
-(:func:`~hopscreen.training.chgnet_head.calibrate_head`), with ``k = min(calibration_folds,
-distinct hosts among the labelled hops)`` and no calibration (intervals None) below two hosts.
+default recipe (:data:`hopscreen.models.shipped.DEFAULT_MODEL`, a tree-ensemble head on a hop
+vector, :data:`hopscreen.training.chgnet_head.HEAD_RECIPES`) instead of a small ALIGNN ensemble.
+Every round, per seed and policy, the recipe is fitted anew on the labelled hops only
+(:func:`~hopscreen.training.chgnet_head.fit_head`; trees are not warm-started) and calibrated
+on the same labelled hops (:func:`refit_head`): normalised split conformal on the out-of-fold
+residuals of host-grouped k-fold CV (:func:`~hopscreen.training.chgnet_head.cross_validate_head`),
+``k = min(calibration_folds, hosts among the labelled hops)``, none below two hosts; with
+``host_offsets`` the same residuals give each host's shrunken offset
+(:mod:`hopscreen.training.host_offsets`), which moves the predictions of its unlabelled hops.
 The unlabelled pool then gets :class:`~hopscreen.schemas.prediction.PredictionDoc` s with
 ``barrier_ev``, ``sigma_ev`` (spread of the head's members), ``interval_68_ev`` and
 ``interval_90_ev``, and the policy (:data:`hopscreen.selection.policies.POLICIES`) picks the
@@ -49,14 +50,19 @@ from hopscreen.benchmarks.replay import verifications_to_reach
 from hopscreen.benchmarks.replay_report import summarise_replay
 from hopscreen.data.em_dataset import load_em_dataset
 from hopscreen.data.splits import host_groups
-from hopscreen.models.calibration import INTERVAL_LEVELS, ConformalCalibration
+from hopscreen.models.calibration import (
+    INTERVAL_LEVELS,
+    ConformalCalibration,
+    fit_conformal_calibration,
+)
 from hopscreen.models.head_config import ChgnetHeadConfig
 from hopscreen.models.hop_features import default_feature_cache, extract_hop_features
 from hopscreen.models.shipped import DEFAULT_MODEL
 from hopscreen.schemas.base import Config
 from hopscreen.schemas.prediction import PredictionDoc
 from hopscreen.selection.policies import POLICIES, SelectionConfig
-from hopscreen.training.chgnet_head import HEAD_RECIPES, ChgnetHead, calibrate_head, fit_head
+from hopscreen.training.chgnet_head import HEAD_RECIPES, ChgnetHead, cross_validate_head, fit_head
+from hopscreen.training.host_offsets import apply_offsets, host_offsets, log_residuals
 
 PROGRESS = Callable[[str], None]
 
@@ -102,6 +108,12 @@ class ShippedReplayConfig(Config):
         description="Host-grouped folds of the per-round calibration CV (fewer when "
         "the labelled hops have fewer hosts).",
     )
+    host_offsets: bool = Field(
+        False,
+        description="Move each unlabelled hop's prediction by its host's shrunken offset, "
+        "estimated from the calibration CV's held-out residuals of the host's labelled hops "
+        "(hopscreen.training.host_offsets).",
+    )
     calibration_members: int | None = Field(
         None,
         ge=2,
@@ -110,9 +122,7 @@ class ShippedReplayConfig(Config):
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# References and pure helpers
-# ---------------------------------------------------------------------------------------------
+# --- References and pure helpers ---
 def oracle_verifications(n_good: int, target_fraction: float) -> int:
     """Verifications an oracle that verifies good hops first needs: ``ceil(target · n_good)``."""
     return math.ceil(target_fraction * n_good - 1e-9)
@@ -170,12 +180,19 @@ class RefitHead:
     calibration: ConformalCalibration | None
     fit_s: float
     calibration_s: float
+    offsets: dict[str, float] = dataclasses.field(default_factory=dict)
 
-    def member_barriers(self, X: np.ndarray) -> np.ndarray:
-        """(n_members, n) barriers of each member, eV (the head's mean is their mean)."""
-        return np.vstack(
+    def member_barriers(self, X: np.ndarray, groups: Sequence[str] | None = None) -> np.ndarray:
+        """(n_members, n) barriers of each member, eV (the head's mean is their mean).
+
+        With ``groups`` (host keys of the rows), each row moves by its host's offset.
+        """
+        values = np.vstack(
             [dataclasses.replace(self.head, members=[m]).predict(X)[0] for m in self.head.members]
         )
+        if groups is not None and self.offsets:
+            values = apply_offsets(values, groups, self.offsets)
+        return values
 
     def docs(
         self,
@@ -184,9 +201,10 @@ class RefitHead:
         hosts: Sequence[str],
         ions: Sequence[str],
         version: str,
+        groups: Sequence[str] | None = None,
     ) -> list[PredictionDoc]:
         """Predictions of hops ``X`` with ``sigma_ev`` and the calibrated interval half-widths."""
-        values = self.member_barriers(X)
+        values = self.member_barriers(X, groups)
         mean = values.mean(axis=0)
         sigma = values.std(axis=0, ddof=1) if len(values) > 1 else np.zeros(len(mean))
         widths = {
@@ -252,17 +270,18 @@ def refit_head(
     head = fit_head(X, y, names, cfg)
     t1 = time.perf_counter()
     k = calibration_folds(groups, config.calibration_folds)
-    calibration = None
+    calibration, offsets = None, {}
     if k is not None:
         members = config.calibration_members or cfg.ensemble_size
         cal_cfg = cfg.model_copy(update={"ensemble_size": min(members, cfg.ensemble_size)})
-        calibration = calibrate_head(X, y, names, list(groups), cal_cfg, k=k, seed=seed)
-    return RefitHead(head, calibration, t1 - t0, time.perf_counter() - t1)
+        oof, sigma = cross_validate_head(X, y, names, list(groups), cal_cfg, k=k, seed=seed)
+        calibration = fit_conformal_calibration(y, oof, sigma, k_folds=k, fold_seed=seed)
+        if config.host_offsets:
+            offsets = host_offsets(list(groups), log_residuals(y, oof))
+    return RefitHead(head, calibration, t1 - t0, time.perf_counter() - t1, offsets)
 
 
-# ---------------------------------------------------------------------------------------------
-# The replay
-# ---------------------------------------------------------------------------------------------
+# --- The replay ---
 def run_shipped_replay(
     table: HopTable,
     config: ShippedReplayConfig | None = None,
@@ -417,7 +436,8 @@ def _pick(
             for h, c, ion in zip(ids, hosts, ions, strict=True)
         ]
     else:
-        docs = model.docs(table.X[unl], ids, hosts, ions, version)
+        groups = [table.groups[i] for i in unl]
+        docs = model.docs(table.X[unl], ids, hosts, ions, version, groups)
     index = {table.ids[i]: i for i in unl}
     picked = POLICIES[name](docs, min(config.batch, len(unl)), prng, config=config.selection)
     return [index[h] for h in picked]
@@ -426,7 +446,7 @@ def _pick(
 def _row(
     r: int, labelled: Sequence[int], n_found: int, n_good: int, mae: float | None, refit_s: float
 ) -> dict[str, Any]:
-    return {
+    return {  # one round of one policy
         "round": r,
         "n_verified": len(labelled),
         "n_good_found": n_found,
@@ -436,9 +456,7 @@ def _row(
     }
 
 
-# ---------------------------------------------------------------------------------------------
-# Published data
-# ---------------------------------------------------------------------------------------------
+# --- Published data ---
 def load_shipped_replay_data(
     data_dir: Path | str | None = None,
     *,

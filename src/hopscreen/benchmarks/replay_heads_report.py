@@ -139,6 +139,16 @@ def verdict(result: dict[str, Any]) -> str:
     )
 
 
+def _offsets_note(cfg: dict[str, Any]) -> str:
+    if not cfg.get("host_offsets"):
+        return ""
+    return (
+        "; each unverified hop's prediction is moved by its host's shrunken offset, learnt from "
+        "the same out-of-fold residuals of the host's verified hops "
+        "(`hopscreen.training.host_offsets`, `--host-offsets`)"
+    )
+
+
 def render_shipped_markdown(result: dict[str, Any], *, image: str | None = None) -> str:
     """The BENCHMARKS.md section of a shipped-recipe replay (table, verdict, settings, plot)."""
     cfg, pool, summary = result["config"], result["pool"], result["summary"]
@@ -149,10 +159,11 @@ def render_shipped_markdown(result: dict[str, Any], *, image: str | None = None)
         "",
         f"Pool: the authors' {pool['n']} training hops ({pool['n_good']} good conductors, "
         f"E_m < {cfg['threshold_ev']:g} eV), labels revealed one verification at a time. "
-        f"Model: the shipped recipe `{cfg['recipe']}` (frozen-CHGNet + physics/BVSE hop vector, "
-        "gradient-boosting ensemble; σ = members' spread), fitted from scratch on the revealed "
+        f"Model: the shipped recipe `{cfg['recipe']}` (its hop vector and gradient-boosting "
+        "ensemble; σ = members' spread), fitted from scratch on the revealed "
         "hops every round and calibrated on them (split conformal on the out-of-fold residuals "
-        f"of host-grouped {cfg['calibration_folds']}-fold CV, fewer folds with fewer hosts); the "
+        f"of host-grouped {cfg['calibration_folds']}-fold CV, fewer folds with fewer hosts)"
+        f"{_offsets_note(cfg)}; the "
         "policies get `barrier_ev`, `sigma_ev`, `interval_68_ev` and `interval_90_ev`. Seed set "
         f"{cfg['n_seed']} random hops (shared by the policies of a seed), then rounds of "
         f"{cfg['batch']} verifications until the policy has found {pct} % of the good ones "

@@ -88,6 +88,14 @@ _Benchmarks = Annotated[
         "al-replay (alignn-fast) or al-replay-shipped (placed after al-replay)."
     ),
 ]
+_HostOffsets = Annotated[
+    bool,
+    typer.Option(
+        "--host-offsets",
+        help="shipped: move each unverified hop's prediction by its host's shrunken offset, "
+        "learnt from the held-out residuals of the host's verified hops.",
+    ),
+]
 _EstimateOnly = Annotated[
     bool, typer.Option("--estimate-only", help="Time a probe, print the estimate, stop.")
 ]
@@ -105,6 +113,7 @@ def replay_cmd(
     seed_epochs: Annotated[int, typer.Option(min=1, help="alignn-fast: seed-set epochs.")] = 10,
     ensemble: Annotated[int, typer.Option(min=2, help="alignn-fast: members (σ).")] = 2,
     calibration_folds: _CalibrationFolds = 3,
+    host_offsets: _HostOffsets = False,
     policy: _Policy = None,
     backbone: _Backbone = None,
     data_dir: Annotated[Path | None, typer.Option(help="Data folder (default: resolved).")] = None,
@@ -127,8 +136,12 @@ def replay_cmd(
     if recipe == "shipped":
         if backbone is not None:
             _fail("--backbone applies to --recipe alignn-fast only")
+    elif host_offsets:
+        _fail("--host-offsets applies to --recipe shipped only")
+    if recipe == "shipped":
         common.update(max_rounds=rounds or 50, batch=batch or 48)
         common["calibration_folds"] = calibration_folds
+        common["host_offsets"] = host_offsets
         limits["cache_dir"] = cache_dir
         _replay_shipped(out, common, data_dir, limits, benchmarks, estimate_only)
         return
