@@ -85,6 +85,39 @@ def test_rerun_writes_no_new_prediction(campaign: dict) -> None:
     assert len(stamps) == writes["after"]
 
 
+def test_kill_test_resumes_to_the_same_store(campaign: dict) -> None:
+    test = campaign["figures"]["kill_resume"]
+    kill = test["kill"]
+    if kill["killed"]:  # the tiny round may end before the poll sees its predictions
+        assert kill["predictions_when_killed"] >= 1
+    assert (
+        test["resumed"]["summary"]["n_predictions"]
+        == (campaign["figures"]["first"]["summary"]["n_predictions"])
+    )
+    for name, row in test["comparison"].items():
+        assert row["reference"] == row["resumed"] > 0 or name in ("verdicts", "selections")
+        assert row["lost"] == row["extra"] == row["duplicated"] == row["differing"] == 0, name
+
+
+def test_compare_stores_sees_a_lost_and_a_changed_record(campaign: dict, tmp_path: Path) -> None:
+    import shutil
+
+    from hopscreen.benchmarks.campaign_resume import compare_stores
+    from hopscreen.schemas.prediction import PredictionDoc
+    from hopscreen.store import open_results_store
+
+    copy = tmp_path / "copy"
+    shutil.copytree(campaign["results"], copy)
+    with open_results_store(copy) as store:
+        first = store.read_docs("predictions", PredictionDoc)[0]
+        store.write("predictions", [first.model_copy(update={"barrier_ev": 42.0})])
+    report = compare_stores(copy, campaign["results"])
+    assert report["predictions"]["differing"] == 1 and report["hops"]["differing"] == 0
+    with open_results_store(copy) as store:
+        store.stores["hops"].remove_docs({})
+    assert compare_stores(copy, campaign["results"])["hops"]["lost"] > 0
+
+
 def test_failures_are_grouped_by_reason(campaign: dict) -> None:
     failures = campaign["figures"]["failures_by_reason"]
     assert failures == failures_by_reason(campaign["results"])
@@ -101,7 +134,10 @@ def test_section_has_every_field(campaign: dict) -> None:
         "Conditions noted by the person who ran it: idle",
         "| round seconds (flow built → summary) |",
         "| hops/s end to end |",
-        "| peak RSS of the round process, MiB |",
+        "| peak RSS, MiB: round process + its workers (each at the largest's peak) |",
+        "Kill test: a fresh run of the same campaign",
+        "| predictions |",
+        "killed mid-way and re-run: same store as an uninterrupted run",
         "| predictions written by this run |",
         "0 new,",
         "| failure (stage: reason) | count |",

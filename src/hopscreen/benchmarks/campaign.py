@@ -40,7 +40,9 @@ from hopscreen.benchmarks.campaign_corpus import (
     campaign_corpus,
     write_structures,
 )
+from hopscreen.benchmarks.campaign_resume import kill_and_resume
 from hopscreen.benchmarks.machine import machine_description, peak_rss_mib
+from hopscreen.inference.workers import MAX_DEFAULT_WORKERS, available_cores
 from hopscreen.models.shipped import DEFAULT_MODEL
 from hopscreen.store import open_results_store
 from hopscreen.store.progress import read_progress
@@ -166,6 +168,7 @@ def timed_round(config: dict[str, Any], progress: Progress | None = None) -> dic
         "peak_rss_mib": peak_rss_mib(),
         "children_peak_rss_mib": children,
         "torch_threads": torch.get_num_threads(),
+        "workers": min(available_cores(), MAX_DEFAULT_WORKERS),
     }
 
 
@@ -314,9 +317,14 @@ def bench_campaign(
     data_dir: Path | str | None = None,
     hosts: Sequence[CorpusHost] | None = None,
     isolate: bool = True,
+    kill_test: bool = True,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Screen the first ``n_hosts`` campaign hosts twice (first run, immediate re-run).
+
+    With ``kill_test``, a third run on a fresh folder is killed (SIGKILL) once half of the
+    first run's predictions are stored, run again to the end, and its store compared with
+    the first run's (:mod:`hopscreen.benchmarks.campaign_resume`).
 
     Parameters
     ----------
@@ -334,6 +342,8 @@ def bench_campaign(
     isolate
         Run each round in a fresh Python process (:func:`run_round_isolated`); False runs
         them in this process (its peak memory then includes the caller's).
+    kill_test
+        Also kill a fresh run mid-way and resume it (always in child processes).
     progress
         Called with progress lines (one per stage and per job).
 
@@ -363,6 +373,8 @@ def bench_campaign(
         say(f"wrote {len(chosen)} structure files to {structures}")
         config = _round_config(structures, results, model, "Li")
         figures = _screen_twice(config, run, say)
+        if kill_test:
+            figures["kill_resume"] = _kill_test(structures, results, model, figures, say)
     return {
         "machine": machine,
         "load_average_after": _load_average(),
@@ -375,6 +387,21 @@ def bench_campaign(
         "results_dir": str(results) if results_dir is not None else None,
         **figures,
     }
+
+
+def _kill_test(
+    structures: Path, reference: Path, model: str | None, figures: dict[str, Any], say: Progress
+) -> dict[str, Any]:
+    """Kill a fresh run once half the first run's predictions are stored; resume; compare."""
+    killed = reference.parent / f"{reference.name}-killed"
+    config = _round_config(structures, killed, model, "Li")
+    half = max(1, figures["first"]["summary"]["n_predictions"] // 2)
+    say(f"kill test: a fresh run, killed once {half} predictions are stored, then resumed")
+    out = kill_and_resume(
+        config, reference, lambda cfg: run_round_isolated(cfg, say), kill_after=half
+    )
+    say(f"kill test: resumed in {out['resumed']['seconds']:.1f} s; store compared")
+    return out
 
 
 def _load_average() -> float | None:

@@ -33,7 +33,17 @@ def _yes(ok: bool) -> str:
 
 
 def _peak_rss(run: dict[str, Any]) -> float:
-    return max(run["peak_rss_mib"], run.get("children_peak_rss_mib") or 0.0)
+    """Upper bound of the round's memory: its process plus every worker at the largest's peak."""
+    workers = run.get("workers") or 1
+    return run["peak_rss_mib"] + workers * (run.get("children_peak_rss_mib") or 0.0)
+
+
+def _rss_cell(run: dict[str, Any]) -> str:
+    child = run.get("children_peak_rss_mib") or 0.0
+    return (
+        f"{_peak_rss(run):.0f} ({run['peak_rss_mib']:.0f} + {run.get('workers') or 1} × "
+        f"{child:.0f})"
+    )
 
 
 def _hops_per_s(run: dict[str, Any]) -> float:
@@ -56,8 +66,8 @@ def _run_table(first: dict[str, Any], rerun: dict[str, Any], writes: dict[str, i
             f"{first.get('process_seconds', first['seconds']):.1f}",
             f"{rerun.get('process_seconds', rerun['seconds']):.1f}"),
         row("hops/s end to end", f"{_hops_per_s(first):.2f}", f"{_hops_per_s(rerun):.2f}"),
-        row("peak RSS of the round process, MiB", f"{_peak_rss(first):.0f}",
-            f"{_peak_rss(rerun):.0f}"),
+        row("peak RSS, MiB: round process + its workers (each at the largest's peak)",
+            f"{_rss_cell(first)}", f"{_rss_cell(rerun)}"),
         row("jobs run", str(first["jobs"]), str(rerun["jobs"])),
         row("predictions in the store", str(writes["before"]), str(writes["after"])),
         row("predictions written by this run", str(first["summary"]["n_predictions"]),
@@ -126,6 +136,42 @@ def _checks(figures: dict[str, Any]) -> list[str]:
     ]
 
 
+def _kill_lines(figures: dict[str, Any]) -> tuple[list[str], str]:
+    """What the kill test did and found, and its done-when line."""
+    test = figures.get("kill_resume")
+    if not test:
+        return ["Kill test: not run.", ""], "- killed mid-way and re-run: not measured here."
+    kill, table = test["kill"], test["comparison"]
+    bad = {
+        name: {k: v for k, v in row.items() if k in ("lost", "extra", "duplicated", "differing")}
+        for name, row in table.items()
+    }
+    clean = kill["killed"] and all(v == 0 for row in bad.values() for v in row.values())
+    lines = [
+        "Kill test: a fresh run of the same campaign on another folder, killed with SIGKILL "
+        + (
+            f"{kill['seconds_before_kill']:.0f} s after its start, when its store held "
+            f"{kill['predictions_when_killed']} predictions "
+            f"({kill['predictions_stored_after_kill']} after the kill)"
+            if kill["killed"]
+            else "— not killed: the round ended before the trigger"
+        )
+        + f", then the same command run again to the end ({test['resumed']['seconds']:.1f} s). "
+        "Its store against the uninterrupted first run's, per collection (records; keys lost, "
+        "extra, duplicated, with other content):",
+        "",
+        "| collection | uninterrupted | killed + resumed | lost | extra | duplicated | differing |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {name} | {row['reference']} | {row['resumed']} | {row['lost']} | {row['extra']} | "
+        f"{row['duplicated']} | {row['differing']} |"
+        for name, row in table.items()
+    ]
+    verdict = f"- killed mid-way and re-run: same store as an uninterrupted run: {_yes(clean)}."
+    return [*lines, ""], verdict
+
+
 def _extrapolation(figures: dict[str, Any]) -> list[str]:
     """Seconds per host and per hop, and a linear estimate for the issue's campaign size."""
     first = figures["first"]
@@ -188,7 +234,10 @@ def campaign_markdown(
         f"Written by `{command or 'hopscreen bench --campaign N'}`. {order}",
         "",
         f"Model `{first['summary'].get('model_version')}` (asked for `{figures['model']}`), "
-        f"verifier none, torch {first['torch_threads']} threads. Each round runs in a fresh "
+        f"verifier none, torch {first['torch_threads']} threads in the round process; the "
+        f"hops and prediction jobs spread over {first.get('workers') or 1} worker processes "
+        "(one torch thread each; `prediction.workers` left at its default, one per core). "
+        "Each round runs in a fresh "
         "Python process (`hopscreen.benchmarks.campaign.run_round_isolated`) on the same "
         "fresh results folder; round seconds run from building the flow to the summary; "
         "seconds per stage are the spans between jobflow's `Starting job` and `Finished job` "
@@ -202,8 +251,11 @@ def campaign_markdown(
         _tier2_line(first["summary"]),
         "",
         *_extrapolation(figures),
+        *_kill_lines(figures)[0],
         "Done-when of the campaign benchmark on this run:",
         "",
-        *_checks(figures),
+        *_checks(figures)[:-1],
+        _kill_lines(figures)[1],
+        "",
     ]
     return "\n".join(out).rstrip() + "\n"

@@ -86,9 +86,10 @@ Campaign = Annotated[
         "near-duplicates and E_m-dataset formulas left out, fixed order by structure key) of "
         "the pre-training corpus in one round without verification, then run the same round "
         "again at once; records hosts, hops, failures by reason, seconds per stage, hops/s, "
-        "the tier-2 share, peak memory and the re-run's time (each round in a fresh process; "
-        "a progress line per job, so it can run in the background with its output sent to a "
-        "file; about a minute per host on 2 cores).",
+        "the tier-2 share, peak memory and the re-run's time, then kills a fresh run half-way "
+        "(SIGKILL), runs it again and compares its store with the first run's (each round in "
+        "a fresh process; a progress line per job, so it can run in the background with its "
+        "output sent to a file).",
     ),
 ]
 CampaignModel = Annotated[
