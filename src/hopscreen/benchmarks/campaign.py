@@ -55,6 +55,7 @@ SECTION = "campaign"
 STAGES: tuple[tuple[str, str], ...] = (
     ("candidates", "candidates"),
     ("hops", "hops"),
+    ("merge hops", "hops"),
     ("merge predictions", "predict"),
     ("predict", "predict"),
     ("select", "select"),

@@ -49,7 +49,6 @@ from hopscreen.schemas.selection import SelectionDoc
 from hopscreen.schemas.verification import VerificationDoc
 from hopscreen.screening.checkpoint import stored_verdicts, write_stage
 from hopscreen.screening.collect import collect_round_docs
-from hopscreen.screening.hops_stage import enumerate_round_hops
 from hopscreen.screening.round import (
     as_candidate,
     eligible_predictions,
@@ -74,6 +73,7 @@ from hopscreen.verification import (
     vasp_level_of_theory,
 )
 from hopscreen.verification.umlip import UmlipNebConfig
+from hopscreen.workflow.hops_jobs import enumerate_hops_job as enumerate_hops_job
 
 VerifierTier = Literal["umlip", "vasp", "none"]
 
@@ -109,26 +109,6 @@ def fetch_candidates(
         write_stage(results_dir, "candidates", batch.candidates)
         write_stage(results_dir, "failures", batch.failures)
     return CandidatesOutput(candidates=batch.candidates, failures=batch.failures)
-
-
-@job(output_schema=HopsOutput, data=["hops", "networks", "failures"])
-def enumerate_hops_job(
-    candidates: list[CandidateDoc],
-    hop_options: HopOptions | None = None,
-    results_dir: str | None = None,
-    workers: int | None = 1,
-) -> HopsOutput:
-    """Job: enumerate and check the hops of every candidate (see :func:`enumerate_round_hops`).
-
-    With ``results_dir`` the hops and failures are written to its store at once, and every
-    host's hops and bands to its hop cache (read back by the prediction jobs and re-runs),
-    the hosts spread over ``workers`` processes (see :func:`enumerate_round_hops`).
-    """
-    out = enumerate_round_hops(candidates, hop_options, results_dir, workers)
-    if results_dir is not None:
-        write_stage(results_dir, "hops", out.hops)
-        write_stage(results_dir, "failures", out.failures)
-    return out
 
 
 @job(output_schema=PredictionsOutput, data=["predictions", "failures"])

@@ -94,11 +94,16 @@ class HopsMaker(Maker):
     workers
         Worker processes over the hosts (None: one per core; 1: in the job's process); the
         hops are the same in any case.
+    hosts_per_job
+        Most hosts enumerated by one job: with more, the job is replaced at run time by one
+        job per chunk of hosts and a merger (:mod:`hopscreen.workflow.hops_jobs`); None: one
+        job however many hosts.
     """
 
     name: str = "hops"
     options: HopOptions = field(default_factory=HopOptions)
     workers: int | None = 1
+    hosts_per_job: int | None = 500
 
     def make(self, candidates: Any, results_dir: str | None = None) -> Job:
         """The hops job over a list of candidate documents (or a reference to one).
@@ -106,7 +111,11 @@ class HopsMaker(Maker):
         With ``results_dir`` the job writes its documents to that results store at once.
         """
         new = jobs.enumerate_hops_job(
-            candidates, hop_options=self.options, results_dir=results_dir, workers=self.workers
+            candidates,
+            hop_options=self.options,
+            results_dir=results_dir,
+            workers=self.workers,
+            hosts_per_job=self.hosts_per_job,
         )
         new.name = self.name
         return new
