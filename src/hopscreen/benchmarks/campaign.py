@@ -42,7 +42,7 @@ from hopscreen.benchmarks.campaign_corpus import (
 )
 from hopscreen.benchmarks.campaign_resume import kill_and_resume
 from hopscreen.benchmarks.machine import machine_description, peak_rss_mib
-from hopscreen.inference.workers import MAX_DEFAULT_WORKERS, available_cores
+from hopscreen.inference.workers import MAX_DEFAULT_WORKERS, available_cores, shutdown_workers
 from hopscreen.models.shipped import DEFAULT_MODEL
 from hopscreen.store import open_results_store
 from hopscreen.store.progress import read_progress
@@ -160,6 +160,7 @@ def timed_round(config: dict[str, Any], progress: Progress | None = None) -> dic
     with JobClock(progress) as clock:
         summary = run_round_locally(build_round(cfg), cfg.results_dir)
         ended = time.time()
+    shutdown_workers()  # joined, so that the workers' peak memory is in RUSAGE_CHILDREN
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
     return {
         "seconds": ended - clock.started,

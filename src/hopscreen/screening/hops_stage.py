@@ -16,7 +16,13 @@ from hopscreen.schemas.candidate import CandidateDoc
 from hopscreen.schemas.hop import HopDoc, HopFailure
 from hopscreen.schemas.round import HopsOutput
 from hopscreen.schemas.structure import Crystal
-from hopscreen.screening.hop_cache import cache_folder, cached_host_hops, light_host_hops
+from hopscreen.screening.hop_cache import (
+    cache_folder,
+    cached_host_hops,
+    host_cache_key,
+    light_host_hops,
+    read_cached,
+)
 
 WORKER_MIN_HOSTS = 16
 """Fewer hosts than this are enumerated in the calling process (workers cost seconds to start)."""
@@ -133,20 +139,25 @@ def enumerate_round_hops(
     options = hop_options or HopOptions()
     out = HopsOutput()
     cache = _cache(results_dir)
-    n_workers = worker_count(workers, len(candidates), WORKER_MIN_HOSTS) if cache else 1
+    results: list[HopsResult | None] = [None] * len(candidates)
+    if cache is not None:  # hosts already in the cache are read here, the others built
+        for i, cand in enumerate(candidates):
+            results[i] = read_cached(cache / f"{host_cache_key(cand, options)}.npz")
+    todo = [i for i, r in enumerate(results) if r is None]
+    n_workers = worker_count(workers, len(todo), WORKER_MIN_HOSTS) if cache else 1
     if n_workers > 1:
         parts = [
-            (list(candidates[a:b]), options, cache)
-            for a, b in chunk_bounds(len(candidates), n_workers)
+            ([candidates[i] for i in todo[a:b]], options, cache)
+            for a, b in chunk_bounds(len(todo), n_workers)
         ]
-        results = [
-            r
-            for chunk in map_in_pool(worker_pool(n_workers), light_host_hops, parts)
-            for r in chunk
-        ]
+        built = map_in_pool(worker_pool(n_workers), light_host_hops, parts)
+        for i, result in zip(todo, (r for chunk in built for r in chunk), strict=True):
+            results[i] = result
     else:
-        results = (host_hops(cand, options, cache) for cand in candidates)
+        for i in todo:
+            results[i] = host_hops(candidates[i], options, cache)
     for result in results:
+        assert result is not None
         out.hops.extend(result.docs)
         out.failures.extend(result.failures)
         if result.network is not None and result.docs:
