@@ -22,6 +22,8 @@ from hopscreen.benchmarks.models import SECTION, render_shipped_models, run_ship
 from hopscreen.benchmarks.recipes import SECTION as RECIPES_SECTION
 from hopscreen.benchmarks.recipes import render_recipes, run_recipes
 from hopscreen.benchmarks.sections import machine_line, sections, update_section
+from hopscreen.benchmarks.tier_costs import SECTION as TIER_COSTS_SECTION
+from hopscreen.benchmarks.tier_costs import measure_tier_costs, tier_costs_markdown
 from hopscreen.benchmarks.verdicts import SECTION as VERDICTS_SECTION
 from hopscreen.benchmarks.verdicts import run_demo_verdicts, verdicts_markdown
 from hopscreen.data.paths import HopscreenDataError
@@ -64,6 +66,16 @@ OnlyVerdicts = Annotated[
     typer.Option(
         help="Only (re)write the verdicts section: our per-host verdict beside bvlain's BVSE "
         "percolation barriers on the demo hosts (about a minute); the rest of the file is kept."
+    ),
+]
+
+OnlyTierCosts = Annotated[
+    bool,
+    typer.Option(
+        help="Only (re)write the tier-costs section: on every hop of the demo hosts the demo "
+        "round verifies, the seconds of tier 1 (physics-bvse-gbr), tier 2 "
+        "(physics-bvse-chgnet-gbr) and a CHGNet NEB with the round's settings, and their "
+        "ratios (a few minutes); the rest of the file is kept."
     ),
 ]
 
@@ -184,6 +196,27 @@ def _write_cascade(
     _write_section(out, CASCADE_SECTION, markdown, run, json_out, console)
 
 
+def _write_verdicts(out: Path, json_out: Path | None, console: Console, note: str | None) -> None:
+    """Our per-host verdicts of the demo hosts beside bvlain's, into their section."""
+    run = run_demo_verdicts(progress=lambda msg: console.print(f"[bold]bench:[/bold] {msg}"))
+    markdown = verdicts_markdown(run["rows"], machine_line(), seconds=run["seconds"], note=note)
+    _write_section(out, VERDICTS_SECTION, markdown, run, json_out, console)
+
+
+def _write_tier_costs(out: Path, json_out: Path | None, console: Console, note: str | None) -> None:
+    """Time both tiers and a CHGNet NEB on the hops of the demo round's verifiable hosts."""
+    from hopscreen.candidates import load_demo_candidates
+    from hopscreen.workflow.campaign import demo_config
+
+    limit = demo_config().selection.max_host_sites or 12
+    hosts = [c for c in load_demo_candidates("Li").candidates if c.n_sites <= limit]
+    figures = measure_tier_costs(
+        hosts, progress=lambda msg: console.print(f"[bold]bench:[/bold] {msg}")
+    )
+    markdown = tier_costs_markdown(figures, machine_line(), note)
+    _write_section(out, TIER_COSTS_SECTION, markdown, figures, json_out, console)
+
+
 def _write_section(
     out: Path,
     name: str,
@@ -223,6 +256,7 @@ def bench(
     only_recipes: OnlyRecipes = False,
     only_verdicts: OnlyVerdicts = False,
     only_cascade: OnlyCascade = False,
+    only_tier_costs: OnlyTierCosts = False,
     campaign: Campaign = None,
     campaign_model: CampaignModel = DEFAULT_MODEL,
     campaign_results: CampaignResults = None,
@@ -242,14 +276,12 @@ def bench(
     if only_cascade:
         _write_cascade(out, data_dir, json_out, console, note)
         return
+    if only_tier_costs or only_verdicts:
+        (_write_tier_costs if only_tier_costs else _write_verdicts)(out, json_out, console, note)
+        return
     if campaign is not None:
         options = {"model": campaign_model, "results_dir": campaign_results, "data_dir": data_dir}
         _write_campaign(out, campaign, options, json_out, console, note)
-        return
-    if only_verdicts:
-        run = run_demo_verdicts(progress=progress)
-        markdown = verdicts_markdown(run["rows"], machine_line(), seconds=run["seconds"], note=note)
-        _write_section(out, VERDICTS_SECTION, markdown, run, json_out, console)
         return
 
     models = _or_exit(

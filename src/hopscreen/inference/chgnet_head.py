@@ -45,16 +45,23 @@ class ChgnetHeadModel:
         Cache root of the CHGNet hop vectors (see
         :func:`~hopscreen.models.hop_features.extract_hop_features`); None computes every
         band.
+    device : str, optional
+        Device of CHGNet (``cpu``, ``cuda``); None: CUDA when available, else the CPU.
     """
 
     card: ChgnetHeadCard
     members: list[TreeEnsemble]
     feature_cache_dir: Path | None = None
+    device: str | None = None
     _backbone: Any = field(default=None, init=False, repr=False)
 
     @classmethod
     def load(
-        cls, model_dir: Path | str, *, feature_cache_dir: Path | str | None = None
+        cls,
+        model_dir: Path | str,
+        *,
+        feature_cache_dir: Path | str | None = None,
+        device: str | None = None,
     ) -> ChgnetHeadModel:
         """Load and verify a chgnet-head folder (CHGNet itself is loaded on first use)."""
         card, members = load_chgnet_head(model_dir)
@@ -70,7 +77,7 @@ class ChgnetHeadModel:
                 installed,
             )
         cache = Path(feature_cache_dir) if feature_cache_dir is not None else None
-        return cls(card=card, members=members, feature_cache_dir=cache)
+        return cls(card=card, members=members, feature_cache_dir=cache, device=device)
 
     @property
     def model_version(self) -> str:
@@ -130,7 +137,7 @@ class ChgnetHeadModel:
             if not chunk:
                 return
             if self._backbone is None and self.card.feature_config.chgnet:
-                self._backbone = load_chgnet(self.card.feature_config.model_name)
+                self._backbone = load_chgnet(self.card.feature_config.model_name, self.device)
             table = extract_hop_features(
                 chunk,
                 config=self.card.feature_config,

@@ -18,8 +18,8 @@ from hopscreen.models.shipped import resolve_model_dir
 
 _LOADERS: dict[str, Callable[[Path, str | None, Path | None], BarrierModel]] = {
     ALIGNN_KIND: lambda folder, device, _cache: AlignnModel.load(folder, device=device),
-    CHGNET_HEAD_KIND: lambda folder, _device, cache: ChgnetHeadModel.load(
-        folder, feature_cache_dir=cache
+    CHGNET_HEAD_KIND: lambda folder, device, cache: ChgnetHeadModel.load(
+        folder, feature_cache_dir=cache, device=device
     ),
 }
 
@@ -37,8 +37,8 @@ def load_model(
     name_or_path
         A model folder, the name of a shipped model, or None for the shipped default.
     device
-        Torch device of models that use one (ALIGNN: CUDA when available, else CPU); models
-        whose backbone runs on the CPU ignore it.
+        Torch device of the model's network (ALIGNN, or the CHGNet of a tree head whose hop
+        vector uses CHGNet); None: CUDA when available, else the CPU.
     feature_cache_dir
         Where models that cache per-band features (the CHGNet hop vector) keep them; None
         computes every band.

@@ -299,14 +299,21 @@ def hop_vector(
     ).astype(np.float64)
 
 
-def load_chgnet(model_name: str = "0.3.0") -> CHGNet:
-    """The pretrained CHGNet on the CPU, in eval mode (weights ship with the wheel)."""
+def load_chgnet(model_name: str = "0.3.0", device: str | None = "cpu") -> CHGNet:
+    """The pretrained CHGNet in eval mode (weights ship with the wheel).
+
+    ``device``: ``cpu`` (the default: training and the feature caches were made there),
+    ``cuda``, or None for CUDA when available. Graphs are always built on the CPU; CHGNet
+    moves them to its device.
+    """
     # optional heavy dependency (engine extra): chgnet
     from chgnet.model import CHGNet
 
+    if device is None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
     # CHGNet prints a banner even with verbose=False; keep stdout clean for --json output
     with contextlib.redirect_stdout(sys.stderr):
-        model = CHGNet.load(model_name=model_name, use_device="cpu", verbose=False)
+        model = CHGNet.load(model_name=model_name, use_device=device, verbose=False)
     model.eval()
     return model
 
