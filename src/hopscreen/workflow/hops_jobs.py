@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from jobflow import CURRENT_JOB, Flow, OnMissing, Response, job
+from jobflow import Response, job
 
 from hopscreen.hops import HopOptions
 from hopscreen.schemas.candidate import CandidateDoc
@@ -23,6 +23,7 @@ from hopscreen.schemas.hop import HopFailure
 from hopscreen.schemas.round import HopsOutput
 from hopscreen.screening.checkpoint import write_stage
 from hopscreen.screening.hops_stage import enumerate_round_hops
+from hopscreen.workflow.fanout import replace_running_job
 
 
 @job(output_schema=HopsOutput, data=["hops", "networks", "failures"])
@@ -70,13 +71,7 @@ def split_hops(
         parts.append(part)
     merge = merge_hops([p.output for p in parts], [[c.name for c in chunk] for chunk in chunks])
     merge.name = "merge hops"
-    merge.update_config({"on_missing_references": OnMissing.NONE})
-    current = CURRENT_JOB.job
-    if current is not None:
-        merge.set_uuid(current.uuid)
-        merge.index = current.index + 1
-        merge.metadata.update(current.metadata)
-    return Response(replace=Flow([*parts, merge], output=None, name="hops chunks"))
+    return replace_running_job(parts, merge, "hops chunks")
 
 
 def merge_hops_parts(

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from jobflow import CURRENT_JOB, Flow, OnMissing, Response, job
+from jobflow import Flow, OnMissing, Response, job
 
 from hopscreen.candidates import InputLimits
 from hopscreen.hops import HopOptions
@@ -73,6 +73,7 @@ from hopscreen.verification import (
     vasp_level_of_theory,
 )
 from hopscreen.verification.umlip import UmlipNebConfig
+from hopscreen.workflow.fanout import replace_running_job
 from hopscreen.workflow.hops_jobs import enumerate_hops_job as enumerate_hops_job
 
 VerifierTier = Literal["umlip", "vasp", "none"]
@@ -187,13 +188,7 @@ def split_prediction(
         [[(h.hop_id, h.candidate_name) for h in batch] for batch in batches],
     )
     merge.name = "merge predictions"
-    merge.update_config({"on_missing_references": OnMissing.NONE})
-    current = CURRENT_JOB.job
-    if current is not None:
-        merge.set_uuid(current.uuid)
-        merge.index = current.index + 1
-        merge.metadata.update(current.metadata)
-    return Response(replace=Flow([*new_jobs, merge], output=None, name="prediction batches"))
+    return replace_running_job(new_jobs, merge, "prediction batches")
 
 
 @job(output_schema=PredictionsOutput, data=["predictions", "failures"])
@@ -334,17 +329,8 @@ def verify_selected(
             jobs.append(new_flow)
             outputs.append(new_flow.output)
     gather = gather_verifications(outputs, hop_ids, cids, tier=tier)
-    gather.update_config({"on_missing_references": OnMissing.NONE})
     gather.name = "gather verifications"
-    # The gatherer takes this job's uuid (next index), so references to this job's output
-    # resolve to the gathered documents. jobflow's own mapping for a Flow with an output
-    # (a ``store_inputs`` job) fails the output_schema check, hence output=None here.
-    current = CURRENT_JOB.job
-    if current is not None:
-        gather.set_uuid(current.uuid)
-        gather.index = current.index + 1
-        gather.metadata.update(current.metadata)
-    return Response(replace=Flow([*jobs, gather], output=None, name="verification"))
+    return replace_running_job(jobs, gather, "verification")
 
 
 def vasp_verification_flow(
