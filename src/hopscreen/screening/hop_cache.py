@@ -64,6 +64,11 @@ def host_cache_key(candidate: CandidateDoc, options: HopOptions) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def cache_path(folder: Path, candidate: CandidateDoc, options: HopOptions) -> Path:
+    """The cache file of ``candidate``'s hops under ``options`` in the cache ``folder``."""
+    return folder / f"{host_cache_key(candidate, options)}.npz"
+
+
 def _pack(result: HopsResult) -> dict[str, np.ndarray]:
     """Arrays of one result: its documents as JSON, its bands concatenated with offsets."""
     meta = {
@@ -153,7 +158,7 @@ def cached_host_hops(
         (the result, with every band; whether it was read from the cache). A computed result
         is written to the cache unless writing fails (the result is returned anyway).
     """
-    path = None if folder is None else folder / f"{host_cache_key(candidate, options)}.npz"
+    path = None if folder is None else cache_path(folder, candidate, options)
     if path is not None:
         found = read_cached(path)
         if found is not None:

@@ -18,8 +18,8 @@ from hopscreen.schemas.round import HopsOutput
 from hopscreen.schemas.structure import Crystal
 from hopscreen.screening.hop_cache import (
     cache_folder,
+    cache_path,
     cached_host_hops,
-    host_cache_key,
     light_host_hops,
     read_cached,
 )
@@ -142,7 +142,7 @@ def enumerate_round_hops(
     results: list[HopsResult | None] = [None] * len(candidates)
     if cache is not None:  # hosts already in the cache are read here, the others built
         for i, cand in enumerate(candidates):
-            results[i] = read_cached(cache / f"{host_cache_key(cand, options)}.npz")
+            results[i] = read_cached(cache_path(cache, cand, options))
     todo = [i for i, r in enumerate(results) if r is None]
     n_workers = worker_count(workers, len(todo), WORKER_MIN_HOSTS) if cache else 1
     if n_workers > 1:

@@ -22,10 +22,7 @@ from hopscreen.hops.hop import Hop
 from hopscreen.inference.config import PredictionConfig
 from hopscreen.inference.hops import predict_hops
 from hopscreen.inference.load import load_model
-from hopscreen.inference.workers import (
-    predict_hops_in_workers,
-    worker_count,
-)
+from hopscreen.inference.workers import predict_hops_in_workers, worker_count
 from hopscreen.schemas.candidate import CandidateBatch, CandidateDoc
 from hopscreen.schemas.hop import HopDoc, HopFailure
 from hopscreen.schemas.prediction import PredictionDoc
@@ -37,9 +34,7 @@ from hopscreen.schemas.round import (
 from hopscreen.schemas.structure import Crystal
 from hopscreen.schemas.verification import LevelOfTheory, VerificationDoc
 from hopscreen.screening.checkpoint import stored_predictions, stored_verification, write_stage
-from hopscreen.screening.hops_stage import (
-    rebuild_bands,
-)
+from hopscreen.screening.hops_stage import rebuild_bands
 from hopscreen.store.results import ResultsStore
 from hopscreen.verification.result import verification_id
 from hopscreen.verification.umlip import UmlipNebConfig, chgnet_level_of_theory, verify_hop
@@ -316,10 +311,12 @@ def stored_round_predictions(
     Lets a prediction job of a re-run end with one read of the store instead of splitting
     into batches that each read it again.
     """
+    if not hops:
+        return None
     options = options or PredictionConfig()
     version = load_model(model, device=options.device).model_version
     stored = stored_predictions(results_dir, [h.hop_id for h in hops], version)
-    if not hops or any(h.hop_id not in stored for h in hops):
+    if any(h.hop_id not in stored for h in hops):
         return None
     return PredictionsOutput(
         model_version=version, predictions=[stored[h.hop_id] for h in hops], failures=[]

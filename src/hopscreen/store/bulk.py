@@ -62,14 +62,11 @@ def _normalised(record: Mapping[str, Any]) -> dict[str, Any]:
 
 def stored_records(store: Store, key_field: str, keys: Iterable[str]) -> dict[str, dict]:
     """The stored records whose ``key_field`` is one of ``keys``, by key (one scan at most)."""
-    wanted = set(keys)
+    wanted = sorted(set(keys))
     if not wanted:
         return {}
-    if len(wanted) <= LARGE_IN:
-        records = store.query(criteria={key_field: {"$in": sorted(wanted)}})
-    else:
-        records = (r for r in store.query(criteria={}) if r.get(key_field) in wanted)
-    return {str(r[key_field]): r for r in records}
+    rest, post = split_large_in({key_field: {"$in": wanted}})
+    return {str(r[key_field]): r for r in keep_matching(store.query(criteria=rest), post)}
 
 
 def plan_write(store: Store, key_field: str, records: Sequence[dict[str, Any]]) -> WritePlan:

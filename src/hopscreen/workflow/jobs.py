@@ -128,15 +128,17 @@ def predict_barriers(
     ``ceil(len(hops) / hops_per_job)`` prediction jobs and a merger (see
     :func:`split_prediction`); the run-time jobs keep this job's routing (``_fworker``).
     With ``results_dir``, stored predictions of the same model version are reused and new
-    ones written at once (see :func:`predict_round_hops`); when every hop has one, the job
-    returns them without splitting (:func:`stored_round_predictions`).
+    ones written at once (see :func:`predict_round_hops`); a job that would split returns
+    them instead when every hop has one (:func:`stored_round_predictions`).
     """
     options = options or PredictionConfig()
-    if results_dir is not None:  # a re-run: every hop already predicted, nothing to split
-        done = stored_round_predictions(hops, model=model, options=options, results_dir=results_dir)
-        if done is not None:
-            return done
     if options.hops_per_job is not None and len(hops) > options.hops_per_job:
+        if results_dir is not None:  # a re-run with every hop predicted: nothing to split
+            done = stored_round_predictions(
+                hops, model=model, options=options, results_dir=results_dir
+            )
+            if done is not None:
+                return done
         return split_prediction(
             hops,
             candidates,
