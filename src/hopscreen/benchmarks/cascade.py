@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
+from hopscreen.benchmarks.machine import torch_threads
 from hopscreen.data.em_dataset import load_em_dataset
 from hopscreen.data.splits import grouped_kfold, host_groups
 from hopscreen.evaluation.metrics import evaluate_predictions, paired_bootstrap_difference
@@ -270,10 +270,8 @@ def time_tiers(
     ``heads`` are the fitted heads of the two recipes (their trees are timed on the vectors
     just computed). CHGNet is loaded and run once on the first band before the clock starts.
     """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        out: dict[str, float] = {}
+    out: dict[str, float] = {}
+    with torch_threads(1):
         for key, (features, _), head in zip(("tier1", "tier2"), recipes, heads, strict=True):
             model = load_chgnet(features.model_name) if features.chgnet else None
             hop_features(bands[0], model=model, config=features)  # warm-up, not timed
@@ -281,9 +279,7 @@ def time_tiers(
             X = np.vstack([hop_features(b, model=model, config=features) for b in bands[1:]])
             head.predict(X)
             out[key] = (time.perf_counter() - t0) / max(len(bands) - 1, 1)
-        return out
-    finally:
-        torch.set_num_threads(threads)
+    return out
 
 
 @dataclass(frozen=True)

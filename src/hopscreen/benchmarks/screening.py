@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from hopscreen.benchmarks.machine import torch_threads
 from hopscreen.candidates import load_demo_candidates
 from hopscreen.graphs.build import build_graph
 from hopscreen.hops import Hop, HopOptions, band_from_hop, enumerate_hops
@@ -156,13 +157,8 @@ def bench_surrogate_vs_neb(
         NEB caps and the one-time costs (model and CHGNet loading) that the medians exclude.
 
     """
-    previous_threads = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads):
         return _surrogate_vs_neb(n_hops, neb_config, model_dir, repeats, progress)
-    finally:
-        torch.set_num_threads(previous_threads)
 
 
 def _surrogate_vs_neb(
@@ -302,23 +298,18 @@ def bench_round_throughput(
         ``hops_per_s`` and the documents the round wrote per collection.
 
     """
-    previous_threads = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
     with tempfile.TemporaryDirectory(prefix="hopscreen-bench-round-") as tmp:
         folder = Path(results_dir) if results_dir is not None else Path(tmp) / "results"
         config = demo_config(str(folder)).model_copy(
             update={"verifier": "none", "model": None if model_dir is None else str(model_dir)}
         )
         start = time.perf_counter()
-        try:
+        with torch_threads(threads):
             summary = run_round_locally(build_round(config), folder)
-        finally:
-            torch.set_num_threads(previous_threads)
         seconds = time.perf_counter() - start
     return {
         "verifier": "none",
-        "torch_threads": threads or previous_threads,
+        "torch_threads": threads or torch.get_num_threads(),  # restored: the previous count
         "model_version": summary.model_version,
         "candidates": summary.n_candidates,
         "hops": summary.n_hops,

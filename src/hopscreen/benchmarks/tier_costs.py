@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-import torch
 
+from hopscreen.benchmarks.machine import torch_threads
 from hopscreen.hops import HopOptions, hops_for_structure
 from hopscreen.inference.load import load_model
 from hopscreen.models.shipped import ACCURATE_MODEL, DEFAULT_MODEL
@@ -51,9 +51,7 @@ def measure_tier_costs(
     """
     say = progress or (lambda _line: None)
     neb = neb or UmlipNebConfig()
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         hops, bands, names = [], [], []
         for host in hosts:
             result = hops_for_structure(
@@ -84,8 +82,6 @@ def measure_tier_costs(
             doc, row["neb_s"] = _seconds(lambda hop=hop: verify_hop(hop, config=neb))
             row["neb_status"], row["neb_ev"] = doc.status, doc.barrier_ev
             say(f"NEB {i + 1}/{len(rows)} {row['host']}: {row['neb_s']:.1f} s, {doc.status}")
-    finally:
-        torch.set_num_threads(threads)
     means = {k: float(np.mean([r[f"{k}_s"] for r in rows])) for k in ("tier1", "tier2", "neb")}
     return {
         "tiers": list(tiers),
