@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import resource
 import subprocess
@@ -41,7 +40,7 @@ from hopscreen.benchmarks.campaign_corpus import (
     write_structures,
 )
 from hopscreen.benchmarks.campaign_resume import kill_and_resume
-from hopscreen.benchmarks.machine import machine_description, peak_rss_mib
+from hopscreen.benchmarks.machine import load_average, machine_description, peak_rss_mib
 from hopscreen.inference.workers import MAX_DEFAULT_WORKERS, available_cores, shutdown_workers
 from hopscreen.models.shipped import DEFAULT_MODEL
 from hopscreen.store import open_results_store
@@ -379,7 +378,7 @@ def bench_campaign(
             figures["kill_resume"] = _kill_test(structures, results, model, figures, say)
     return {
         "machine": machine,
-        "load_average_after": _load_average(),
+        "load_average_after": load_average(),
         "n_requested": n_hosts,
         "n_hosts": len(chosen),
         "order": ORDER_RULE if counts is not None else "hosts given by the caller",
@@ -404,11 +403,6 @@ def _kill_test(
     )
     say(f"kill test: resumed in {out['resumed']['seconds']:.1f} s; store compared")
     return out
-
-
-def _load_average() -> float | None:
-    """The 1-minute load average (None where the system has none)."""
-    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
 
 
 if __name__ == "__main__":
