@@ -53,6 +53,23 @@ def test_screen_then_report(tiny, tmp_path):
     assert html.read_text().startswith("<!DOCTYPE html>")
 
 
+def test_screen_run_again_unchanged_says_up_to_date_and_force_runs_it(tiny, tmp_path):
+    results = tmp_path / "res"
+    args = ["screen", "--demo", "--ion", "Na", "--results", str(results), "--model", tiny]
+    args += ["--verifier", "none"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "Up to date" not in first.output
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0, again.output
+    said = " ".join(again.output.split())  # rich wraps long lines
+    assert "Up to date" in said and "(--force runs it again)" in said
+    assert "predicted good" in again.output  # the recorded summary is shown
+    forced = runner.invoke(app, [*args, "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert "Up to date" not in forced.output
+
+
 def test_config_file_with_unknown_key_is_rejected(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("sources: {demo: true}\nbudgett: 2\n")

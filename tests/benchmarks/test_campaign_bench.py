@@ -59,18 +59,25 @@ def campaign(tiny_model: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def test_round_run_twice_in_fresh_processes(campaign: dict) -> None:
     f = campaign["figures"]
-    first, rerun = f["first"], f["rerun"]
+    first, rerun, forced = f["first"], f["rerun"], f["forced"]
     assert f["n_hosts"] == 3
     assert first["summary"]["n_candidates"] == 2
     assert first["summary"]["n_candidate_failures"] == 1
     assert first["summary"]["n_hops"] >= 2
     assert first["summary"]["n_predictions"] == first["summary"]["n_hops"]
-    # both rounds ran in a child process whose own memory and life time were measured
-    for run in (first, rerun):
+    # every round ran in a child process whose own memory and life time were measured
+    for run in (first, rerun, forced):
         assert 0 < run["seconds"] < run["process_seconds"]
         assert run["peak_rss_mib"] > 50
-        assert {"candidates", "hops", "predict", "collect"} <= set(run["stage_seconds"])
         assert sum(run["stage_seconds"].values()) == pytest.approx(run["seconds"], rel=0.02)
+    for run in (first, forced):  # the forced re-run ran every job again
+        assert {"candidates", "hops", "predict", "collect"} <= set(run["stage_seconds"])
+        assert run["reused_from"] is None
+    # the immediate re-run was answered from the first run's record: no job ran
+    assert rerun["jobs"] == 0 and set(rerun["stage_seconds"]) == {"outside jobs"}
+    assert rerun["reused_from"] and Path(rerun["reused_from"]).parent.name == "rounds"
+    assert rerun["summary"]["n_predictions"] == first["summary"]["n_predictions"]
+    assert forced["jobs"] >= first["jobs"] - 2  # the prediction job may not split again
     # progress: a line per stage of the bench and per finished job of each round
     assert any(line.startswith("  hops:") for line in campaign["lines"])
     assert any("re-run" in line for line in campaign["lines"])
@@ -79,7 +86,8 @@ def test_round_run_twice_in_fresh_processes(campaign: dict) -> None:
 def test_rerun_writes_no_new_prediction(campaign: dict) -> None:
     f = campaign["figures"]
     writes = f["rerun_predictions"]
-    assert writes["new"] == 0
+    assert writes["new"] == 0 and writes["restamped"] == 0
+    assert f["forced_predictions"]["new"] == f["forced_predictions"]["restamped"] == 0
     assert writes["before"] == writes["after"] == f["first"]["summary"]["n_predictions"]
     stamps = prediction_stamps(campaign["results"])
     assert len(stamps) == writes["after"]
@@ -134,6 +142,9 @@ def test_section_has_every_field(campaign: dict) -> None:
         "Conditions noted by the person who ran it: idle",
         "| round seconds (flow built → summary) |",
         "| hops/s end to end |",
+        "| answered from the round record | no | yes | no |",
+        "The immediate re-run found the first run's round record",
+        "| stage | first run s | share | re-run s | forced re-run s |",
         "| peak RSS, MiB: round process + its workers (each at the largest's peak) |",
         "Kill test: a fresh run of the same campaign",
         "| predictions |",

@@ -55,7 +55,7 @@ def test_round_runs_and_rerun_adds_no_duplicates(tiny_model, fake_verifier, resu
     assert 0.0 <= verdict["p_good"] <= 1.0
 
     # a killed round is completed by running it again: same documents, no duplicates
-    again = run_round_locally(build_round(config), results_dir)
+    again = run_round_locally(build_round(config), results_dir, force=True)
     assert again.written == summary.written
     assert counts(results_dir) == first
 

@@ -22,6 +22,7 @@ from hopscreen.schemas.base import Document
 from hopscreen.schemas.hop import HopDoc, HostNetworkDoc
 from hopscreen.schemas.round import HopsOutput
 from hopscreen.screening.hop_cache import CACHE_FOLDER
+from hopscreen.screening.round_record import RECORDS_FOLDER
 from hopscreen.store import COLLECTIONS, open_results_store
 from hopscreen.store.folder import SQLITE_HEADER
 from hopscreen.store.job_store import LINK_FILE
@@ -73,10 +74,12 @@ def test_a_round_with_a_mongo_job_store_writes_everything_there(
     summary = run_round_locally(build_round(_config(results, tiny_model)), results)
     assert summary.n_hops == summary.n_predictions == 1 and summary.n_verified == 1
 
-    # nothing of the stores in the results folder: only the link, the run markers' folder and
-    # the hop cache (bands: scratch data, not documents)
+    # nothing of the stores in the results folder: only the link, the run markers' folder,
+    # the hop cache (bands: scratch data, not documents) and the round record (its summary)
     files = [p for p in results.rglob("*") if p.is_file() and CACHE_FOLDER not in p.parts]
-    assert [p.name for p in files] == [LINK_FILE]
+    assert sorted(p.name for p in files if p.parent.name != RECORDS_FOLDER) == [LINK_FILE]
+    (record,) = (results / RECORDS_FOLDER).iterdir()
+    assert json.loads(record.read_text())["summary"]["n_hops"] == 1
     assert not any(p.read_bytes().startswith(SQLITE_HEADER) for p in files)
 
     db = database(mongo_settings, DATABASE)
@@ -94,7 +97,7 @@ def test_a_round_with_a_mongo_job_store_writes_everything_there(
     for name in ("candidates", "hops", "predictions", "selections", "verifications", "verdicts"):
         assert written[name] == 1, name
 
-    again = run_round_locally(build_round(_config(results, tiny_model)), results)
+    again = run_round_locally(build_round(_config(results, tiny_model)), results, force=True)
     assert again.written == summary.written
     assert {name: db[name].count_documents({}) for name in COLLECTIONS} == written
 

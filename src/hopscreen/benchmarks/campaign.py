@@ -4,10 +4,13 @@
 (:func:`~hopscreen.benchmarks.campaign_corpus.campaign_corpus`) as pymatgen JSON files into
 a temporary folder and screens them with the library's own round (:func:`build_round` +
 :func:`run_round_locally`, ``verifier: none``) on a fresh results folder; then it runs the
-identical round again at once (the immediate re-run) and checks that it wrote no new
-prediction. Each round runs in a fresh Python process, as a user's ``hopscreen screen``
-would: its peak resident memory is its own (the corpus loaded by the benchmark is not in it)
-and the re-run cannot profit from anything the first run left in memory.
+identical round again at once (the immediate re-run, which the round record answers:
+:mod:`hopscreen.screening.round_record`) and checks that it wrote no new prediction; a third
+run with ``force`` runs every job again on the full store (what a round whose record does not
+match costs: each job finds its work stored). Each round runs in a fresh Python process, as a
+user's ``hopscreen screen`` would: its peak resident memory is its own (the corpus loaded by
+the benchmark is not in it) and a re-run cannot profit from anything an earlier run left in
+memory.
 
 Seconds per stage come from jobflow's own ``Starting job`` / ``Finished job`` log records of
 the local manager (one process runs the jobs one after the other, so a job's span is its
@@ -137,7 +140,9 @@ class JobClock(LoggerTap):
         return dict(out)
 
 
-def timed_round(config: dict[str, Any], progress: Progress | None = None) -> dict[str, Any]:
+def timed_round(
+    config: dict[str, Any], progress: Progress | None = None, *, force: bool = False
+) -> dict[str, Any]:
     """Run one round of a campaign configuration in this process and time it.
 
     Parameters
@@ -146,6 +151,8 @@ def timed_round(config: dict[str, Any], progress: Progress | None = None) -> dic
         A :class:`~hopscreen.workflow.campaign.CampaignConfig` mapping.
     progress
         Called with one line per finished job.
+    force
+        Run the jobs even if the round is up to date (``run_round_locally(force=True)``).
 
     Returns
     -------
@@ -157,7 +164,7 @@ def timed_round(config: dict[str, Any], progress: Progress | None = None) -> dic
     """
     cfg = CampaignConfig.from_dict(config)
     with JobClock(progress) as clock:
-        summary = run_round_locally(build_round(cfg), cfg.results_dir)
+        summary = run_round_locally(build_round(cfg), cfg.results_dir, force=force)
         ended = time.time()
     shutdown_workers()  # joined, so that the workers' peak memory is in RUSAGE_CHILDREN
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
@@ -166,6 +173,7 @@ def timed_round(config: dict[str, Any], progress: Progress | None = None) -> dic
         "stage_seconds": clock.stage_seconds(ended),
         "jobs": sum(1 for _, what, _ in clock.events if what == "Starting"),
         "summary": summary.model_dump(mode="json"),
+        "reused_from": summary.reused_from,
         "peak_rss_mib": peak_rss_mib(),
         "children_peak_rss_mib": children,
         "torch_threads": torch.get_num_threads(),
@@ -174,11 +182,12 @@ def timed_round(config: dict[str, Any], progress: Progress | None = None) -> dic
 
 
 def _child_main(argv: Sequence[str]) -> int:
-    """Entry of the round process: ``CONFIG.json RESULT.json``; progress lines go to stdout."""
-    config_path, result_path = argv
+    """Entry of the round process: ``CONFIG.json RESULT.json [--force]``; progress on stdout."""
+    config_path, result_path, *flags = argv
     config = json.loads(Path(config_path).read_text())
     try:
-        result: dict[str, Any] = {"result": timed_round(config, progress=_print_line)}
+        timed = timed_round(config, progress=_print_line, force="--force" in flags)
+        result: dict[str, Any] = {"result": timed}
     except Exception as exc:  # any failure is reported to the parent, which raises it
         result = {"error": f"{type(exc).__name__}: {exc}"}
     Path(result_path).write_text(json.dumps(result, default=str))
@@ -189,7 +198,9 @@ def _print_line(line: str) -> None:
     print(line, flush=True)
 
 
-def run_round_isolated(config: dict[str, Any], progress: Progress | None = None) -> dict[str, Any]:
+def run_round_isolated(
+    config: dict[str, Any], progress: Progress | None = None, *, force: bool = False
+) -> dict[str, Any]:
     """:func:`timed_round` in a fresh Python process; its stdout lines are relayed to progress.
 
     The returned dict also has ``process_seconds``: the child's whole life, Python start
@@ -204,6 +215,7 @@ def run_round_isolated(config: dict[str, Any], progress: Progress | None = None)
         config_path, result_path = Path(tmp) / "config.json", Path(tmp) / "result.json"
         config_path.write_text(json.dumps(config))
         command = [sys.executable, "-m", __name__, str(config_path), str(result_path)]
+        command += ["--force"] if force else []
         start = time.perf_counter()
         with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as proc:
             assert proc.stdout is not None
@@ -289,7 +301,7 @@ def _rerun_writes(before: dict[str, datetime], after: dict[str, datetime]) -> di
 def _screen_twice(
     config: dict[str, Any], run: Callable[..., dict[str, Any]], say: Progress
 ) -> dict[str, Any]:
-    """First round, store readings, immediate re-run; the figures of both."""
+    """First round, store readings, immediate re-run, forced re-run; the figures of each."""
     results = Path(config["results_dir"])
     say("first run")
     first = run(config, say)
@@ -301,12 +313,18 @@ def _screen_twice(
     rerun = run(config, say)
     writes = _rerun_writes(before, prediction_stamps(results))
     say(f"re-run: {rerun['seconds']:.1f} s, {writes['new']} new predictions")
+    say("re-run with force: every job runs again, resuming from the store")
+    forced = run(config, say, force=True)
+    forced_writes = _rerun_writes(before, prediction_stamps(results))
+    say(f"forced re-run: {forced['seconds']:.1f} s, {forced_writes['new']} new predictions")
     return {
         "first": first,
         "rerun": rerun,
+        "forced": forced,
         "progress": progress,
         "failures_by_reason": failures,
         "rerun_predictions": writes,
+        "forced_predictions": forced_writes,
     }
 
 
@@ -321,7 +339,7 @@ def bench_campaign(
     kill_test: bool = True,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Screen the first ``n_hosts`` campaign hosts twice (first run, immediate re-run).
+    """Screen the first ``n_hosts`` campaign hosts: first run, immediate re-run, forced re-run.
 
     With ``kill_test``, a third run on a fresh folder is killed (SIGKILL) once half of the
     first run's predictions are stored, run again to the end, and its store compared with

@@ -51,42 +51,79 @@ def _hops_per_s(run: dict[str, Any]) -> float:
     return hops / run["seconds"] if run["seconds"] > 0 else 0.0
 
 
-def _run_table(first: dict[str, Any], rerun: dict[str, Any], writes: dict[str, int]) -> list[str]:
-    """First run beside the immediate re-run."""
+def _run_table(figures: dict[str, Any]) -> list[str]:
+    """First run beside the immediate re-run and, when it ran, the forced re-run."""
+    first, writes = figures["first"], figures["rerun_predictions"]
+    runs = [first, figures["rerun"]]
+    head = "| | first run | immediate re-run |"
+    if figures.get("forced"):
+        runs.append(figures["forced"])
+        head += " re-run with force (every job runs) |"
+    wrote = [f"{w['new']} new, {w['restamped']} stored ones re-stamped" for w in
+             (writes, figures.get("forced_predictions") or writes)]  # fmt: skip
 
-    def row(label: str, a: str, b: str) -> str:
-        return f"| {label} | {a} | {b} |"
+    def row(label: str, *cells: str) -> str:
+        return f"| {label} | " + " | ".join(cells[: len(runs)]) + " |"
+
+    def share(run: dict[str, Any]) -> str:
+        return f"{run['seconds']:.1f} ({100 * run['seconds'] / first['seconds']:.1f} %)"
 
     return [
-        "| | first run | immediate re-run |",
-        "|---|---|---|",
+        head,
+        "|---" * (len(runs) + 1) + "|",
         row("round seconds (flow built → summary)", f"{first['seconds']:.1f}",
-            f"{rerun['seconds']:.1f} ({100 * rerun['seconds'] / first['seconds']:.1f} %)"),
+            *(share(r) for r in runs[1:])),
         row("process seconds (Python start and imports included)",
-            f"{first.get('process_seconds', first['seconds']):.1f}",
-            f"{rerun.get('process_seconds', rerun['seconds']):.1f}"),
-        row("hops/s end to end", f"{_hops_per_s(first):.2f}", f"{_hops_per_s(rerun):.2f}"),
+            *(f"{r.get('process_seconds', r['seconds']):.1f}" for r in runs)),
+        row("hops/s end to end", *(f"{_hops_per_s(r):.2f}" for r in runs)),
         row("peak RSS, MiB: round process + its workers (each at the largest's peak)",
-            f"{_rss_cell(first)}", f"{_rss_cell(rerun)}"),
-        row("jobs run", str(first["jobs"]), str(rerun["jobs"])),
-        row("predictions in the store", str(writes["before"]), str(writes["after"])),
-        row("predictions written by this run", str(first["summary"]["n_predictions"]),
-            f"{writes['new']} new, {writes['restamped']} stored ones re-stamped"),
+            *(_rss_cell(r) for r in runs)),
+        row("jobs run", *(str(r["jobs"]) for r in runs)),
+        row("answered from the round record", *("yes" if r.get("reused_from") else "no"
+                                                 for r in runs)),
+        row("predictions in the store", str(writes["before"]), str(writes["after"]),
+            str((figures.get("forced_predictions") or writes)["after"])),
+        row("predictions written by this run", str(first["summary"]["n_predictions"]), *wrote),
     ]  # fmt: skip
 
 
-def _stage_table(first: dict[str, Any], rerun: dict[str, Any]) -> list[str]:
-    """Seconds per stage of both runs, in round order."""
+def _stage_table(figures: dict[str, Any]) -> list[str]:
+    """Seconds per stage of each run, in round order."""
+    first = figures["first"]
+    runs = [first, figures["rerun"], *([figures["forced"]] if figures.get("forced") else [])]
     order = [*dict.fromkeys(stage for _, stage in STAGES), "other jobs", "outside jobs"]
-    a, b = first["stage_seconds"], rerun["stage_seconds"]
-    lines = ["| stage | first run s | share | re-run s |", "|---|---|---|---|"]
+    seconds = [r["stage_seconds"] for r in runs]
+    head = "| stage | first run s | share | re-run s |" + (
+        " forced re-run s |" if len(runs) > 2 else ""
+    )
+    lines = [head, "|---" * (len(runs) + 2) + "|"]
     for stage in order:
-        if stage in a or stage in b:
-            lines.append(
-                f"| {stage} | {a.get(stage, 0.0):.1f} | "
-                f"{100 * a.get(stage, 0.0) / first['seconds']:.0f} % | {b.get(stage, 0.0):.1f} |"
-            )
+        if any(stage in sec for sec in seconds):
+            a = seconds[0].get(stage, 0.0)
+            rest = " | ".join(f"{sec.get(stage, 0.0):.1f}" for sec in seconds[1:])
+            lines.append(f"| {stage} | {a:.1f} | {100 * a / first['seconds']:.0f} % | {rest} |")
     return lines
+
+
+def _rerun_line(figures: dict[str, Any]) -> str:
+    """How the immediate re-run was answered, and what the forced one shows."""
+    rerun = figures["rerun"]
+    if rerun.get("reused_from"):
+        text = (
+            "The immediate re-run found the first run's round record "
+            "(`<results>/rounds/<key>.json`: same inputs, settings and model, results store "
+            "unchanged since; `hopscreen.screening.round_record`) and ran no job; its seconds "
+            "are the inputs' hashing, the store's digest and the flow's building."
+        )
+    else:
+        text = "The immediate re-run ran the round's jobs (no round record matched)."
+    if figures.get("forced"):
+        text += (
+            " The forced re-run (`hopscreen screen --force`) runs every job again on the "
+            "full store, each finding its work stored: what a re-run costs when the record "
+            "does not match (for example after another round wrote to the store)."
+        )
+    return text
 
 
 def _hosts_lines(figures: dict[str, Any]) -> list[str]:
@@ -208,7 +245,7 @@ def campaign_markdown(
     str
         Markdown, ending in a newline.
     """
-    first, rerun = figures["first"], figures["rerun"]
+    first = figures["first"]
     m = figures["machine"]
     after = figures.get("load_average_after")
     out = [
@@ -243,10 +280,12 @@ def campaign_markdown(
         "seconds per stage are the spans between jobflow's `Starting job` and `Finished job` "
         "log records of each job (jobs run one after the other), summed per stage.",
         "",
-        *_run_table(first, rerun, figures["rerun_predictions"]),
+        *_run_table(figures),
+        "",
+        _rerun_line(figures),
         "",
         *_hosts_lines(figures),
-        *_stage_table(first, rerun),
+        *_stage_table(figures),
         "",
         _tier2_line(first["summary"]),
         "",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 from pymatgen.core import Structure
 from pymatgen.io.cif import CifParser
@@ -139,6 +140,12 @@ def read_demo_structure(entry: DemoEntry) -> Structure:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "rounded to ideal values" for 1/3-type coordinates
         return CifParser.from_str(text).parse_structures(primitive=False, on_error="raise")[0]
+
+
+def demo_files() -> list[tuple[str, Path]]:
+    """(reference, file) of every bundled demo CIF, in the demo set's order."""
+    folder = resources.files("hopscreen.candidates").joinpath("demo")
+    return [(f"demo/{e.filename}", Path(str(folder.joinpath(e.filename)))) for e in DEMO_SET]
 
 
 def load_demo_candidates(working_ion: str | None = None) -> CandidateBatch:

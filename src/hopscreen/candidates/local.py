@@ -205,6 +205,28 @@ def _expand(
             yield (ref if file == Path(entry).expanduser() else str(file)), file, None
 
 
+def expand_structure_paths(
+    paths: Iterable[str | Path], *, recursive: bool = False
+) -> list[tuple[str, Path | None]]:
+    """The files that :func:`load_local_candidates` would read, with the reference of each.
+
+    Parameters
+    ----------
+    paths : iterable of str or pathlib.Path
+        Files, folders or glob patterns (see the module docstring).
+    recursive : bool
+        Also the sub-folders of folders.
+
+    Returns
+    -------
+    list of (str, Path or None)
+        (reference, file) in reading order; the file is None for a path that names nothing
+        readable (it becomes a failure when the candidates are loaded).
+
+    """
+    return [(ref, file) for ref, file, _ in _expand(paths, recursive)]
+
+
 def candidates_from_structures(
     named: Iterable[tuple[str, str, Structure]],
     working_ion: str,

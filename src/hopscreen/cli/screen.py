@@ -186,6 +186,17 @@ def _finetune_rows(result: Any, summary: Any) -> list[tuple[str, str]]:
     ]
 
 
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Run the round even if the same round (same inputs, settings and model) already "
+        "finished on this results store and nothing was written there since; without it such "
+        "a re-run prints the recorded summary and runs no job.",
+    ),
+]
+
+
 def screen(
     files: Annotated[
         list[Path] | None, typer.Argument(help="Structure files (CIF, POSCAR, JSON) or globs.")
@@ -235,13 +246,16 @@ def screen(
         ),
     ] = None,
     job_store: JobStoreOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Screen hosts for migration barriers: predict, select, verify and store one round.
 
     Exits with 2, printing the reasons, when a stage's job failed or no candidate was valid;
     what finished is still written to the results store. Inputs refused by the input gate
     (one `rejected:` line each on stderr, the first 20) do not fail a round that screened the
-    others; all of them are in the store's failures collection.
+    others; all of them are in the store's failures collection. A round that already finished
+    on this results store with the same inputs, settings and model, with nothing written to
+    the store since, is not run again (its recorded summary is printed) unless --force.
     """
     try:
         campaign = make_config(
@@ -260,7 +274,7 @@ def screen(
         )
     except CampaignConfigError as exc:
         raise _fail(str(exc)) from exc
-    _run_campaign(campaign, fireworks=fireworks, job_store=_job_store_file(job_store))
+    _run_campaign(campaign, fireworks=fireworks, job_store=_job_store_file(job_store), force=force)
 
 
 def _writable(path: Path) -> bool:
@@ -296,7 +310,7 @@ def _job_store_file(explicit: Path | None) -> Path | None:
 
 
 def _run_campaign(
-    campaign: CampaignConfig, *, fireworks: bool, job_store: Path | None = None
+    campaign: CampaignConfig, *, fireworks: bool, job_store: Path | None = None, force: bool = False
 ) -> None:
     """Build the round; submit it to FireWorks, or run it here and print its summary."""
     console = Console(file=sys.stdout)  # stdout is the log file while the round runs
@@ -318,8 +332,14 @@ def _run_campaign(
         if caps:
             console.print(f"[yellow]uMLIP verification is capped:[/yellow] {caps}")
     start = time.perf_counter()
-    summary, verify_started = _run_with_status(console, flow, results_dir, job_store)
+    summary, verify_started = _run_with_status(console, flow, results_dir, job_store, force)
     end = time.perf_counter()
+    if summary.reused_from:
+        console.print(
+            "[green]Up to date:[/green] this round already finished on this results store "
+            "with the same inputs, settings and model, and nothing was written there since; "
+            f"no job ran. Recorded summary: {summary.reused_from} (--force runs it again)."
+        )
     table = Table(title=f"Screening round ({end - start:.0f} s)")
     table.add_column("quantity")
     table.add_column("value", justify="right")
@@ -348,7 +368,11 @@ def _echo_rejected(summary: Any) -> None:
 
 
 def _run_with_status(
-    console: Console, flow: Any, results_dir: Path, job_store: Path | None = None
+    console: Console,
+    flow: Any,
+    results_dir: Path,
+    job_store: Path | None = None,
+    force: bool = False,
 ) -> tuple[Any, float | None]:
     """Run the round locally; the summary and when verification started (None: never).
 
@@ -362,7 +386,7 @@ def _run_with_status(
         _StatusHandler(status, ranking) as handler,
     ):
         try:
-            summary = run_round_locally(flow, results_dir, job_store=job_store)
+            summary = run_round_locally(flow, results_dir, job_store=job_store, force=force)
         except (RuntimeError, ResultsStoreError, PermissionError) as exc:
             raise _fail(str(exc), code=2) from exc
         return summary, handler.verify_started

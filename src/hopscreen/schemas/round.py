@@ -115,6 +115,11 @@ class RoundSummary(JobOutput):
     job_errors: list[JobError] = Field(
         default_factory=list, description="Jobs that raised while the round ran locally."
     )
+    reused_from: str | None = Field(
+        None,
+        description="Round record this summary was read from: the same round had already "
+        "finished on this store and nothing was run again (None: the round ran).",
+    )
 
 
 class FinetuneRoundSummary(RoundSummary):

@@ -377,6 +377,24 @@ class ResultsStore:
                 f"{model.__name__} ({where}: {first['msg']})"
             ) from exc
 
+    def stamps(self, collection: str) -> list[tuple[str, str]]:
+        """(key, ``last_updated``) of every document of a collection, sorted.
+
+        Reads two fields per document, so it is cheap next to :meth:`read`; a document written
+        again with other content changes its stamp.
+
+        Raises
+        ------
+        CorruptStoreError
+            If the collection cannot be read.
+
+        """
+        store, spec = self._store(collection)
+        fields = [spec.key_field, "last_updated"]
+        with self._reading(collection):
+            records = store.query(criteria={}, properties=fields)
+            return sorted((str(r.get(spec.key_field)), str(r.get("last_updated"))) for r in records)
+
     def count(self, collection: str, criteria: dict[str, Any] | None = None) -> int:
         """Number of documents of a collection matching a MongoDB-style filter.
 

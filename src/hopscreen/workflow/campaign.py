@@ -53,7 +53,9 @@ from hopscreen.inference.config import PredictionConfig
 from hopscreen.registry import ModelRegistry
 from hopscreen.schemas.base import Config
 from hopscreen.schemas.round import JobError, RoundSummary
+from hopscreen.screening.collect import round_problems
 from hopscreen.screening.finetune import FinetuneSettings
+from hopscreen.screening.round_record import record_round, recorded_round
 from hopscreen.selection import SelectionConfig
 from hopscreen.settings import load_settings
 from hopscreen.store import round_job_store
@@ -70,6 +72,11 @@ from hopscreen.workflow.makers import (
     ScreenRoundMaker,
     SelectMaker,
     VerifyMaker,
+)
+from hopscreen.workflow.round_key import (
+    ROUND_KEY_METADATA,
+    SETTINGS_NOT_IN_KEY,
+    campaign_round_key,
 )
 
 
@@ -260,7 +267,9 @@ def build_round(config: CampaignConfig) -> Flow:
     """The Flow of one screening round of ``config`` (checks the sources first).
 
     With ``finetune.enabled`` the round goes on with fine-tuning and re-prediction (its
-    output is then a :class:`~hopscreen.schemas.round.FinetuneRoundSummary`).
+    output is then a :class:`~hopscreen.schemas.round.FinetuneRoundSummary`). The round's key
+    (:func:`~hopscreen.workflow.round_key.campaign_round_key`) goes into the Flow's
+    ``metadata``, for :func:`run_round_locally`'s up-to-date check.
     """
     config.check_sources()
     src = config.sources
@@ -269,7 +278,7 @@ def build_round(config: CampaignConfig) -> Flow:
         config = config.model_copy(update={"model": model})
     candidates_files, mp_chemsys = candidate_sources(config)
     maker = to_finetune_maker(config) if config.finetune.enabled else config.to_maker()
-    return maker.make(
+    flow = maker.make(
         str(Path(config.results_dir).resolve()),
         demo=src.demo,
         files=list(src.files),
@@ -277,6 +286,17 @@ def build_round(config: CampaignConfig) -> Flow:
         working_ion=config.ion,
         candidates_files=candidates_files,
     )
+    key = campaign_round_key(
+        config.model_dump(mode="json", exclude=SETTINGS_NOT_IN_KEY),
+        model=config.model,
+        demo=src.demo,
+        files=list(src.files),
+        candidates_files=candidates_files,
+        mp_chemsys=mp_chemsys,
+    )
+    if key is not None:
+        flow.metadata[ROUND_KEY_METADATA] = key
+    return flow
 
 
 def candidate_sources(
@@ -320,9 +340,20 @@ def candidate_sources(
 
 
 def run_round_locally(
-    flow: Flow, results_dir: str | Path, *, log: bool = False, job_store: str | Path | None = None
+    flow: Flow,
+    results_dir: str | Path,
+    *,
+    log: bool = False,
+    job_store: str | Path | None = None,
+    force: bool = False,
 ) -> RoundSummary:
     """Run a round with ``jobflow.run_locally`` on the job store of ``results_dir``.
+
+    A round that already finished on this results store, with the same key (inputs, settings,
+    model; see :mod:`hopscreen.screening.round_record`) and nothing written to the store since,
+    is not run again: its recorded summary is returned, with ``reused_from`` set to the
+    record. ``force`` runs it anyway (its jobs still reuse what the store holds). A round that
+    finishes with no failed job is recorded.
 
     That is the folder's embedded MontyStore, unless a job store file is given (``job_store``,
     else the ``job_store`` site setting): then the folder is bound to it and every document
@@ -346,6 +377,11 @@ def run_round_locally(
     """
     Path(results_dir).mkdir(parents=True, exist_ok=True)
     store = round_job_store(results_dir, _job_store_file(job_store))
+    key = flow.metadata.get(ROUND_KEY_METADATA)
+    if key and not force:
+        done = recorded_round(results_dir, key)
+        if done is not None:
+            return done
     pruned = prune_killed_runs(results_dir)
     if pruned:
         logging.getLogger(__name__).info("deleted %d job documents of killed rounds", pruned)
@@ -359,7 +395,10 @@ def run_round_locally(
         raise RuntimeError(f"the round did not finish: its collector job did not run ({failed})")
     output = final[max(final)].output
     summary = output if isinstance(output, RoundSummary) else RoundSummary(**output)
-    return summary.model_copy(update={"job_errors": [*summary.job_errors, *errors.found]})
+    summary = summary.model_copy(update={"job_errors": [*summary.job_errors, *errors.found]})
+    if key and not round_problems(summary):
+        record_round(results_dir, key, summary)
+    return summary
 
 
 class _JobErrorLog(LoggerTap):
