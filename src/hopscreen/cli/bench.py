@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +27,8 @@ from hopscreen.benchmarks.tier_costs import SECTION as TIER_COSTS_SECTION
 from hopscreen.benchmarks.tier_costs import measure_tier_costs, tier_costs_markdown
 from hopscreen.benchmarks.verdicts import SECTION as VERDICTS_SECTION
 from hopscreen.benchmarks.verdicts import run_demo_verdicts, verdicts_markdown
+from hopscreen.benchmarks.verdicts_em import SECTION as VERDICTS_EM_SECTION
+from hopscreen.benchmarks.verdicts_em import run_em_verdicts, verdicts_em_markdown
 from hopscreen.data.paths import HopscreenDataError
 from hopscreen.models.bundle import load_card
 from hopscreen.models.hop_features import default_feature_cache
@@ -66,6 +69,15 @@ OnlyVerdicts = Annotated[
     typer.Option(
         help="Only (re)write the verdicts section: our per-host verdict beside bvlain's BVSE "
         "percolation barriers on the demo hosts (about a minute); the rest of the file is kept."
+    ),
+]
+
+OnlyVerdictsEm = Annotated[
+    bool,
+    typer.Option(
+        help="Only (re)write the verdicts-em section: our per-host verdict beside bvlain's on "
+        "every host of the E_m dataset (rebuilt from its bands), with the dataset's DFT "
+        "barriers beside them (tens of minutes on 2 cores); the rest of the file is kept."
     ),
 ]
 
@@ -155,6 +167,15 @@ def _campaign_or_exit(console: Console, **kwargs: Any) -> Any:
         raise typer.Exit(1) from None
 
 
+def _progress_printer(console: Console) -> Callable[[str], None]:
+    """Print a benchmark's progress lines as ``bench: …`` on ``console``."""
+
+    def progress(msg: str) -> None:
+        console.print(f"[bold]bench:[/bold] {msg}")
+
+    return progress
+
+
 def _or_exit(console: Console, fn: Any, **kwargs: Any) -> Any:
     """``fn(**kwargs)``; missing or damaged data ends the command with exit 2."""
     try:
@@ -201,6 +222,20 @@ def _write_verdicts(out: Path, json_out: Path | None, console: Console, note: st
     run = run_demo_verdicts(progress=lambda msg: console.print(f"[bold]bench:[/bold] {msg}"))
     markdown = verdicts_markdown(run["rows"], machine_line(), seconds=run["seconds"], note=note)
     _write_section(out, VERDICTS_SECTION, markdown, run, json_out, console)
+
+
+def _write_verdicts_em(
+    out: Path, data_dir: Path | None, json_out: Path | None, console: Console, note: str | None
+) -> None:
+    """Our per-host verdicts of the E_m dataset's hosts beside bvlain's, into their section."""
+    run = _or_exit(
+        console,
+        run_em_verdicts,
+        data_dir=data_dir,
+        progress=lambda msg: console.print(f"[bold]bench:[/bold] {escape(msg)}"),
+    )
+    markdown = verdicts_em_markdown(run["rows"], machine_line(), seconds=run["seconds"], note=note)
+    _write_section(out, VERDICTS_EM_SECTION, markdown, run, json_out, console)
 
 
 def _write_tier_costs(out: Path, json_out: Path | None, console: Console, note: str | None) -> None:
@@ -255,6 +290,7 @@ def bench(
     throughput_hops: ThroughputHops = 1000,
     only_recipes: OnlyRecipes = False,
     only_verdicts: OnlyVerdicts = False,
+    only_verdicts_em: OnlyVerdictsEm = False,
     only_cascade: OnlyCascade = False,
     only_tier_costs: OnlyTierCosts = False,
     campaign: Campaign = None,
@@ -266,16 +302,16 @@ def bench(
     Sections written by ``hopscreen reproduce`` and ``hopscreen al replay`` are kept.
     """
     console = Console(stderr=True)
-
-    def progress(msg: str) -> None:
-        console.print(f"[bold]bench:[/bold] {msg}")
-
-    if only_recipes:
-        _write_recipes(out, data_dir, json_out, console, note)
-        return
-    if only_cascade:
-        _write_cascade(out, data_dir, json_out, console, note)
-        return
+    progress = _progress_printer(console)
+    with_data = [
+        (only_recipes, _write_recipes),
+        (only_cascade, _write_cascade),
+        (only_verdicts_em, _write_verdicts_em),
+    ]
+    for chosen, write in with_data:  # the sections that read the data folder
+        if chosen:
+            write(out, data_dir, json_out, console, note)
+            return
     if only_tier_costs or only_verdicts:
         (_write_tier_costs if only_tier_costs else _write_verdicts)(out, json_out, console, note)
         return
