@@ -114,3 +114,13 @@ def test_a_damaged_or_older_record_is_ignored(tmp_path: Path) -> None:
     assert recorded_round(results, "k" * 64) is None
     assert recorded_round(tmp_path / "never-run", "k" * 64) is None
     assert not (tmp_path / "never-run").exists()  # nothing created by looking
+
+
+def test_other_code_or_libraries_change_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hopscreen.screening import round_record
+
+    fingerprint = round_record.code_fingerprint()
+    assert len(fingerprint) == 64 and fingerprint == round_record.code_fingerprint()
+    key = round_key({}, inputs=[], model_dir=None)
+    monkeypatch.setattr(round_record, "code_fingerprint", lambda: "edited")
+    assert round_key({}, inputs=[], model_dir=None) != key

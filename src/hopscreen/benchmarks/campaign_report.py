@@ -75,7 +75,8 @@ def _run_table(figures: dict[str, Any]) -> list[str]:
             *(share(r) for r in runs[1:])),
         row("process seconds (Python start and imports included)",
             *(f"{r.get('process_seconds', r['seconds']):.1f}" for r in runs)),
-        row("hops/s end to end", *(f"{_hops_per_s(r):.2f}" for r in runs)),
+        row("hops/s end to end", *("– (no job ran)" if r.get("reused_from") else
+                                   f"{_hops_per_s(r):.2f}" for r in runs)),
         row("peak RSS, MiB: round process + its workers (each at the largest's peak)",
             *(_rss_cell(r) for r in runs)),
         row("jobs run", *(str(r["jobs"]) for r in runs)),

@@ -2,7 +2,8 @@
 
 A round's key (:func:`round_key`) is a SHA-256 over everything its results depend on: its
 settings, the bytes of every input file (structure files, candidates files, demo structures),
-the bytes of every file of its model folder and hopscreen's version. When a round finishes
+the bytes of every file of its model folder, hopscreen's code (:func:`code_fingerprint`) and
+the versions of the libraries that compute its numbers. When a round finishes
 without a failed job, :func:`write_round_record` writes its summary to
 ``<results_dir>/rounds/<key>.json`` with a digest of the results store at that moment
 (:func:`store_digest`: the key and ``last_updated`` of every document of every collection).
@@ -16,17 +17,19 @@ round, and its jobs resume from what the store holds.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from hopscreen import __version__
+import hopscreen
 from hopscreen.schemas.round import FinetuneRoundSummary, RoundSummary
 from hopscreen.store.errors import ResultsStoreError
 from hopscreen.store.results import ResultsStore
@@ -63,6 +66,31 @@ def folder_sha256(folder: str | Path) -> str:
     return digest.hexdigest()
 
 
+KEY_LIBRARIES = ("numpy", "scipy", "scikit-learn", "torch", "pymatgen", "spglib", "chgnet")
+"""Libraries whose installed versions enter the round key."""
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """SHA-256 of hopscreen's Python files and the library versions of :data:`KEY_LIBRARIES`.
+
+    An edited source file (a development install) or an upgraded library changes every round
+    key, so no round is answered by a record that other code wrote.
+    """
+    root = Path(hopscreen.__file__).parent
+    digest = hashlib.sha256(hopscreen.__version__.encode())
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(file_sha256(path).encode())
+    for name in KEY_LIBRARIES:
+        try:
+            found = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found = "absent"
+        digest.update(f"{name}={found}".encode())
+    return digest.hexdigest()
+
+
 def round_key(
     settings: Mapping[str, Any],
     *,
@@ -90,7 +118,7 @@ def round_key(
     files = [(ref, _readable_sha256(path)) for ref, path in inputs]
     parts = {
         "format": ROUND_RECORD_FORMAT,
-        "hopscreen": __version__,
+        "code": code_fingerprint(),
         "settings": settings,
         "inputs": files,
         "model": folder_sha256(model_dir) if model_dir is not None else None,
