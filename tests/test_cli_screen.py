@@ -65,6 +65,7 @@ def test_screen_run_again_unchanged_says_up_to_date_and_force_runs_it(tiny, tmp_
     said = " ".join(again.output.split())  # rich wraps long lines
     assert "Up to date" in said and "(--force runs it again)" in said
     assert "predicted good" in again.output  # the recorded summary is shown
+    assert "Hosts by p_good" in again.output  # and the ranking, read from the store
     forced = runner.invoke(app, [*args, "--force"])
     assert forced.exit_code == 0, forced.output
     assert "Up to date" not in forced.output

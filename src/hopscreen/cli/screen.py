@@ -340,6 +340,7 @@ def _run_campaign(
             "with the same inputs, settings and model, and nothing was written there since; "
             f"no job ran. Recorded summary: {summary.reused_from} (--force runs it again)."
         )
+        print_predicted_ranking(console, results_dir)
     table = Table(title=f"Screening round ({end - start:.0f} s)")
     table.add_column("quantity")
     table.add_column("value", justify="right")
