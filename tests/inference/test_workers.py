@@ -12,6 +12,7 @@ from hopscreen.inference.workers import (
     WORKER_MIN_HOPS,
     chunk_bounds,
     predict_hops_in_workers,
+    prediction_plan,
     shutdown_workers,
     worker_count,
 )
@@ -71,3 +72,17 @@ def test_bad_arguments_are_refused() -> None:
         )
     with pytest.raises(ValueError, match="at least 1"):
         predict_hops_in_workers([], [], model=None, device=None, workers=0)
+
+
+def test_prediction_plan_per_device(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hopscreen.inference.workers as workers
+
+    monkeypatch.setattr(workers, "available_cores", lambda: 4)
+    # a CPU: worker processes at batch 1 from WORKER_MIN_HOPS hops, else one process
+    assert prediction_plan(None, 1000, "cpu", 32) == (4, 1)
+    assert prediction_plan(None, 10, "cpu", 32) == (1, 32)
+    assert prediction_plan(2, 1000, "cpu", 32) == (2, 1)
+    # a GPU: one process with large batches, unless processes are asked for
+    assert prediction_plan(None, 1000, "cuda", 64) == (1, 64)
+    assert prediction_plan(None, 1000, "cuda:1", 64) == (1, 64)
+    assert prediction_plan(3, 1000, "cuda", 64) == (3, 1)

@@ -174,3 +174,20 @@ def worker_count(requested: int | None, n_items: int, minimum: int = WORKER_MIN_
         return 1
     wanted = requested if requested is not None else min(available_cores(), MAX_DEFAULT_WORKERS)
     return max(1, min(wanted, math.ceil(n_items / CHUNKS_PER_WORKER)))
+
+
+def prediction_plan(
+    requested_workers: int | None, n_hops: int, device: str, batch_size: int
+) -> tuple[int, int]:
+    """(worker processes, bands per forward pass) of a prediction on ``device``.
+
+    On a GPU one process feeds the device with large batches (``batch_size``): several
+    processes would each hold a copy of the model on it and batch 1 leaves it idle, unless
+    ``requested_workers`` asks for processes explicitly. On a CPU the hops go to worker
+    processes at batch 1 (:func:`worker_count`); one process (fewer than
+    :data:`WORKER_MIN_HOPS` hops) keeps ``batch_size``.
+    """
+    if device.startswith("cuda") and requested_workers is None:
+        return 1, batch_size
+    workers = worker_count(requested_workers, n_hops)
+    return workers, (1 if workers > 1 else batch_size)

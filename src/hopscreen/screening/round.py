@@ -20,9 +20,10 @@ from hopscreen.candidates import (
 from hopscreen.hops import HopOptions, enumerate_hops
 from hopscreen.hops.hop import Hop
 from hopscreen.inference.config import PredictionConfig
+from hopscreen.inference.device import resolve_device
 from hopscreen.inference.hops import predict_hops
 from hopscreen.inference.load import load_model
-from hopscreen.inference.workers import predict_hops_in_workers, worker_count
+from hopscreen.inference.workers import predict_hops_in_workers, prediction_plan
 from hopscreen.schemas.candidate import CandidateBatch, CandidateDoc
 from hopscreen.schemas.hop import HopDoc, HopFailure
 from hopscreen.schemas.prediction import PredictionDoc
@@ -281,13 +282,14 @@ def predict_round_hops(
         reused = stored_predictions(results_dir, [h.hop_id for h in hops], loaded.model_version)
     todo = [h for h in hops if h.hop_id not in reused]
     kept, bands, failures = rebuild_bands(todo, candidates, hop_options, results_dir)
-    workers = worker_count(options.workers, len(kept))
+    device = resolve_device(options.device)
+    workers, batch = prediction_plan(options.workers, len(kept), device, options.batch_size)
     if workers > 1:
         docs = predict_hops_in_workers(
-            kept, bands, model=model, device=options.device, workers=workers
+            kept, bands, model=model, device=options.device, workers=workers, batch_size=batch
         )
     elif kept:
-        docs = predict_hops(kept, bands, model=loaded, batch_size=options.batch_size)
+        docs = predict_hops(kept, bands, model=loaded, batch_size=batch)
     else:
         docs = []
     if results_dir is not None:
