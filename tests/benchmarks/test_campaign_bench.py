@@ -75,7 +75,7 @@ def test_round_run_twice_in_fresh_processes(campaign: dict) -> None:
         assert run["reused_from"] is None
     # the immediate re-run was answered from the first run's record: no job ran
     assert rerun["jobs"] == 0 and set(rerun["stage_seconds"]) == {"outside jobs"}
-    assert rerun["reused_from"] and Path(rerun["reused_from"]).parent.name == "rounds"
+    assert rerun["reused_from"] and Path(rerun["reused_from"]).parent.name == "round-records"
     assert rerun["summary"]["n_predictions"] == first["summary"]["n_predictions"]
     assert forced["jobs"] >= first["jobs"] - 2  # the prediction job may not split again
     # progress: a line per stage of the bench and per finished job of each round

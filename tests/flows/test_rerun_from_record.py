@@ -9,6 +9,7 @@ import pytest
 from hopscreen.schemas.verification import LevelOfTheory, VerificationDoc
 from hopscreen.screening.round_record import RECORDS_FOLDER
 from hopscreen.store import jobflow_store, open_results_store
+from hopscreen.store.progress import read_progress
 from hopscreen.workflow.campaign import CampaignConfig, build_round, run_round_locally
 from hopscreen.workflow.round_key import ROUND_KEY_METADATA
 
@@ -59,6 +60,7 @@ def test_unchanged_rerun_is_answered_from_the_record(finished: dict) -> None:
     assert again.model_dump(exclude={"reused_from"}) == first.model_dump(exclude={"reused_from"})
     assert jobs_run(results) == jobs  # no job ran
     assert prediction_stamps(results) == stamps
+    assert read_progress(results).rounds_recorded == 1  # hopscreen status shows it
 
 
 def test_force_runs_the_jobs_again(finished: dict) -> None:

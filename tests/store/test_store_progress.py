@@ -28,7 +28,7 @@ def test_counts_every_stage(results_dir: Path, round_docs: dict[str, list]) -> N
     assert progress.selected == len(selected) == 3
     assert progress.verifications_by_status == {"failed": 1, "ok": 1}
     assert progress.verifications_pending == len(selected - {"h1", "h3"})
-    assert (progress.rounds_running, progress.rounds_killed) == (0, 0)
+    assert (progress.rounds_running, progress.rounds_killed, progress.rounds_recorded) == (0, 0, 0)
 
 
 def test_rounds_running_and_killed(tmp_path: Path) -> None:

@@ -112,7 +112,7 @@ def _rerun_line(figures: dict[str, Any]) -> str:
     if rerun.get("reused_from"):
         text = (
             "The immediate re-run found the first run's round record "
-            "(`<results>/rounds/<key>.json`: same inputs, settings and model, results store "
+            "(`<results>/round-records/<key>.json`: same inputs, settings and model, results store "
             "unchanged since; `hopscreen.screening.round_record`) and ran no job; its seconds "
             "are the inputs' hashing, the store's digest and the flow's building."
         )

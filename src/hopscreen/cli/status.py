@@ -54,6 +54,7 @@ def _print(progress: StoreProgress) -> None:
     rounds = f"rounds running: {progress.rounds_running}"
     if progress.rounds_killed:
         rounds += f"; killed (cleaned on the next run): {progress.rounds_killed}"
+    rounds += f"; finished and recorded: {progress.rounds_recorded}"
     console.print(rounds)
 
 

@@ -5,7 +5,7 @@ settings, the bytes of every input file (structure files, candidates files, demo
 the bytes of every file of its model folder, hopscreen's code (:func:`code_fingerprint`) and
 the versions of the libraries that compute its numbers. When a round finishes
 without a failed job, :func:`write_round_record` writes its summary to
-``<results_dir>/rounds/<key>.json`` with a digest of the results store at that moment
+``<results_dir>/round-records/<key>.json`` with a digest of the results store at that moment
 (:func:`store_digest`: the key and ``last_updated`` of every document of every collection).
 
 Running the same round again, :func:`find_round_record` finds the record; if the store's digest
@@ -32,13 +32,14 @@ from pydantic import BaseModel, Field, ValidationError
 import hopscreen
 from hopscreen.schemas.round import FinetuneRoundSummary, RoundSummary
 from hopscreen.store.errors import ResultsStoreError
+from hopscreen.store.folder import ROUND_RECORDS_FOLDER
 from hopscreen.store.results import ResultsStore
 from hopscreen.store.stores import open_results_store
 
 ROUND_RECORD_FORMAT = 1
 """Version of the record files and of what the round key covers."""
 
-RECORDS_FOLDER = "rounds"
+RECORDS_FOLDER = ROUND_RECORDS_FOLDER
 """Folder of the round records inside a results folder."""
 
 _CHUNK = 1 << 20
@@ -148,7 +149,7 @@ def store_digest(store: ResultsStore) -> str:
 
 
 class RoundRecord(BaseModel):
-    """A round that finished, as written to ``<results_dir>/rounds/<key>.json``."""
+    """A round that finished, as written to ``<results_dir>/round-records/<key>.json``."""
 
     format: int = Field(ROUND_RECORD_FORMAT, description="Record format.")
     round_key: str = Field(description="The round's key (see round_key).")

@@ -7,6 +7,10 @@ A screening round writes its embedded store (montydb, sqlite storage) into the r
     results/x/hopscreen/              the database: one SQLite file per collection,
         candidates.collection ...     written once a document of that kind is stored
 
+Beside the store, a round keeps ``hop-cache/`` (each host's hops and bands), ``.rounds/``
+(markers of local rounds while they run: :mod:`hopscreen.store.killed_runs`) and
+``round-records/`` (the record of each finished round: :mod:`hopscreen.screening.round_record`).
+
 Opening a ``MontyStore`` on a folder writes the two storage files, so readers check the folder
 with :func:`check_results_folder` first and never open a folder that holds no store.
 """
@@ -30,6 +34,9 @@ STORAGE_CONFIG = "monty.storage.cfg"
 
 STORAGE_ENGINE = "sqlite"
 """The montydb storage engine of a results store."""
+
+ROUND_RECORDS_FOLDER = "round-records"
+"""Folder of the records of finished rounds inside a results folder."""
 
 COLLECTION_SUFFIX = ".collection"
 """File suffix of a montydb SQLite collection."""

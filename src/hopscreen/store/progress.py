@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import Field
 
 from hopscreen.schemas.base import Document
+from hopscreen.store.folder import ROUND_RECORDS_FOLDER
 from hopscreen.store.killed_runs import RUNS_FOLDER, marker_pid, process_alive
 from hopscreen.store.results import ResultsStore
 from hopscreen.store.stores import open_results_store
@@ -44,6 +45,9 @@ class StoreProgress(Document):
     rounds_running: int = Field(ge=0, description="Local rounds on this folder still running.")
     rounds_killed: int = Field(
         ge=0, description="Local rounds on this folder that were killed (pruned on the next run)."
+    )
+    rounds_recorded: int = Field(
+        0, ge=0, description="Finished rounds recorded in the folder (re-runs answered from them)."
     )
 
 
@@ -148,6 +152,12 @@ def read_progress(results_dir: str | Path) -> StoreProgress:
     with open_results_store(results_dir, read_only=True) as store:
         counts = store_progress(store)
     running, killed = local_rounds(results_dir)
+    records = Path(results_dir) / ROUND_RECORDS_FOLDER
+    recorded = len(list(records.glob("*.json"))) if records.is_dir() else 0
     return StoreProgress(
-        location=str(results_dir), rounds_running=running, rounds_killed=killed, **counts
+        location=str(results_dir),
+        rounds_running=running,
+        rounds_killed=killed,
+        rounds_recorded=recorded,
+        **counts,
     )
