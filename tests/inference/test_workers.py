@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 from tests.model_fixtures import save_tiny_bundle, tiny_band
 
@@ -86,3 +92,42 @@ def test_prediction_plan_per_device(monkeypatch: pytest.MonkeyPatch) -> None:
     assert prediction_plan(None, 1000, "cuda", 64) == (1, 64)
     assert prediction_plan(None, 1000, "cuda:1", 64) == (1, 64)
     assert prediction_plan(3, 1000, "cuda", 64) == (3, 1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie is gone for our purpose
+        return stat.read().split()[2] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc (Linux)")
+def test_workers_end_when_their_round_process_is_killed(tmp_path: Path) -> None:
+    script = tmp_path / "round.py"
+    script.write_text(
+        "import os, sys, time\n"
+        "from hopscreen.inference.workers import map_in_pool, worker_pool\n"
+        "from tests.inference.worker_probe import worker_pid\n"
+        "if __name__ == '__main__':\n"
+        "    pool = worker_pool(2)\n"
+        "    pids = sorted(set(map_in_pool(pool, worker_pid, list(range(8)))))\n"
+        "    print(' '.join(map(str, pids)), flush=True)\n"
+        "    time.sleep(600)\n"
+    )
+    root = Path(__file__).parents[2]
+    path = os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": path}
+    proc = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env, cwd=root
+    )
+    assert proc.stdout is not None
+    pids = [int(p) for p in proc.stdout.readline().split()]
+    assert pids and all(_alive(p) for p in pids)
+    proc.kill()  # SIGKILL: no atexit, no pool shutdown
+    proc.wait()
+    deadline = time.monotonic() + 20
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(p) for p in pids), "workers outlived their killed parent"

@@ -19,6 +19,8 @@ import atexit
 import math
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -66,6 +68,24 @@ def _predict_chunk(part: tuple[list[HopDoc], list[Crystal], int]) -> list[Predic
     return predict_hops(hops, bands, model=_WORKER["model"], batch_size=batch_size)
 
 
+PARENT_POLL_SECONDS = 1.0
+"""How often a worker checks that the process that started it is still alive."""
+
+
+def _exit_when_orphaned(parent_pid: int) -> None:
+    """End this worker once its parent is gone (killed with SIGKILL, it cannot stop us)."""
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_POLL_SECONDS)
+    os._exit(0)
+
+
+def _start_worker(parent_pid: int, initializer: Callable[..., None], initargs: tuple) -> None:
+    """Worker start: a watchdog thread on the parent, then the pool's own initializer."""
+    watchdog = threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True)
+    watchdog.start()
+    initializer(*initargs)
+
+
 def _init_threads(threads: int) -> None:
     import torch
 
@@ -78,7 +98,9 @@ def worker_pool(
     """The ``spawn`` pool of ``workers`` processes started with ``initializer(*initargs)``.
 
     One pool per set of arguments lives as long as this process (or :func:`shutdown_workers`),
-    so that consecutive jobs in one process do not pay the start-up again.
+    so that consecutive jobs in one process do not pay the start-up again. Each worker ends
+    itself within :data:`PARENT_POLL_SECONDS` of this process's death, however it died (a
+    killed round leaves no idle workers holding their models in memory).
     """
     key = (workers, initializer, initargs)
     pool = _POOLS.get(key)
@@ -88,8 +110,8 @@ def worker_pool(
         pool = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=initializer,
-            initargs=initargs,
+            initializer=_start_worker,
+            initargs=(os.getpid(), initializer, initargs),
         )
         _POOLS[key] = pool
     return pool
