@@ -98,6 +98,7 @@ def test_kill_test_resumes_to_the_same_store(campaign: dict) -> None:
     kill = test["kill"]
     if kill["killed"]:  # the tiny round may end before the poll sees its predictions
         assert kill["predictions_when_killed"] >= 1
+        assert kill["child_processes_left"] == 0  # no worker outlives the killed round
     assert (
         test["resumed"]["summary"]["n_predictions"]
         == (campaign["figures"]["first"]["summary"]["n_predictions"])
@@ -234,3 +235,22 @@ def test_corpus_order_is_fixed_and_clean(data_dir: Path) -> None:
     }
     assert not leaked_formulas & {h.formula for h in hosts}
     assert campaign_corpus(data_dir).hosts[0].key == hosts[0].key
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc (Linux)")
+def test_kill_test_sees_child_processes_and_whether_they_end() -> None:
+    import os
+    import subprocess
+    import sys
+
+    from hopscreen.benchmarks import campaign_resume
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert child.pid in campaign_resume._children(os.getpid())
+        assert campaign_resume._alive(child.pid)
+    finally:
+        child.kill()
+        child.wait()
+    assert not campaign_resume._alive(child.pid)
+    assert campaign_resume._left_behind([child.pid]) == 0

@@ -174,6 +174,16 @@ def _checks(figures: dict[str, Any]) -> list[str]:
     ]
 
 
+def _orphans(kill: dict[str, Any]) -> str:
+    """The killed round's worker processes: how many, and how many outlived it."""
+    if not kill["killed"] or "child_processes_at_kill" not in kill:
+        return ""
+    return (
+        f"; its {kill['child_processes_at_kill']} worker processes: "
+        f"{kill['child_processes_left']} still running 10 s after the kill"
+    )
+
+
 def _kill_lines(figures: dict[str, Any]) -> tuple[list[str], str]:
     """What the kill test did and found, and its done-when line."""
     test = figures.get("kill_resume")
@@ -194,6 +204,7 @@ def _kill_lines(figures: dict[str, Any]) -> tuple[list[str], str]:
             if kill["killed"]
             else "— not killed: the round ended before the trigger"
         )
+        + _orphans(kill)
         + f", then the same command run again to the end ({test['resumed']['seconds']:.1f} s). "
         "Its store against the uninterrupted first run's, per collection (records; keys lost, "
         "extra, duplicated, with other content):",

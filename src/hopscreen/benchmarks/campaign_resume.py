@@ -6,7 +6,8 @@ its results store (read-only) and sends SIGKILL once it holds ``kill_after`` pre
 it runs the identical round again to the end and compares the store with the one of an
 uninterrupted run of the same campaign, collection by collection: the keys (nothing lost,
 nothing extra), the number of records per key (nothing duplicated) and the content of every
-record apart from its ``last_updated`` stamp.
+record apart from its ``last_updated`` stamp. It also counts the round's child processes (its
+workers) at the kill and how many still run :data:`ORPHAN_WAIT_SECONDS` later.
 """
 
 from __future__ import annotations
@@ -73,6 +74,40 @@ def compare_stores(resumed: Path, reference: Path) -> dict[str, dict[str, int]]:
     return report
 
 
+ORPHAN_WAIT_SECONDS = 10.0
+"""How long the kill test waits for the killed round's worker processes to end."""
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (from ``/proc``; empty where there is none)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):  # the process ended while we looked
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return sorted(found)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _left_behind(workers: list[int]) -> int:
+    """Workers of a killed round still running after :data:`ORPHAN_WAIT_SECONDS`."""
+    deadline = time.monotonic() + ORPHAN_WAIT_SECONDS
+    while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return sum(_alive(p) for p in workers)
+
+
 def _killed_run(config: dict[str, Any], kill_after: int, timeout_s: float) -> dict[str, Any]:
     """Run the round in a child process and SIGKILL it once ``kill_after`` predictions exist."""
     results = Path(config["results_dir"])
@@ -89,10 +124,11 @@ def _killed_run(config: dict[str, Any], kill_after: int, timeout_s: float) -> di
     ]
     start = time.perf_counter()
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    seen, killed = 0, False
+    seen, killed, workers = 0, False, []
     while proc.poll() is None and time.perf_counter() - start < timeout_s:
         seen = _predictions(results)
         if seen >= kill_after:
+            workers = _children(proc.pid)
             os.kill(proc.pid, signal.SIGKILL)
             killed = True
             break
@@ -105,6 +141,8 @@ def _killed_run(config: dict[str, Any], kill_after: int, timeout_s: float) -> di
         "seconds_before_kill": time.perf_counter() - start,
         "predictions_when_killed": seen if killed else None,
         "predictions_stored_after_kill": _predictions(results),
+        "child_processes_at_kill": len(workers),
+        "child_processes_left": _left_behind(workers),
     }
 
 
