@@ -179,8 +179,9 @@ def _orphans(kill: dict[str, Any]) -> str:
     if not kill["killed"] or "child_processes_at_kill" not in kill:
         return ""
     return (
-        f"; its {kill['child_processes_at_kill']} worker processes: "
-        f"{kill['child_processes_left']} still running 10 s after the kill"
+        f"; its {kill['child_processes_at_kill']} child processes (worker processes and "
+        f"multiprocessing's resource tracker): {kill['child_processes_left']} still running "
+        "10 s after the kill"
     )
 
 

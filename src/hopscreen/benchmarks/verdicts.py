@@ -103,7 +103,7 @@ def _check_counter_ions(lain: Any, ion: str, q: int) -> None:
         raise BvlainError(f"no counter-ion of {ion}{q:+d} in the framework")
     bad = counter & ~(fw.get_array("alpha") > 0)
     if bad.any():
-        el = sorted(set(np.asarray(fw.get_chemical_symbols())[bad]))
+        el = sorted({str(e) for e in np.asarray(fw.get_chemical_symbols())[bad]})
         raise BvlainError(f"bvlain's BVSE parameters for {ion}{q:+d} with {el} are unphysical")
 
 
