@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from hopscreen.schemas.verification import LevelOfTheory, VerificationDoc
-from hopscreen.screening.round_record import RECORDS_FOLDER
 from hopscreen.store import jobflow_store, open_results_store
+from hopscreen.store.folder import ROUND_RECORDS_FOLDER
 from hopscreen.store.progress import read_progress
 from hopscreen.workflow.campaign import CampaignConfig, build_round, run_round_locally
 from hopscreen.workflow.round_key import ROUND_KEY_METADATA
@@ -51,7 +51,7 @@ def finished(tiny_model: str, tmp_path: Path) -> dict:
 def test_unchanged_rerun_is_answered_from_the_record(finished: dict) -> None:
     results, first = finished["results"], finished["summary"]
     assert first.reused_from is None and first.n_predictions >= 1
-    (record,) = (results / RECORDS_FOLDER).glob("*.json")
+    (record,) = (results / ROUND_RECORDS_FOLDER).glob("*.json")
     jobs, stamps = jobs_run(results), prediction_stamps(results)
 
     again = run_round_locally(build_round(finished["config"]), results)
@@ -148,8 +148,8 @@ def test_a_round_with_a_failed_job_is_not_recorded(
     assert build_round(config).metadata[ROUND_KEY_METADATA]
     summary = run_round_locally(build_round(config), results)
     assert [e.job_name for e in summary.job_errors] == ["select"]
-    assert not (results / RECORDS_FOLDER).exists()
+    assert not (results / ROUND_RECORDS_FOLDER).exists()
     monkeypatch.undo()
     again = run_round_locally(build_round(config), results)  # runs, and is recorded
     assert again.reused_from is None and not again.job_errors
-    assert len(list((results / RECORDS_FOLDER).glob("*.json"))) == 1
+    assert len(list((results / ROUND_RECORDS_FOLDER).glob("*.json"))) == 1

@@ -22,9 +22,8 @@ from hopscreen.schemas.base import Document
 from hopscreen.schemas.hop import HopDoc, HostNetworkDoc
 from hopscreen.schemas.round import HopsOutput
 from hopscreen.screening.hop_cache import CACHE_FOLDER
-from hopscreen.screening.round_record import RECORDS_FOLDER
 from hopscreen.store import COLLECTIONS, open_results_store
-from hopscreen.store.folder import SQLITE_HEADER
+from hopscreen.store.folder import ROUND_RECORDS_FOLDER, SQLITE_HEADER
 from hopscreen.store.job_store import LINK_FILE
 from hopscreen.workflow import feedback_jobs, jobs
 from hopscreen.workflow.campaign import (
@@ -77,8 +76,8 @@ def test_a_round_with_a_mongo_job_store_writes_everything_there(
     # nothing of the stores in the results folder: only the link, the run markers' folder,
     # the hop cache (bands: scratch data, not documents) and the round record (its summary)
     files = [p for p in results.rglob("*") if p.is_file() and CACHE_FOLDER not in p.parts]
-    assert sorted(p.name for p in files if p.parent.name != RECORDS_FOLDER) == [LINK_FILE]
-    (record,) = (results / RECORDS_FOLDER).iterdir()
+    assert sorted(p.name for p in files if p.parent.name != ROUND_RECORDS_FOLDER) == [LINK_FILE]
+    (record,) = (results / ROUND_RECORDS_FOLDER).iterdir()
     assert json.loads(record.read_text())["summary"]["n_hops"] == 1
     assert not any(p.read_bytes().startswith(SQLITE_HEADER) for p in files)
 

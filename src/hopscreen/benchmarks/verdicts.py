@@ -311,26 +311,28 @@ def run_demo_verdicts(
     return {"rows": rows, "seconds": time.perf_counter() - t0}
 
 
-def spearman_1d(rows: Sequence[dict[str, Any]]) -> tuple[float | None, int]:
-    """Spearman rank correlation of ours vs bvlain's E_1D over hosts where both are finite.
+def spearman(rows: Sequence[dict[str, Any]], a: str, b: str) -> tuple[float | None, int]:
+    """Spearman rank correlation of fields ``a`` and ``b`` over the rows where both are set.
 
     Returns
     -------
     tuple
         (rho, or None with fewer than 3 pairs or no spread; number of pairs)
     """
-    pairs = [
-        (r["ours_e_1d_ev"], r["bvlain_e_1d_ev"])
-        for r in rows
-        if r.get("ours_e_1d_ev") is not None and r.get("bvlain_e_1d_ev") is not None
-    ]
+    pairs = [(r[a], r[b]) for r in rows if r.get(a) is not None and r.get(b) is not None]
     if len(pairs) < 3:
         return None, len(pairs)
     rho = float(spearmanr(*zip(*pairs, strict=True)).statistic)
     return (rho if math.isfinite(rho) else None), len(pairs)
 
 
-def _ev(value: float | None) -> str:
+def spearman_1d(rows: Sequence[dict[str, Any]]) -> tuple[float | None, int]:
+    """Spearman rank correlation of ours vs bvlain's E_1D over hosts where both are finite."""
+    return spearman(rows, "ours_e_1d_ev", "bvlain_e_1d_ev")
+
+
+def ev_cell(value: float | None) -> str:
+    """A barrier in a table cell: two decimals, ``–`` for none."""
     return "–" if value is None else f"{value:.2f}"
 
 
@@ -339,16 +341,16 @@ def _yes(value: bool | None) -> str:
 
 
 def _table_row(r: dict[str, Any]) -> str:
-    ours = "–" if r["ours_reason"] else f"{_ev(r['ours_e_1d_ev'])}"
+    ours = "–" if r["ours_reason"] else f"{ev_cell(r['ours_e_1d_ev'])}"
     neck = "–"
     if r.get("ours_bottleneck"):
         neck = f"`{r['ours_bottleneck'][:12]}` ({r['ours_bottleneck_angstrom']:.2f} Å)"
     p_good = "–" if r.get("ours_p_good") is None else f"{r['ours_p_good']:.2f}"
-    bv_1d = "–" if r["bvlain_reason"] else _ev(r["bvlain_e_1d_ev"])
+    bv_1d = "–" if r["bvlain_reason"] else ev_cell(r["bvlain_e_1d_ev"])
     return (
-        f"| {r['name']} | {r['working_ion']} | {ours} | {_ev(r['ours_e_2d_ev'])} "
-        f"| {_ev(r['ours_e_3d_ev'])} | {neck} | {p_good} | {r['ours_s']:.1f} "
-        f"| {bv_1d} | {_ev(r['bvlain_e_2d_ev'])} | {_ev(r['bvlain_e_3d_ev'])} "
+        f"| {r['name']} | {r['working_ion']} | {ours} | {ev_cell(r['ours_e_2d_ev'])} "
+        f"| {ev_cell(r['ours_e_3d_ev'])} | {neck} | {p_good} | {r['ours_s']:.1f} "
+        f"| {bv_1d} | {ev_cell(r['bvlain_e_2d_ev'])} | {ev_cell(r['bvlain_e_3d_ev'])} "
         f"| {r['bvlain_charges'] or '–'} | {r['bvlain_s']:.1f} "
         f"| {_yes(r['ours_good_1d'])} / {_yes(r['bvlain_good_1d'])} | {_yes(r['agree_1d'])} |"
     )

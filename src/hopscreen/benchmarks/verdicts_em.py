@@ -18,16 +18,14 @@ and says nothing about new hosts (host-grouped CV does, see the recipes section)
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.stats import spearmanr
 
-from hopscreen.benchmarks.verdicts import compare_verdicts
+from hopscreen.benchmarks.verdicts import compare_verdicts, ev_cell, spearman
 from hopscreen.data.em_dataset import N_ION_COPIES, load_em_dataset
 from hopscreen.schemas.structure import Crystal
 
@@ -139,21 +137,9 @@ def run_em_verdicts(
     return {"rows": rows, "seconds": time.perf_counter() - t0}
 
 
-def _spearman(rows: Sequence[dict[str, Any]], a: str, b: str) -> tuple[float | None, int]:
-    pairs = [(r[a], r[b]) for r in rows if r.get(a) is not None and r.get(b) is not None]
-    if len(pairs) < 3:
-        return None, len(pairs)
-    rho = float(spearmanr(*zip(*pairs, strict=True)).statistic)
-    return (rho if math.isfinite(rho) else None), len(pairs)
-
-
 def _rho(value: tuple[float | None, int]) -> str:
     rho, n = value
     return f"{'–' if rho is None else f'{rho:.2f}'} ({n} hosts)"
-
-
-def _ev(value: float | None) -> str:
-    return "–" if value is None else f"{value:.2f}"
 
 
 def _mode_line(rows: Sequence[dict[str, Any]], mode: str, threshold: float) -> str:
@@ -167,17 +153,17 @@ def _mode_line(rows: Sequence[dict[str, Any]], mode: str, threshold: float) -> s
         f"{sum(not r['ours_reason'] for r in chosen)}, bvlain on "
         f"{sum(not r['bvlain_reason'] for r in chosen)}; both on {len(both)}, agreeing on "
         f"good-in-1D (E_1D < {threshold:g} eV) for {agree}{share}. Spearman of E_1D ours vs "
-        f"bvlain {_rho(_spearman(chosen, 'ours_e_1d_ev', 'bvlain_e_1d_ev'))}; against the "
-        f"host's lowest DFT hop: bvlain {_rho(_spearman(chosen, 'bvlain_e_1d_ev', 'dft_min_ev'))}"
-        f", ours {_rho(_spearman(chosen, 'ours_e_1d_ev', 'dft_min_ev'))} (in-sample)."
+        f"bvlain {_rho(spearman(chosen, 'ours_e_1d_ev', 'bvlain_e_1d_ev'))}; against the "
+        f"host's lowest DFT hop: bvlain {_rho(spearman(chosen, 'bvlain_e_1d_ev', 'dft_min_ev'))}"
+        f", ours {_rho(spearman(chosen, 'ours_e_1d_ev', 'dft_min_ev'))} (in-sample)."
     )
 
 
 def _disagreement_row(r: dict[str, Any]) -> str:
     good = ("yes" if r["ours_good_1d"] else "no", "yes" if r["bvlain_good_1d"] else "no")
     return (
-        f"| {r['name']} | {r['working_ion']} | {r['mode']} | {_ev(r['ours_e_1d_ev'])} "
-        f"| {_ev(r['bvlain_e_1d_ev'])} | {r['bvlain_charges'] or '–'} | {good[0]} / {good[1]} "
+        f"| {r['name']} | {r['working_ion']} | {r['mode']} | {ev_cell(r['ours_e_1d_ev'])} "
+        f"| {ev_cell(r['bvlain_e_1d_ev'])} | {r['bvlain_charges'] or '–'} | {good[0]} / {good[1]} "
         f"| {r['dft_min_ev']:.2f}–{r['dft_max_ev']:.2f} ({r['n_dataset_hops']}) |"
     )
 

@@ -30,6 +30,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 import hopscreen
+from hopscreen.models.bundle import sha256_file
 from hopscreen.schemas.round import FinetuneRoundSummary, RoundSummary
 from hopscreen.store.errors import ResultsStoreError
 from hopscreen.store.folder import ROUND_RECORDS_FOLDER
@@ -39,22 +40,9 @@ from hopscreen.store.stores import open_results_store
 ROUND_RECORD_FORMAT = 1
 """Version of the record files and of what the round key covers."""
 
-RECORDS_FOLDER = ROUND_RECORDS_FOLDER
-"""Folder of the round records inside a results folder."""
-
-_CHUNK = 1 << 20
 _SUMMARY_TYPES: dict[str, type[RoundSummary]] = {
     cls.__name__: cls for cls in (RoundSummary, FinetuneRoundSummary)
 }
-
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file's bytes (hex)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def folder_sha256(folder: str | Path) -> str:
@@ -63,7 +51,7 @@ def folder_sha256(folder: str | Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(file_sha256(path).encode())
+        digest.update(sha256_file(path).encode())
     return digest.hexdigest()
 
 
@@ -82,7 +70,7 @@ def code_fingerprint() -> str:
     digest = hashlib.sha256(hopscreen.__version__.encode())
     for path in sorted(root.rglob("*.py")):
         digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(file_sha256(path).encode())
+        digest.update(sha256_file(path).encode())
     for name in KEY_LIBRARIES:
         try:
             found = metadata.version(name)
@@ -133,7 +121,7 @@ def _readable_sha256(path: Path | None) -> str | None:
     if path is None:
         return None
     try:
-        return file_sha256(path)
+        return sha256_file(path)
     except OSError:
         return None
 
@@ -166,7 +154,7 @@ class RoundRecord(BaseModel):
 
 def record_path(results_dir: str | Path, key: str) -> Path:
     """Where the record of the round ``key`` is written."""
-    return Path(results_dir) / RECORDS_FOLDER / f"{key}.json"
+    return Path(results_dir) / ROUND_RECORDS_FOLDER / f"{key}.json"
 
 
 def write_round_record(
