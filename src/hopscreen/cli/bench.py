@@ -186,7 +186,7 @@ def _progress_printer(console: Console) -> Callable[[str], None]:
     """Print a benchmark's progress lines as ``bench: …`` on ``console``."""
 
     def progress(msg: str) -> None:
-        console.print(f"[bold]bench:[/bold] {msg}")
+        console.print(f"[bold]bench:[/bold] {escape(msg)}")
 
     return progress
 
@@ -200,73 +200,56 @@ def _or_exit(console: Console, fn: Any, **kwargs: Any) -> Any:
         raise typer.Exit(2) from None
 
 
-def _write_recipes(
-    out: Path, data_dir: Path | None, json_out: Path | None, console: Console, note: str | None
-) -> None:
-    """Run the recipe comparison and write its section (exit 2 on missing data)."""
-    try:
-        recipes = run_recipes(
+def _data_section_writer(
+    run_fn: Callable[..., dict[str, Any]],
+    render_fn: Callable[[dict[str, Any], str, str | None], str],
+    section: str,
+    *,
+    cached: bool = True,
+    **options: Any,
+) -> Callable[[Path, Path | None, Path | None, Console, str | None], None]:
+    """A writer of one section measured on the data folder.
+
+    It runs ``run_fn`` (with the per-user hop-vector cache when ``cached``; exit 2 on missing
+    or damaged data) and writes ``render_fn``'s markdown.
+    """
+
+    def write(
+        out: Path, data_dir: Path | None, json_out: Path | None, console: Console, note: str | None
+    ) -> None:
+        run = _or_exit(
+            console,
+            run_fn,
             data_dir=data_dir,
-            cache_dir=default_feature_cache(),
-            progress=lambda msg: console.print(f"[bold]bench:[/bold] {msg}"),
+            progress=_progress_printer(console),
+            **({"cache_dir": default_feature_cache()} if cached else {}),
+            **options,
         )
-    except HopscreenDataError as exc:
-        console.print(f"[red]Error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    markdown = render_recipes(recipes, machine_line(), note)
-    _write_section(out, RECIPES_SECTION, markdown, recipes, json_out, console)
+        _write_section(out, section, render_fn(run, machine_line(), note), run, json_out, console)
+
+    return write
 
 
-def _write_cascade(
-    out: Path, data_dir: Path | None, json_out: Path | None, console: Console, note: str | None
-) -> None:
-    """Run the cascade benchmark and write its section (exit 2 on missing data)."""
-    run = _or_exit(
-        console,
-        run_cascade,
-        data_dir=data_dir,
-        cache_dir=default_feature_cache(),
-        progress=lambda msg: console.print(f"[bold]bench:[/bold] {msg}"),
-    )
-    markdown = render_cascade(run, machine_line(), note)
-    _write_section(out, CASCADE_SECTION, markdown, run, json_out, console)
-
-
-def _write_learning_curve(
-    out: Path, data_dir: Path | None, json_out: Path | None, console: Console, note: str | None
-) -> None:
-    """Run the learning curve of the default recipe and write its section."""
-    run = _or_exit(
-        console,
-        run_learning_curve,
-        recipe=DEFAULT_MODEL,
-        data_dir=data_dir,
-        cache_dir=default_feature_cache(),
-        progress=lambda msg: console.print(f"[bold]bench:[/bold] {msg}"),
-    )
-    markdown = render_learning_curve(run, machine_line(), note)
-    _write_section(out, LEARNING_CURVE_SECTION, markdown, run, json_out, console)
+_write_recipes = _data_section_writer(run_recipes, render_recipes, RECIPES_SECTION)
+_write_cascade = _data_section_writer(run_cascade, render_cascade, CASCADE_SECTION)
+_write_learning_curve = _data_section_writer(
+    run_learning_curve, render_learning_curve, LEARNING_CURVE_SECTION, recipe=DEFAULT_MODEL
+)
+_write_verdicts_em = _data_section_writer(
+    run_em_verdicts,
+    lambda run, machine, note: verdicts_em_markdown(
+        run["rows"], machine, seconds=run["seconds"], note=note
+    ),
+    VERDICTS_EM_SECTION,
+    cached=False,
+)
 
 
 def _write_verdicts(out: Path, json_out: Path | None, console: Console, note: str | None) -> None:
     """Our per-host verdicts of the demo hosts beside bvlain's, into their section."""
-    run = run_demo_verdicts(progress=lambda msg: console.print(f"[bold]bench:[/bold] {msg}"))
+    run = run_demo_verdicts(progress=_progress_printer(console))
     markdown = verdicts_markdown(run["rows"], machine_line(), seconds=run["seconds"], note=note)
     _write_section(out, VERDICTS_SECTION, markdown, run, json_out, console)
-
-
-def _write_verdicts_em(
-    out: Path, data_dir: Path | None, json_out: Path | None, console: Console, note: str | None
-) -> None:
-    """Our per-host verdicts of the E_m dataset's hosts beside bvlain's, into their section."""
-    run = _or_exit(
-        console,
-        run_em_verdicts,
-        data_dir=data_dir,
-        progress=lambda msg: console.print(f"[bold]bench:[/bold] {escape(msg)}"),
-    )
-    markdown = verdicts_em_markdown(run["rows"], machine_line(), seconds=run["seconds"], note=note)
-    _write_section(out, VERDICTS_EM_SECTION, markdown, run, json_out, console)
 
 
 def _write_tier_costs(out: Path, json_out: Path | None, console: Console, note: str | None) -> None:
@@ -276,9 +259,7 @@ def _write_tier_costs(out: Path, json_out: Path | None, console: Console, note: 
 
     limit = demo_config().selection.max_host_sites or 12
     hosts = [c for c in load_demo_candidates("Li").candidates if c.n_sites <= limit]
-    figures = measure_tier_costs(
-        hosts, progress=lambda msg: console.print(f"[bold]bench:[/bold] {msg}")
-    )
+    figures = measure_tier_costs(hosts, progress=_progress_printer(console))
     markdown = tier_costs_markdown(figures, machine_line(), note)
     _write_section(out, TIER_COSTS_SECTION, markdown, figures, json_out, console)
 

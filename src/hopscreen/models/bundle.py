@@ -19,6 +19,7 @@ from pydantic import Field
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from hopscreen.data.download import sha256_file
 from hopscreen.graphs.build import GraphConfig
 from hopscreen.models.alignn import ALIGNN, ALIGNNConfig
 from hopscreen.models.scaling import TargetScaler
@@ -59,15 +60,6 @@ class ModelCard(Document):
     metrics: dict[str, Any] = Field(default_factory=dict)
     training: dict[str, Any] = Field(default_factory=dict)
     notes: str = ""
-
-
-def sha256_file(path: Path) -> str:
-    """sha256 of a file, streamed."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def save_bundle(

@@ -26,11 +26,11 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from hopscreen.data.download import sha256_file
 from hopscreen.models.bundle import (
     CARD_NAME,
     ModelLoadError,
     read_card_as,
-    sha256_file,
     verify_member_file,
 )
 from hopscreen.models.calibration import ConformalCalibration

@@ -26,7 +26,8 @@ from typing import Any
 
 import platformdirs
 
-from hopscreen.models.bundle import ModelLoadError, sha256_file
+from hopscreen.data.download import sha256_file
+from hopscreen.models.bundle import ModelLoadError
 from hopscreen.models.kinds import AnyCard, member_files, read_card, verify_model
 from hopscreen.models.shipped import default_model_dir, resolve_model_dir
 from hopscreen.schemas.training import ModelVersionDoc

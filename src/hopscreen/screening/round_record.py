@@ -30,7 +30,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 import hopscreen
-from hopscreen.models.bundle import sha256_file
+from hopscreen.data.download import sha256_file
 from hopscreen.schemas.round import FinetuneRoundSummary, RoundSummary
 from hopscreen.store.errors import ResultsStoreError
 from hopscreen.store.folder import ROUND_RECORDS_FOLDER
