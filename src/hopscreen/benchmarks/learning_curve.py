@@ -184,7 +184,7 @@ def summarise(
                     for key in ("mae_ev", "r2", "spread_ratio")
                 },
                 "mae_per_repeat_ev": [m["mae_ev"]["value"] for m in metrics],
-                "full": metrics[0] if len(group) == 1 else None,
+                "full": metrics[0] if fraction == 1 else None,
             }
         )
     return rows
