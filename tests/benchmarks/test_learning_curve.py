@@ -76,6 +76,10 @@ def test_summary_and_extrapolation_of_a_curve_that_improves() -> None:
     assert law["hops_needed"] > rows[-1]["n_train_mean"]
     low, high = law["hops_needed_ci"]
     assert low <= high
+    upper = extrapolate(runs, y, target_mae_ev=0.2, n_boot=20, min_fraction=0.5)
+    assert upper["n_points"] == 2 and law["n_points"] == 3
+    with pytest.raises(ValueError, match="need two"):
+        extrapolate(runs, y, min_fraction=0.9, n_boot=20)
 
 
 def test_run_and_render_on_the_dataset(data_dir, tmp_path) -> None:
@@ -88,7 +92,8 @@ def test_run_and_render_on_the_dataset(data_dir, tmp_path) -> None:
     text = render_learning_curve(run, "Machine: test.", note="busy")
     assert text.startswith("## How host-grouped accuracy grows with labels")
     assert "| 50% |" in text and "| 100% |" in text and "Conditions: busy" in text
-    assert "Power law through the points" in text
+    assert "- Through all 2 points:" in text
+    assert "- Through the 2 points from 50% of the hosts up:" in text
 
 
 def test_unknown_recipe_is_refused(data_dir) -> None:
