@@ -9,7 +9,9 @@ are the mean over the repeats.
 
 A power law ``MAE(n) = b · n^(−c)`` is fitted by least squares on log MAE against log n (mean
 training hops per fold) and solved for the number of training hops that would reach a target
-MAE. The law has no floor, so it is the optimistic reading: label noise and hops that no
+MAE, once through every point and once through the upper half of the curve
+(:data:`UPPER_FRACTION` up), which says more about what further labels bring. The law has no
+floor, so it is the optimistic reading: label noise and hops that no
 training host resembles would bend the curve flat sooner. Its CI resamples the held-out hops
 (the same resample for every point), refits the law and solves again.
 """
