@@ -99,3 +99,10 @@ def test_run_and_render_on_the_dataset(data_dir, tmp_path) -> None:
 def test_unknown_recipe_is_refused(data_dir) -> None:
     with pytest.raises(ValueError, match="unknown recipe 'nope'"):
         run_learning_curve("nope", data_dir=data_dir)
+
+
+@pytest.mark.parametrize("fractions", [(), (0.5,), (0.0, 1.0), (0.5, 1.5)])
+def test_fractions_without_the_full_point_or_out_of_range_are_refused(fractions) -> None:
+    X, y, names, groups = _data()
+    with pytest.raises(ValueError, match="fractions"):
+        curve_predictions(X, y, names, groups, TINY, fractions=fractions, k=3)

@@ -77,12 +77,18 @@ def curve_predictions(
 ) -> list[dict[str, Any]]:
     """Out-of-fold predictions of host-grouped CV at every training fraction and repeat.
 
+    ``fractions`` must lie in (0, 1] and include 1 (the full curve's reference point).
+
     Returns
     -------
     list of dict
         One per (fraction, repeat): ``{"fraction", "repeat", "n_train_mean",
         "predictions"}``; fraction 1 has a single repeat.
     """
+    if not fractions or any(not 0 < f <= 1 for f in fractions) or 1 not in fractions:
+        raise ValueError(f"fractions must lie in (0, 1] and include 1, got {list(fractions)}")
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
     keys = np.asarray([str(g) for g in groups])
     folds = grouped_kfold(list(keys), k=k, seed=seed)
     runs = []
