@@ -11,8 +11,8 @@ A power law ``MAE(n) = b · n^(−c)`` is fitted by least squares on log MAE aga
 training hops per fold) and solved for the number of training hops that would reach a target
 MAE, once through every point and once through the upper half of the curve
 (:data:`UPPER_FRACTION` up), which says more about what further labels bring. The law has no
-floor, so it is the optimistic reading: label noise and hops that no
-training host resembles would bend the curve flat sooner. Its CI resamples the held-out hops
+floor, so it is the optimistic reading: label noise and hops that no training host resembles
+would bend the curve flat sooner. Its CI resamples the held-out hops
 (the same resample for every point), refits the law and solves again.
 """
 
@@ -30,6 +30,7 @@ from hopscreen.data.splits import grouped_kfold, host_groups
 from hopscreen.evaluation.metrics import bootstrap_indices, regression_metrics
 from hopscreen.models.head_config import ChgnetHeadConfig
 from hopscreen.models.hop_features import extract_hop_features
+from hopscreen.models.shipped import DEFAULT_MODEL
 from hopscreen.training.chgnet_head import fit_head
 
 SECTION = "learning-curve"
@@ -126,16 +127,21 @@ def hops_for(b: float, c: float, target_mae_ev: float) -> float:
     return float((b / target_mae_ev) ** (1.0 / c))
 
 
+def _by_fraction(runs: Sequence[dict[str, Any]]) -> dict[float, list[dict[str, Any]]]:
+    """The runs grouped by training fraction, lowest fraction first."""
+    groups: dict[float, list[dict[str, Any]]] = {}
+    for run in sorted(runs, key=lambda r: r["fraction"]):
+        groups.setdefault(run["fraction"], []).append(run)
+    return groups
+
+
 def _points(
     runs: Sequence[dict[str, Any]], y: np.ndarray, idx: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean training hops and mean MAE per fraction (over repeats), on the rows ``idx``."""
     rows = np.arange(len(y)) if idx is None else idx
-    by_fraction: dict[float, list[dict[str, Any]]] = {}
-    for run in runs:
-        by_fraction.setdefault(run["fraction"], []).append(run)
     n, mae = [], []
-    for group in by_fraction.values():
+    for group in _by_fraction(runs).values():
         n.append(np.mean([r["n_train_mean"] for r in group]))
         mae.append(np.mean([np.abs(r["predictions"][rows] - y[rows]).mean() for r in group]))
     return np.array(n), np.array(mae)
@@ -202,8 +208,7 @@ def summarise(
     The fraction-1 row (a single repeat) also keeps its metrics with bootstrap CIs (``full``).
     """
     rows = []
-    for fraction in sorted({r["fraction"] for r in runs}):
-        group = [r for r in runs if r["fraction"] == fraction]
+    for fraction, group in _by_fraction(runs).items():
         metrics = [regression_metrics(y, r["predictions"], n_boot=n_boot) for r in group]
         rows.append(
             {
@@ -229,7 +234,7 @@ def _named_recipe(name: str) -> Recipe:
 
 
 def run_learning_curve(
-    recipe: str | Recipe = "physics-bvse-gbr",
+    recipe: str | Recipe = DEFAULT_MODEL,
     *,
     data_dir: Any = None,
     cache_dir: Any = None,
@@ -247,7 +252,8 @@ def run_learning_curve(
     Parameters
     ----------
     recipe : str or Recipe
-        A recipe, or the name of one of :func:`hopscreen.benchmarks.recipes.default_recipes`.
+        A recipe, or the name of one of :func:`hopscreen.benchmarks.recipes.default_recipes`
+        (default: the shipped default's).
     data_dir, cache_dir
         Data folder of the E_m dataset; hop-vector cache root.
     fractions, repeats, k, seed
@@ -264,8 +270,9 @@ def run_learning_curve(
     Returns
     -------
     dict
-        ``{"recipe", "n_train", "n_hosts", "k", "rows", "law", "seconds"}`` (see
-        :func:`summarise` and :func:`extrapolate`).
+        ``{"recipe", "n_train", "n_hosts", "k", "rows", "law", "law_upper", "seconds"}``:
+        ``rows`` from :func:`summarise`; ``law`` from :func:`extrapolate` through every point,
+        ``law_upper`` through the points from :data:`UPPER_FRACTION` up.
     """
     t_start = time.perf_counter()
     chosen = recipe if isinstance(recipe, Recipe) else _named_recipe(recipe)

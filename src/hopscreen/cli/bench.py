@@ -233,7 +233,7 @@ def _data_section_writer(
 _write_recipes = _data_section_writer(run_recipes, render_recipes, RECIPES_SECTION)
 _write_cascade = _data_section_writer(run_cascade, render_cascade, CASCADE_SECTION)
 _write_learning_curve = _data_section_writer(
-    run_learning_curve, render_learning_curve, LEARNING_CURVE_SECTION, recipe=DEFAULT_MODEL
+    run_learning_curve, render_learning_curve, LEARNING_CURVE_SECTION
 )
 _write_verdicts_em = _data_section_writer(
     run_em_verdicts,
